@@ -1,0 +1,73 @@
+# The two commands: `make run` and `make test` (README.md). Everything else is
+# what they are made of.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+MANAGE := $(PY) manage.py
+
+# Django 6 needs Python 3.12+. Try the usual names, then pyenv's installs by
+# path (the pyenv shims refuse a version that is not selected).
+FIND_PYTHON := for c in python3.14 python3.13 python3.12 python3 \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
+	  if command -v "$$c" >/dev/null 2>&1 && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	    command -v "$$c"; exit 0; fi; \
+	done; exit 1
+
+.PHONY: run serve test lint format lock clean
+
+$(PY):
+	@python=$$($(FIND_PYTHON)) || { echo "No Python 3.12 or newer found. Install one (python.org, your package manager or pyenv) and run make again." >&2; exit 1; }; \
+	echo "Creating $(VENV) with $$python"; \
+	"$$python" -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-base: requirements/base.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements/base.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements/dev.txt requirements/base.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	@touch $@ $(VENV)/.installed-base
+
+# Local use: DEBUG on and a throw-away secret, so nothing needs setting first.
+run: export DEBUG ?= true
+run: $(VENV)/.installed-base
+	@$(MANAGE) migrate --noinput -v0
+	@$(MANAGE) createcachetable
+	@$(MANAGE) load_reference_data
+	@$(MANAGE) create_demo_people
+	@echo
+	@echo "==> Open http://127.0.0.1:$(PORT)/ and sign in as camden.lns@example.org (or any person in README.md) with the password demo-tracker-2026"
+	@echo
+	@$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# Production-style: gunicorn with config/gunicorn.conf.py. Needs SECRET_KEY (and
+# usually DATABASE_URL, ALLOWED_HOSTS) in the environment.
+serve: $(VENV)/.installed-base
+	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
+	$(MANAGE) load_reference_data
+	$(MANAGE) collectstatic --noinput -v0
+	$(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.conf.py
+
+test: $(VENV)/.installed-dev lint
+	DEBUG=true $(MANAGE) makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Re-pin after editing requirements/*.in.
+lock: $(VENV)/.installed-dev
+	cd requirements && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links --annotation-style=line base.in -o base.txt
+	cd requirements && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links --annotation-style=line dev.in -o dev.txt
+
+clean:
+	rm -rf $(VENV) staticfiles

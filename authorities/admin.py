@@ -1,0 +1,98 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from .models import AuthorityAlias, LocalAuthority, Membership, Region, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["authority"]
+    fields = ["role", "region", "authority"]
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name"]
+
+
+class UserEditForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    inlines = [MembershipInline]
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_active", "is_staff"]
+    list_filter = ["is_active", "is_staff", "memberships__role"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Name", {"fields": ["first_name", "last_name"]}),
+        (
+            "Access",
+            {
+                "fields": ["is_active", "is_staff", "is_superuser"],
+                "description": (
+                    "Staff status lets a national officer use this admin; nobody "
+                    "else can, whatever the box says. Untick Active to stop "
+                    "someone signing in without losing their record."
+                ),
+            },
+        ),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": [
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ],
+            },
+        )
+    ]
+
+
+class AuthorityAliasInline(admin.TabularInline):
+    model = AuthorityAlias
+    extra = 1
+
+
+@admin.register(LocalAuthority)
+class LocalAuthorityAdmin(admin.ModelAdmin):
+    list_display = ["name", "la_code", "gss_code", "region"]
+    list_filter = ["region"]
+    search_fields = ["name", "la_code", "gss_code", "aliases__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["region"]
+    inlines = [AuthorityAliasInline]
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "region", "authority"]
+    list_filter = ["role", "region"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "authority__name"]
+    list_select_related = ["user", "region", "authority"]
+    autocomplete_fields = ["user", "authority"]

@@ -1,0 +1,60 @@
+from allauth.account import forms as allauth_forms
+from django import forms
+
+from .models import Region
+
+
+class AuthorityFilterForm(forms.Form):
+    """The authority list's search, region filter and sort (all optional)."""
+
+    SORTS = {
+        "name": ["name"],
+        "-name": ["-name"],
+        "code": ["la_code"],
+        "-code": ["-la_code"],
+        "region": ["region__name", "name"],
+        "-region": ["-region__name", "name"],
+    }
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="Name, other name (such as Hull) or code",
+    )
+    region = forms.ModelChoiceField(
+        queryset=Region.objects.none(),
+        required=False,
+        to_field_name="slug",
+        empty_label="All regions",
+    )
+    sort = forms.ChoiceField(
+        choices=[(key, key) for key in SORTS], required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, regions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = regions
+
+    def filter(self, authorities):
+        """Apply whatever is valid; a bad value is reported and ignored.
+        Call after is_valid()."""
+        data = self.cleaned_data
+        authorities = authorities.search(data.get("q"))
+        if data.get("region"):
+            authorities = authorities.filter(region=data["region"])
+        return authorities.order_by(*self.SORTS.get(data.get("sort") or "name"))
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's login form in GOV.UK style: visible labels, no placeholders
+    (GOV.UK Frontend advises against them), reset link on the page not in a hint."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "E-mail address"
+        for name in ("login", "password"):
+            self.fields[name].widget.attrs.pop("placeholder", None)
+        self.fields["password"].help_text = ""
+        if "remember" in self.fields:
+            self.fields["remember"].label = "Keep me signed in on this device"

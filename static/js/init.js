@@ -1,0 +1,7 @@
+// Initialise GOV.UK Frontend components. Loaded as an ES module:
+//   <script type="module" src="{% static 'js/init.js' %}"></script>
+// No inline script is needed (strict CSP).
+import { initAll } from '../govuk/js/govuk-frontend.min.js'
+
+document.body.classList.add('govuk-frontend-supported')
+initAll()

@@ -1,0 +1,165 @@
+"""Personas (STYLE.md): the people of DESIGN.md, each with a signed-in client.
+
+The 153 authorities are loaded once into the test database; tests that use
+`transactional_db` (the browser tests) lose them at each flush and reload them
+through the `reference_data` fixture.
+"""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from authorities.models import LocalAuthority, Role
+
+from .factories import CAMDEN, KENT, MANCHESTER, authority, make_user, region
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_reference_data", stdout=StringIO())
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Personas have real passwords (the browser tests type them); hashing them
+    with the production hasher would make the suite crawl."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def reference_data(db):
+    if not LocalAuthority.objects.exists():
+        call_command("load_reference_data", stdout=StringIO())
+
+
+@pytest.fixture
+def camden(reference_data):
+    return authority(CAMDEN)
+
+
+@pytest.fixture
+def kent(reference_data):
+    return authority(KENT)
+
+
+@pytest.fixture
+def national_officer(reference_data):
+    return make_user(
+        "national.officer@example.org",
+        first_name="Nadia",
+        last_name="Okafor",
+        is_staff=True,
+        roles=[(Role.NATIONAL_OFFICER, None)],
+    )
+
+
+@pytest.fixture
+def london_organiser(reference_data):
+    return make_user(
+        "london.organiser@example.org",
+        first_name="Liam",
+        last_name="Hughes",
+        roles=[(Role.REGIONAL_ORGANISER, region("London"))],
+    )
+
+
+@pytest.fixture
+def northwest_nem(reference_data):
+    return make_user(
+        "northwest.nem@example.org",
+        first_name="Priya",
+        last_name="Shah",
+        roles=[(Role.NEM, region("North West"))],
+    )
+
+
+@pytest.fixture
+def camden_lns(camden):
+    return make_user(
+        "camden.lns@example.org",
+        first_name="Carys",
+        last_name="Evans",
+        roles=[(Role.LNS, camden)],
+    )
+
+
+@pytest.fixture
+def camden_forum_rep(camden):
+    return make_user("camden.forum@example.org", roles=[(Role.SCHOOLS_FORUM_REP, camden)])
+
+
+@pytest.fixture
+def camden_senco_lead(camden):
+    return make_user("camden.senco@example.org", roles=[(Role.SENCO_LEAD, camden)])
+
+
+@pytest.fixture
+def kent_lns(kent):
+    return make_user(
+        "kent.lns@example.org",
+        first_name="Kate",
+        last_name="Morgan",
+        roles=[(Role.LNS, kent)],
+    )
+
+
+@pytest.fixture
+def other_la_lns(kent_lns):
+    """STYLE.md's name for "an LNS somewhere else": Kent's."""
+    return kent_lns
+
+
+@pytest.fixture
+def manchester_head_rep(reference_data):
+    return make_user(
+        "manchester.heads@example.org", roles=[(Role.HEADTEACHER_REP, authority(MANCHESTER))]
+    )
+
+
+@pytest.fixture
+def no_role_user(reference_data):
+    """Signed in, but nobody has given them a role yet."""
+    return make_user("new.person@example.org")
+
+
+PERSONAS = [
+    "national_officer",
+    "london_organiser",
+    "northwest_nem",
+    "camden_lns",
+    "camden_forum_rep",
+    "camden_senco_lead",
+    "kent_lns",
+    "manchester_head_rep",
+    "no_role_user",
+]
+
+
+@pytest.fixture
+def client_for():
+    """A client signed in as the given user."""
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def camden_lns_client(client_for, camden_lns):
+    return client_for(camden_lns)
+
+
+@pytest.fixture
+def london_organiser_client(client_for, london_organiser):
+    return client_for(london_organiser)
+
+
+@pytest.fixture
+def national_officer_client(client_for, national_officer):
+    return client_for(national_officer)

@@ -1,0 +1,156 @@
+"""Signing in and out, lockout, password reset, no self sign-up."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.urls import reverse
+
+from authorities.models import User
+
+from .factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+LOGIN_URL = reverse("account_login")
+
+
+@pytest.fixture(autouse=True)
+def clear_rate_limits():
+    """allauth counts failures in the cache; start each test with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def sign_in(client, email, password):
+    return client.post(LOGIN_URL, {"login": email, "password": password})
+
+
+def test_sign_in_with_email_and_land_on_home(client, camden_lns):
+    response = sign_in(client, "Camden.LNS@example.org", PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert client.get(reverse("home")).context["user"] == camden_lns
+
+
+def test_wrong_password_is_an_error_on_the_form_and_keeps_the_email(client, camden_lns):
+    response = sign_in(client, camden_lns.email, "not-the-password")
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" in content
+    assert "not correct" in content
+    assert f'value="{camden_lns.email}"' in content
+
+
+def test_lockout_after_five_failures_even_with_the_right_password(client, camden_lns):
+    for _ in range(5):
+        sign_in(client, camden_lns.email, "guess")
+    response = sign_in(client, camden_lns.email, PASSWORD)
+    assert response.status_code == 200
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_lockout_is_per_account(client, camden_lns, kent_lns):
+    for _ in range(5):
+        sign_in(client, camden_lns.email, "guess")
+    assert sign_in(client, kent_lns.email, PASSWORD).status_code == 302
+
+
+def test_inactive_person_cannot_sign_in(client, camden_lns):
+    camden_lns.is_active = False
+    camden_lns.save()
+    response = sign_in(client, camden_lns.email, PASSWORD)
+    assert "_auth_user_id" not in client.session
+    assert response["Location"] == reverse("account_inactive")
+    assert "Your account is not active" in client.get(response["Location"]).content.decode()
+
+
+def test_signed_in_person_made_inactive_loses_access(client_for, camden_lns):
+    client = client_for(camden_lns)
+    camden_lns.is_active = False
+    camden_lns.save()
+    response = client.get(reverse("authorities:detail", args=["camden"]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
+
+
+def test_no_self_sign_up(client, reference_data):
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "email": "someone@example.org",
+            "password1": "a-long-password-1",
+            "password2": "a-long-password-1",
+        },
+    )
+    assert "You cannot create your own account" in response.content.decode()
+    assert not User.objects.filter(email="someone@example.org").exists()
+
+
+def test_sign_out_needs_a_post(client_for, camden_lns):
+    client = client_for(camden_lns)
+    client.get(reverse("account_logout"))
+    assert "_auth_user_id" in client.session
+    client.post(reverse("account_logout"))
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_reset_by_email(client, camden_lns):
+    response = client.post(reverse("account_reset_password"), {"email": camden_lns.email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mail.outbox[0].body)
+    assert link, mail.outbox[0].body
+    form_url = client.get(link.group(1))["Location"]
+    response = client.post(
+        form_url, {"password1": "a-new-long-password-7", "password2": "a-new-long-password-7"}
+    )
+    assert response.status_code == 302
+    camden_lns.refresh_from_db()
+    assert camden_lns.check_password("a-new-long-password-7")
+
+
+def test_password_reset_for_unknown_address_does_not_say_so(client, reference_data):
+    response = client.post(reverse("account_reset_password"), {"email": "nobody@example.org"})
+    assert response.status_code == 302  # same answer as for a real address
+    assert "nobody@example.org" in mail.outbox[0].to  # allauth says "no account" privately
+
+
+def test_change_password(client_for, camden_lns):
+    client = client_for(camden_lns)
+    response = client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": PASSWORD,
+            "password1": "another-long-secret-9",
+            "password2": "another-long-secret-9",
+        },
+    )
+    assert response.status_code == 302
+    camden_lns.refresh_from_db()
+    assert camden_lns.check_password("another-long-secret-9")
+
+
+def test_change_password_mismatch_is_shown_on_the_form(client_for, camden_lns):
+    response = client_for(camden_lns).post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": PASSWORD,
+            "password1": "another-long-secret-9",
+            "password2": "different-9",
+        },
+    )
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+    assert 'href="#id_password2"' in response.content.decode()
+
+
+def test_a_person_added_without_a_password_sets_one_by_reset(client, camden):
+    from .factories import make_user
+
+    newcomer = make_user("newcomer@example.org", password=None)
+    assert not newcomer.has_usable_password()
+    client.post(reverse("account_reset_password"), {"email": newcomer.email})
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body

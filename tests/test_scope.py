@@ -1,0 +1,106 @@
+"""Scope is the query: LocalAuthority/Region/Membership.objects.for_user."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, transaction
+
+from authorities.models import LocalAuthority, Membership, Region, Role
+
+from .factories import authority, make_user, region
+
+pytestmark = pytest.mark.django_db
+
+
+def visible(user):
+    return set(LocalAuthority.objects.for_user(user).values_list("name", flat=True))
+
+
+def test_national_officer_sees_all(national_officer):
+    assert LocalAuthority.objects.for_user(national_officer).count() == 153
+    assert Region.objects.for_user(national_officer).count() == 9
+
+
+def test_superuser_sees_all(reference_data):
+    admin = make_user(is_superuser=True, is_staff=True)
+    assert LocalAuthority.objects.for_user(admin).count() == 153
+
+
+def test_regional_roles_see_their_region(london_organiser, northwest_nem):
+    assert LocalAuthority.objects.for_user(london_organiser).count() == 33
+    assert LocalAuthority.objects.for_user(northwest_nem).count() == 24
+    assert list(Region.objects.for_user(northwest_nem)) == [region("North West")]
+
+
+def test_authority_roles_see_their_authorities(camden_lns, camden_senco_lead, manchester_head_rep):
+    assert visible(camden_lns) == {"Camden"}
+    assert visible(camden_senco_lead) == {"Camden"}
+    assert visible(manchester_head_rep) == {"Manchester"}
+    assert not Region.objects.for_user(camden_lns).exists()
+
+
+def test_several_memberships_add_up(camden, kent):
+    person = make_user(
+        roles=[(Role.LNS, camden), (Role.LNS, kent), (Role.NEM, region("North East"))]
+    )
+    assert visible(person) >= {"Camden", "Kent", "Gateshead"}
+    assert len(visible(person)) == 2 + 12
+
+
+def test_nobody_without_a_role_or_signed_out_sees_nothing(no_role_user):
+    assert not LocalAuthority.objects.for_user(no_role_user).exists()
+    assert not LocalAuthority.objects.for_user(AnonymousUser()).exists()
+    assert not Region.objects.for_user(AnonymousUser()).exists()
+    assert not Membership.objects.for_user(AnonymousUser()).exists()
+
+
+def test_inactive_people_see_nothing(camden_lns):
+    camden_lns.is_active = False
+    assert not LocalAuthority.objects.for_user(camden_lns).exists()
+
+
+def test_memberships_visible_are_those_in_scope(camden_lns, kent_lns, london_organiser):
+    seen = set(Membership.objects.for_user(camden_lns))
+    assert camden_lns.memberships.get() in seen
+    assert kent_lns.memberships.get() not in seen
+    assert london_organiser.memberships.get() in set(Membership.objects.for_user(london_organiser))
+
+
+def test_coverage_lists_authority_then_region_people(camden_lns, london_organiser, camden):
+    roles = [m.role for m in LocalAuthority.objects.with_coverage().get(pk=camden.pk).coverage()]
+    assert roles == [Role.REGIONAL_ORGANISER, Role.LNS]
+
+
+def test_get_by_name_uses_aliases(reference_data):
+    assert LocalAuthority.objects.get_by_name(" hull ").la_code == "810"
+    assert LocalAuthority.objects.get_by_name("Bristol, City of").la_code == "801"
+
+
+@pytest.mark.parametrize(
+    ("role", "place"),
+    [
+        (Role.NATIONAL_OFFICER, "London"),
+        (Role.REGIONAL_ORGANISER, None),
+        (Role.REGIONAL_ORGANISER, "202"),
+        (Role.LNS, "London"),
+        (Role.SENCO_LEAD, None),
+    ],
+)
+def test_database_refuses_a_scope_that_does_not_fit_the_role(reference_data, role, place):
+    person = make_user()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(
+            user=person,
+            role=role,
+            region=region(place) if place and not place.isdigit() else None,
+            authority=authority(place) if place and place.isdigit() else None,
+        )
+
+
+def test_the_same_role_twice_in_one_place_is_refused(camden_lns, camden):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.create(user=camden_lns, role=Role.LNS, authority=camden)
+
+
+def test_emails_are_unique_whatever_their_case(camden_lns):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_user("CAMDEN.lns@Example.org")
