@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.test import Client
 
 from authorities.models import LocalAuthority, Role
@@ -20,6 +21,13 @@ from .factories import CAMDEN, KENT, MANCHESTER, authority, make_user, region
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_reference_data", stdout=StringIO())
+    yield
+    # psycopg's pool keeps connections open, and PostgreSQL will not drop a
+    # test database that is still in use.
+    for connection in connections.all(initialized_only=True):
+        if getattr(connection, "pool", None) is not None:
+            connection.close()
+            connection.close_pool()
 
 
 @pytest.fixture(autouse=True)
