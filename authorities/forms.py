@@ -27,9 +27,13 @@ class AuthorityFilterForm(forms.Form):
         required=False,
         to_field_name="slug",
         empty_label="All regions",
+        error_messages={"invalid_choice": "Choose a region from the list"},
     )
     sort = forms.ChoiceField(
-        choices=[(key, key) for key in SORTS], required=False, widget=forms.HiddenInput
+        choices=[(key, key) for key in SORTS],
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "Sort by name, code or region"},
     )
 
     def __init__(self, *args, regions, **kwargs):

@@ -141,9 +141,13 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_FORMS = {"login": "authorities.forms.LoginForm"}
 ACCOUNT_RATE_LIMITS = {
-    # Five failures for one e-mail address in five minutes lock it out for the
-    # rest of those minutes; twenty a minute from one IP address likewise.
+    # Five failures for one e-mail address in five minutes lock that address
+    # out for the rest of those minutes; twenty a minute from one IP address
+    # lock out that address. Both show an error on the form.
     "login_failed": "20/m/ip,5/5m/key",
+    # Any sign-in attempt past thirty a minute from one IP address gets the
+    # 429 page (templates/429.html).
+    "login": "30/m/ip",
 }
 
 # E-mail (password reset links): printed to the console unless EMAIL_URL names

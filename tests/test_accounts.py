@@ -154,3 +154,19 @@ def test_a_person_added_without_a_password_sets_one_by_reset(client, camden):
     assert not newcomer.has_usable_password()
     client.post(reverse("account_reset_password"), {"email": newcomer.email})
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_many_failures_from_one_ip_address_lock_it_out(client, camden_lns):
+    for n in range(20):
+        sign_in(client, f"guess{n}@example.org", "guess")
+    response = sign_in(client, camden_lns.email, PASSWORD)
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_flood_of_attempts_from_one_ip_address_gets_a_clear_page(client, reference_data):
+    for n in range(30):
+        sign_in(client, f"guess{n}@example.org", "guess")
+    response = sign_in(client, "one.more@example.org", "guess")
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()

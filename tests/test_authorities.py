@@ -116,7 +116,7 @@ class TestAuthorityList:
         content = response.content.decode()
         assert response.status_code == 200
         assert "There is a problem" in content
-        assert 'href="#id_region"' in content
+        assert 'href="#id_region">Choose a region from the list' in content
         assert 'value="Camden"' in content
         assert names_listed(response) == ["Camden"]
 
@@ -132,6 +132,11 @@ class TestAuthorityList:
     def test_sort(self, london_organiser_client, sort, first):
         response = london_organiser_client.get(self.url, {"sort": sort})
         assert names_listed(response)[0] == first
+
+    def test_unknown_sort_is_reported_and_the_list_sorted_by_name(self, london_organiser_client):
+        response = london_organiser_client.get(self.url, {"sort": "size"})
+        assert "Sort by name, code or region" in response.content.decode()
+        assert names_listed(response)[0] == "Barking and Dagenham"
 
     def test_sort_by_region_then_name(self, national_officer_client):
         response = national_officer_client.get(self.url, {"sort": "region"})
