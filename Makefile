@@ -37,6 +37,7 @@ run: $(VENV)/.installed-base
 	@$(MANAGE) migrate --noinput -v0
 	@$(MANAGE) createcachetable
 	@$(MANAGE) load_reference_data
+	@$(MANAGE) load_programmes
 	@$(MANAGE) create_demo_people
 	@echo
 	@echo "==> Open http://127.0.0.1:$(PORT)/ and sign in as camden.lns@example.org (or any person in README.md) with the password demo-tracker-2026"
@@ -49,6 +50,7 @@ serve: $(VENV)/.installed-base
 	$(MANAGE) migrate --noinput
 	$(MANAGE) createcachetable
 	$(MANAGE) load_reference_data
+	$(MANAGE) load_programmes
 	$(MANAGE) collectstatic --noinput -v0
 	$(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.conf.py
 

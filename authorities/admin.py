@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from .models import AuthorityAlias, LocalAuthority, Membership, Region, User
+from .models import AuthorityAlias, AuthorityFinance, LocalAuthority, Membership, Region, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -96,3 +96,30 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__first_name", "user__last_name", "authority__name"]
     list_select_related = ["user", "region", "authority"]
     autocomplete_fields = ["user", "authority"]
+
+
+@admin.register(AuthorityFinance)
+class AuthorityFinanceAdmin(admin.ModelAdmin):
+    list_display = [
+        "authority",
+        "year",
+        "dsg_cumulative_deficit",
+        "high_needs_block_allocation",
+        "schools_block_transfer",
+        "ehcp_count",
+        "updated_by",
+        "updated_at",
+    ]
+    list_filter = ["financial_year"]
+    search_fields = ["authority__name"]
+    list_select_related = ["authority", "updated_by"]
+    autocomplete_fields = ["authority"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    @admin.display(description="Financial year", ordering="financial_year")
+    def year(self, finance):
+        return finance.financial_year_label
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

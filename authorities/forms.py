@@ -1,7 +1,11 @@
+import re
+from decimal import Decimal
+
 from allauth.account import forms as allauth_forms
 from django import forms
+from django.core.exceptions import ValidationError
 
-from .models import Region
+from .models import FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR, AuthorityFinance, Region
 
 
 class AuthorityFilterForm(forms.Form):
@@ -62,3 +66,142 @@ class LoginForm(allauth_forms.LoginForm):
         self.fields["password"].help_text = ""
         if "remember" in self.fields:
             self.fields["remember"].label = "Keep me signed in on this device"
+
+
+class PoundsInput(forms.TextInput):
+    """A text input with GOV.UK's "£" prefix. Text, not type="number", as
+    GOV.UK Frontend advises; `inputmode` still brings up a number keypad."""
+
+    template_name = "authorities/widgets/pounds_input.html"
+
+    def __init__(self, attrs=None):
+        defaults = {
+            "inputmode": "decimal",
+            "spellcheck": "false",
+            "class": "govuk-input--width-10",
+        }
+        super().__init__({**defaults, **(attrs or {})})
+
+
+class PoundsField(forms.DecimalField):
+    """An amount in pounds as people type it: "£12,500,000" means 12500000."""
+
+    widget = PoundsInput
+
+    def prepare_value(self, value):
+        # A saved amount shown to be changed: "42,100,000", not "42100000.00".
+        if isinstance(value, Decimal):
+            places = 0 if value == value.to_integral_value() else 2
+            return f"{value:,.{places}f}"
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"[£,\s]", "", value)
+        return super().to_python(value)
+
+
+class CountField(forms.IntegerField):
+    """A count as people type it: "2,450" means 2450."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"[,\s]", "", value)
+        return super().to_python(value)
+
+
+class SourceURLField(forms.URLField):
+    """A source's web address. Too long is said once: URLValidator would
+    otherwise add "Enter a valid URL" past 2,048 characters."""
+
+    def to_python(self, value):
+        if value and self.max_length and len(value.strip()) > self.max_length:
+            raise ValidationError(self.error_messages["max_length"], code="max_length")
+        return super().to_python(value)
+
+
+def _money_errors(figure):
+    return {
+        "invalid": f"Enter the {figure} as an amount in pounds, like 12500000",
+        "max_digits": f"Enter the {figure} as an amount below £1 trillion",
+        "max_whole_digits": f"Enter the {figure} as an amount below £1 trillion",
+        "max_decimal_places": f"Enter the {figure} in pounds and pence, like 1250.50",
+        "min_value": f"The {figure} must be £0 or more",
+    }
+
+
+_SOURCE_ERRORS = {
+    "invalid": "Enter a web address, like https://www.example.gov.uk/schools-forum",
+    "max_length": "Enter a web address of 500 characters or fewer",
+}
+_NUMBER = {"inputmode": "numeric", "spellcheck": "false", "autocomplete": "off"}
+
+
+class AuthorityFinanceForm(forms.ModelForm):
+    """One financial year's figures for one authority, each with its source.
+    The instance must carry its authority: a year is recorded once per
+    authority."""
+
+    class Meta:
+        model = AuthorityFinance
+        fields = [
+            "financial_year",
+            *(name for pair in AuthorityFinance.FIGURES for name in pair),
+        ]
+        field_classes = {
+            "dsg_cumulative_deficit": PoundsField,
+            "high_needs_block_allocation": PoundsField,
+            "schools_block_transfer": PoundsField,
+            "ehcp_count": CountField,
+            **{source: SourceURLField for _, source in AuthorityFinance.FIGURES},
+        }
+        widgets = {
+            "financial_year": forms.TextInput(attrs={**_NUMBER, "class": "govuk-input--width-4"}),
+            "ehcp_count": forms.TextInput(attrs={**_NUMBER, "class": "govuk-input--width-10"}),
+            **{
+                source: forms.URLInput(attrs={"spellcheck": "false"})
+                for _, source in AuthorityFinance.FIGURES
+            },
+        }
+        error_messages = {
+            "financial_year": {
+                "required": "Enter the year the financial year starts, like 2024",
+                "invalid": "Enter the year as 4 digits, like 2024",
+                "min_value": f"Enter a year from {FIRST_FINANCIAL_YEAR} to {LAST_FINANCIAL_YEAR}",
+                "max_value": f"Enter a year from {FIRST_FINANCIAL_YEAR} to {LAST_FINANCIAL_YEAR}",
+            },
+            "dsg_cumulative_deficit": _money_errors("DSG cumulative deficit"),
+            "high_needs_block_allocation": _money_errors("High Needs Block allocation"),
+            "schools_block_transfer": _money_errors("block transfer"),
+            "ehcp_count": {
+                "invalid": "Enter the number of EHCPs as a whole number, like 2450",
+                "min_value": "The number of EHCPs must be 0 or more",
+                "max_value": "Enter a smaller number of EHCPs",
+            },
+            **{source: _SOURCE_ERRORS for _, source in AuthorityFinance.FIGURES},
+        }
+
+    def clean_financial_year(self):
+        year = self.cleaned_data["financial_year"]
+        others = AuthorityFinance.objects.filter(
+            authority=self.instance.authority_id, financial_year=year
+        ).exclude(pk=self.instance.pk)
+        if others.exists():
+            label = AuthorityFinance(financial_year=year).financial_year_label
+            raise ValidationError(
+                f"Figures for {label} are already recorded: change them from the authority page"
+            )
+        return year
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # The model's clean() judges the figures together (a source beside
+        # each figure, at least one figure). A value this form refused (not a
+        # number, not a web address) never reaches the instance, so the model
+        # would see a blank and ask for what the person did type. Hand it the
+        # typed text instead (the form is invalid, nothing is saved): one
+        # message per mistake, not two.
+        for name in (name for pair in AuthorityFinance.FIGURES for name in pair):
+            if name in self.errors:
+                setattr(self.instance, name, self.data.get(self.add_prefix(name)))
+        return cleaned_data

@@ -5,9 +5,13 @@ Everything else in the app hangs off a `LocalAuthority` and is scoped through
 query, so an out-of-scope object is simply not found (404), never leaked.
 """
 
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
@@ -32,6 +36,19 @@ class Role(models.TextChoices):
 NATIONAL_ROLES = (Role.NATIONAL_OFFICER.value,)
 REGIONAL_ROLES = (Role.REGIONAL_ORGANISER.value, Role.NEM.value)
 AUTHORITY_ROLES = tuple(r.value for r in Role if r not in NATIONAL_ROLES + REGIONAL_ROLES)
+
+# Who may record facts about an authority (its plans, its finance figures):
+# national officers and the authority's LNS, Schools Forum and JCNC/JCC
+# representatives, the people who see its papers. Everyone in scope reads them.
+EDITOR_ROLES = frozenset({Role.NATIONAL_OFFICER, Role.LNS, Role.SCHOOLS_FORUM_REP, Role.JCNC_REP})
+
+# Financial years are stored by the calendar year they start in (2024 is 2024-25).
+FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR = 2010, 2040
+
+
+def financial_year_label(year):
+    """2024 → "2024-25"; "" for an unknown year."""
+    return f"{year}-{(year + 1) % 100:02d}" if year else ""
 
 
 class UserManager(BaseUserManager):
@@ -238,6 +255,26 @@ class LocalAuthority(models.Model):
     def get_absolute_url(self):
         return reverse("authorities:detail", kwargs={"slug": self.slug})
 
+    def roles_of(self, user):
+        """The roles through which `user` covers this authority (one query):
+        national roles anywhere, regional roles in its region, authority roles
+        here. Apps decide what each role may do from this set."""
+        if not (user.is_authenticated and user.is_active):
+            return set()
+        roles = set(
+            user.memberships.filter(
+                Q(role__in=NATIONAL_ROLES) | Q(region=self.region_id) | Q(authority=self)
+            ).values_list("role", flat=True)
+        )
+        if user.is_superuser:
+            roles.add(Role.NATIONAL_OFFICER)
+        return {Role(role) for role in roles}
+
+    def can_edit_finance(self, user):
+        """Whether `user` may record this authority's finance figures (one
+        query): see EDITOR_ROLES."""
+        return not EDITOR_ROLES.isdisjoint(self.roles_of(user))
+
     def coverage(self):
         """Who in the union covers this authority: its own people, then the
         region's. Needs `with_coverage()`; falls back to queries without it."""
@@ -351,3 +388,223 @@ class Membership(models.Model):
     @property
     def place(self):
         return self.authority or self.region
+
+
+def format_pounds(amount):
+    """An amount as people read it: "£12,500,000", or "£1,234.50" with pence."""
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    places = 0 if amount == amount.to_integral_value() else 2
+    return f"{sign}£{amount:,.{places}f}"
+
+
+def format_change(amount):
+    """A change in words, millions rounded to one place: "up £3.2m",
+    "down £450,000", "no change"."""
+    if amount == 0:
+        return "no change"
+    size = abs(amount)
+    if size >= 1_000_000:
+        millions = (size / 1_000_000).quantize(Decimal("0.1"), ROUND_HALF_UP).normalize()
+        text = f"£{millions:f}m"
+    else:
+        text = format_pounds(size.quantize(Decimal(1), ROUND_HALF_UP))
+    return f"{'up' if amount > 0 else 'down'} {text}"
+
+
+class Figure(NamedTuple):
+    """One finance figure, ready to show: `text` is "Not known" when blank."""
+
+    label: str
+    text: str
+    known: bool
+    source_url: str
+    change: str = ""
+
+
+class AuthorityFinanceQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Finance rows of the authorities a person may see."""
+        return self.filter(authority__in=LocalAuthority.objects.for_user(user))
+
+    def trend(self):
+        """The rows oldest first, in one query, each given `previous_year`:
+        the row for the year before it, or None when that year is not
+        recorded (a gap is not compared across)."""
+        rows = list(self.order_by("authority_id", "financial_year"))
+        by_year = {(row.authority_id, row.financial_year): row for row in rows}
+        for row in rows:
+            row.previous_year = by_year.get((row.authority_id, row.financial_year - 1))
+        return rows
+
+
+def _pounds(verbose_name, help_text, *validators):
+    return models.DecimalField(
+        verbose_name,
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=list(validators),
+        help_text=help_text,
+    )
+
+
+def _source(figure):
+    return models.URLField(
+        f"source of the {figure}",
+        max_length=500,
+        blank=True,
+        help_text="The web address of the published document the figure comes from, "
+        "such as Schools Forum papers or the council's accounts.",
+    )
+
+
+class AuthorityFinance(models.Model):
+    """An authority's finance figures for one financial year, each with the
+    web address of its source, entered by its representatives.
+
+    Every figure may be unknown (blank); a figure that is known has a source.
+    """
+
+    # Each figure and the field holding its source.
+    FIGURES = (
+        ("dsg_cumulative_deficit", "dsg_cumulative_deficit_source_url"),
+        ("high_needs_block_allocation", "high_needs_block_allocation_source_url"),
+        ("schools_block_transfer", "schools_block_transfer_source_url"),
+        ("ehcp_count", "ehcp_count_source_url"),
+    )
+
+    authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.PROTECT, related_name="finance_years"
+    )
+    financial_year = models.PositiveSmallIntegerField(
+        validators=[
+            MinValueValidator(FIRST_FINANCIAL_YEAR),
+            MaxValueValidator(LAST_FINANCIAL_YEAR),
+        ],
+        help_text="The year it starts: 2024 for 2024-25.",
+    )
+    dsg_cumulative_deficit = _pounds(
+        "DSG cumulative deficit",
+        "In pounds, at the end of the financial year. A deficit is a positive number; "
+        "enter a surplus as a negative number, like -250000. Leave blank if not known.",
+    )
+    dsg_cumulative_deficit_source_url = _source("DSG cumulative deficit")
+    high_needs_block_allocation = _pounds(
+        "High Needs Block allocation",
+        "In pounds. Leave blank if not known.",
+        MinValueValidator(0),
+    )
+    high_needs_block_allocation_source_url = _source("High Needs Block allocation")
+    schools_block_transfer = _pounds(
+        "transfer from the Schools Block to the High Needs Block",
+        "In pounds; 0 if there was none. Leave blank if not known.",
+        MinValueValidator(0),
+    )
+    schools_block_transfer_source_url = _source("block transfer")
+    ehcp_count = models.PositiveIntegerField(
+        "number of EHCPs",
+        null=True,
+        blank=True,
+        help_text="Education, health and care plans the authority maintains. "
+        "Leave blank if not known.",
+    )
+    ehcp_count_source_url = _source("number of EHCPs")
+    updated_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, editable=False, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AuthorityFinanceQuerySet.as_manager()
+
+    previous_year = None  # the row for the year before; set by trend()
+
+    class Meta:
+        verbose_name = "finance year"
+        ordering = ["authority", "financial_year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "financial_year"],
+                name="authority_finance_one_row_per_year",
+                violation_error_message="Figures for this year are already recorded.",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    financial_year__gte=FIRST_FINANCIAL_YEAR,
+                    financial_year__lte=LAST_FINANCIAL_YEAR,
+                ),
+                name="authority_finance_year_2010_to_2040",
+            ),
+            models.CheckConstraint(
+                condition=Q(high_needs_block_allocation__isnull=True)
+                | Q(high_needs_block_allocation__gte=0),
+                name="authority_finance_hnb_allocation_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(schools_block_transfer__isnull=True)
+                | Q(schools_block_transfer__gte=0),
+                name="authority_finance_block_transfer_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.authority}, {self.financial_year_label}"
+
+    @property
+    def financial_year_label(self):
+        return financial_year_label(self.financial_year)
+
+    def clean(self):
+        """Every figure that is filled in needs the web address of its source."""
+        errors = {}
+        for figure, source in self.FIGURES:
+            if getattr(self, figure) is not None and not getattr(self, source):
+                label = self._meta.get_field(source).verbose_name
+                errors[source] = f"Enter the web address of the {label}"
+        if errors:
+            raise ValidationError(errors)
+        if all(getattr(self, figure) is None for figure, _ in self.FIGURES):
+            raise ValidationError("Enter at least one figure for the year")
+
+    @property
+    def deficit_change(self):
+        """The DSG deficit's change since the year before (positive: it grew),
+        or None when either year's figure is not known. Needs trend()."""
+        previous = self.previous_year
+        if previous is None or None in (
+            previous.dsg_cumulative_deficit,
+            self.dsg_cumulative_deficit,
+        ):
+            return None
+        return self.dsg_cumulative_deficit - previous.dsg_cumulative_deficit
+
+    @property
+    def deficit_trend(self):
+        """The change in words, "up £3.2m on 2023-24", or "" when unknown."""
+        change = self.deficit_change
+        if change is None:
+            return ""
+        return f"{format_change(change)} on {self.previous_year.financial_year_label}"
+
+    def figures(self):
+        """The four figures in display order, formatted, with their sources."""
+        return [self._figure(figure, source) for figure, source in self.FIGURES]
+
+    def _figure(self, figure, source):
+        value = getattr(self, figure)
+        if value is None:
+            text = "Not known"
+        elif figure == "ehcp_count":
+            text = f"{value:,}"
+        elif figure == "dsg_cumulative_deficit" and value < 0:
+            text = f"{format_pounds(-value)} surplus"
+        else:
+            text = format_pounds(value)
+        return Figure(
+            label=str(self._meta.get_field(figure).verbose_name),
+            text=text,
+            known=value is not None,
+            source_url=getattr(self, source),
+            change=self.deficit_trend if figure == "dsg_cumulative_deficit" else "",
+        )

@@ -7,5 +7,12 @@ app_name = "authorities"
 urlpatterns = [
     path("authorities/", views.authority_list, name="list"),
     path("authorities/<slug:slug>/", views.authority_detail, name="detail"),
+    path("authorities/<slug:slug>/finance/add/", views.finance_add, name="finance_add"),
+    path("authorities/<slug:slug>/finance/<int:year>/", views.finance_edit, name="finance_edit"),
+    path(
+        "authorities/<slug:slug>/finance/<int:year>/delete/",
+        views.finance_delete,
+        name="finance_delete",
+    ),
     path("regions/<slug:slug>/", views.region_detail, name="region"),
 ]

@@ -3,12 +3,19 @@
 Every object comes through a `for_user` queryset: out of scope is 404.
 """
 
-from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from copy import copy
 
-from .forms import AuthorityFilterForm
-from .models import LocalAuthority, Region
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from plans.models import Plan
+
+from .forms import AuthorityFilterForm, AuthorityFinanceForm
+from .models import EDITOR_ROLES, AuthorityFinance, LocalAuthority, Region
 
 AUTHORITIES_PER_PAGE = 50
 
@@ -64,10 +71,19 @@ def authority_detail(request, slug):
         slug=slug,
     )
     region_visible = Region.objects.for_user(request.user).filter(pk=authority.region_id).exists()
+    # One look at this person's roles decides what they may record here.
+    can_edit = not EDITOR_ROLES.isdisjoint(authority.roles_of(request.user))
     return render(
         request,
         "authorities/authority_detail.html",
-        {"authority": authority, "region_visible": region_visible},
+        {
+            "authority": authority,
+            "region_visible": region_visible,
+            "plans": Plan.objects.for_user(request.user).filter(authority=authority).summary(),
+            "can_add_plan": can_edit,
+            "finance_years": authority.finance_years.trend(),
+            "can_edit_finance": can_edit,
+        },
     )
 
 
@@ -82,4 +98,72 @@ def region_detail(request, slug):
             "regional_people": region.memberships.select_related("user"),
             "authorities": region.authorities.with_coverage(),
         },
+    )
+
+
+def _finance_authority(request, slug):
+    """The authority whose figures are being changed: 404 out of scope, 403
+    for people in scope who may only read them."""
+    authority = get_object_or_404(LocalAuthority.objects.for_user(request.user), slug=slug)
+    if not authority.can_edit_finance(request.user):
+        raise PermissionDenied
+    return authority
+
+
+@require_http_methods(["GET", "POST"])
+def finance_add(request, slug):
+    authority = _finance_authority(request, slug)
+    return _finance_form(request, AuthorityFinance(authority=authority))
+
+
+@require_http_methods(["GET", "POST"])
+def finance_edit(request, slug, year):
+    authority = _finance_authority(request, slug)
+    finance = get_object_or_404(authority.finance_years, financial_year=year)
+    return _finance_form(request, finance)
+
+
+def _finance_form(request, finance):
+    authority = finance.authority
+    # The row as saved, for the heading and the delete link: binding the form
+    # may change the instance's year before it is valid.
+    saved = copy(finance) if finance.pk else None
+    form = AuthorityFinanceForm(
+        request.POST if request.method == "POST" else None, instance=finance
+    )
+    if form.is_valid():
+        finance = form.save(commit=False)
+        finance.updated_by = request.user
+        try:
+            with transaction.atomic():
+                finance.save()
+        except IntegrityError:
+            # Someone recorded the same year between the form's check and now.
+            form.add_error("financial_year", "Figures for this year are already recorded")
+        else:
+            messages.success(
+                request, f"{authority}: the {finance.financial_year_label} figures are saved"
+            )
+            return redirect(authority)
+    return render(
+        request,
+        "authorities/finance_form.html",
+        {"authority": authority, "form": form, "saved": saved},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def finance_delete(request, slug, year):
+    authority = _finance_authority(request, slug)
+    finance = get_object_or_404(authority.finance_years, financial_year=year)
+    if request.method == "POST":
+        finance.delete()
+        messages.success(
+            request, f"{authority}: the {finance.financial_year_label} figures are deleted"
+        )
+        return redirect(authority)
+    return render(
+        request,
+        "authorities/finance_confirm_delete.html",
+        {"authority": authority, "finance": finance},
     )

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.forms",
     "allauth",
     "allauth.account",
+    "simple_history",
     "authorities",
     "plans",
     "consultations",
@@ -55,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Records who made each change kept by django-simple-history.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -165,6 +168,9 @@ if _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
         "timeout": 10,
     }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tracker@localhost")
+# Told when an authority is found to be negotiating a plan (the briefing: "if it
+# is negotiating its involvement in the SV programme, then please let us know").
+NATIONAL_OFFICE_EMAIL = env.str("NATIONAL_OFFICE_EMAIL", default="national.office@localhost")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

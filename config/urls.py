@@ -8,6 +8,7 @@ from . import views
 urlpatterns = [
     path("", authority_views.home, name="home"),
     path("", include("authorities.urls")),
+    path("", include("plans.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("accessibility/", views.accessibility, name="accessibility"),

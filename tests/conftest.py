@@ -20,7 +20,7 @@ from .factories import CAMDEN, KENT, MANCHESTER, authority, make_user, region
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        call_command("load_reference_data", stdout=StringIO())
+        load_reference_data()
     yield
     # psycopg's pool keeps connections open, and PostgreSQL will not drop a
     # test database that is still in use.
@@ -37,10 +37,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def load_reference_data():
+    """The 153 authorities, then the programmes, checklist and known plans."""
+    call_command("load_reference_data", stdout=StringIO())
+    call_command("load_programmes", stdout=StringIO())
+
+
 @pytest.fixture
 def reference_data(db):
     if not LocalAuthority.objects.exists():
-        call_command("load_reference_data", stdout=StringIO())
+        load_reference_data()
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 import itertools
 
-from authorities.models import LocalAuthority, Membership, Region, Role, User
+from authorities.models import LocalAuthority, Membership, Region, User
+from plans.models import Plan, Programme
 
 PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
@@ -33,4 +34,9 @@ def region(name):
 
 CAMDEN, KENT, MANCHESTER = "202", "886", "352"
 
-__all__ = ["CAMDEN", "KENT", "MANCHESTER", "PASSWORD", "Role", "authority", "make_user", "region"]
+
+def make_plan(la_code, programme="sv", **fields):
+    fields.setdefault("status", Plan.Status.AGREED)
+    return Plan.objects.create(
+        authority=authority(la_code), programme=Programme.objects.get(code=programme), **fields
+    )

@@ -3,15 +3,21 @@
 Every named URL outside the Django admin must have an entry in MATRIX, or
 `test_every_url_is_in_the_matrix` fails, so a new page cannot ship without
 saying who may see it. Each entry is then checked for anonymous people, for
-people in scope (200) and people out of scope (404, never a leak).
+people in scope (200), people in scope whose role does not allow it (403) and
+people out of scope (404, never a leak).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
+from authorities.models import AuthorityFinance, LocalAuthority
+from plans.models import FundingInstalment, Target
+
 from .conftest import PERSONAS
+from .factories import CAMDEN, make_plan
 
 LOGIN = "login"  # anonymous people are sent to the login page
 EVERYONE = tuple(PERSONAS)
@@ -23,13 +29,68 @@ class Access:
     allowed: tuple = EVERYONE  # personas who get `signed_in`
     signed_in: int = 200
     not_found: tuple = ()  # personas for whom the object is out of scope
+    forbidden: tuple = ()  # personas in scope whose role does not allow it: 403
     kwargs: dict = field(default_factory=dict)
+    # Creates the object the URL names, before each request (so a 404 means
+    # out of scope, not missing).
+    setup: Callable[[], object] | None = None
 
 
 PUBLIC = Access(anonymous=200)
 SIGNED_IN = Access(anonymous=LOGIN)
 CAMDEN_SCOPE = ("national_officer", "london_organiser", "camden_lns")
 CAMDEN_SCOPE += ("camden_forum_rep", "camden_senco_lead")
+CAMDEN_EDITORS = ("national_officer", "camden_lns", "camden_forum_rep")
+CAMDEN_READ_ONLY = ("london_organiser", "camden_senco_lead")
+OUTSIDE_CAMDEN = ("northwest_nem", "kent_lns", "manchester_head_rep", "no_role_user")
+
+
+def camden_2024_figures():
+    AuthorityFinance.objects.create(
+        authority=LocalAuthority.objects.get(slug="camden"), financial_year=2024
+    )
+
+
+# Plans and the checklist: each setup makes a Camden plan (and what hangs off
+# it) and returns the URL's kwargs.
+def camden_plan():
+    return {"pk": make_plan(CAMDEN).pk}
+
+
+def camden_instalment():
+    plan = make_plan(CAMDEN)
+    instalment = FundingInstalment.objects.create(plan=plan, financial_year=2024, amount=1)
+    return {"pk": plan.pk, "instalment_pk": instalment.pk}
+
+
+def camden_target():
+    plan = make_plan(CAMDEN)
+    target = Target.objects.create(plan=plan, description="Fewer EHCPs", goal="ehcp_demand")
+    return {"pk": plan.pk, "target_pk": target.pk}
+
+
+def camden_plan_question():
+    return {**camden_plan(), "key": "cuts-not-efficiency"}
+
+
+CHECKLIST_POST_ONLY = Access(anonymous=LOGIN, signed_in=405, setup=camden_plan_question)
+
+
+def camden_plan_page(setup=camden_plan):
+    """A plan page everyone covering Camden may read."""
+    return Access(anonymous=LOGIN, setup=setup, allowed=CAMDEN_SCOPE, not_found=OUTSIDE_CAMDEN)
+
+
+def camden_plan_change(setup=camden_plan):
+    """A change to a Camden plan: its editors may, its readers get 403."""
+    return Access(
+        anonymous=LOGIN,
+        setup=setup,
+        allowed=CAMDEN_EDITORS,
+        forbidden=CAMDEN_READ_ONLY,
+        not_found=OUTSIDE_CAMDEN,
+    )
+
 
 MATRIX = {
     "home": SIGNED_IN,
@@ -54,8 +115,63 @@ MATRIX = {
             "no_role_user",
         ),
     ),
+    # Finance facts: everyone in scope reads them on the authority page; only
+    # national officers and the authority's LNS, Schools Forum and JCNC/JCC
+    # representatives change them.
+    "authorities:finance_add": Access(
+        anonymous=LOGIN,
+        kwargs={"slug": "camden"},
+        allowed=CAMDEN_EDITORS,
+        forbidden=CAMDEN_READ_ONLY,
+        not_found=OUTSIDE_CAMDEN,
+    ),
+    "authorities:finance_edit": Access(
+        anonymous=LOGIN,
+        kwargs={"slug": "camden", "year": 2024},
+        setup=camden_2024_figures,
+        allowed=CAMDEN_EDITORS,
+        forbidden=CAMDEN_READ_ONLY,
+        not_found=OUTSIDE_CAMDEN,
+    ),
+    "authorities:finance_delete": Access(
+        anonymous=LOGIN,
+        kwargs={"slug": "camden", "year": 2024},
+        setup=camden_2024_figures,
+        allowed=CAMDEN_EDITORS,
+        forbidden=CAMDEN_READ_ONLY,
+        not_found=OUTSIDE_CAMDEN,
+    ),
     "accessibility": PUBLIC,
     "health": PUBLIC,
+    # Plans: everyone in scope reads them; national officers and the
+    # authority's LNS, Schools Forum and JCNC/JCC representatives change them.
+    "plans:list": SIGNED_IN,
+    "plans:add": camden_plan_change(setup=lambda: {"slug": "camden"}),
+    "plans:detail": camden_plan_page(),
+    "plans:history": camden_plan_page(),
+    "plans:edit": camden_plan_change(),
+    "plans:revise": camden_plan_change(),
+    "plans:instalment_add": camden_plan_change(),
+    "plans:instalment_edit": camden_plan_change(setup=camden_instalment),
+    "plans:instalment_delete": camden_plan_change(setup=camden_instalment),
+    "plans:target_add": camden_plan_change(),
+    "plans:target_edit": camden_plan_change(setup=camden_target),
+    "plans:target_update_add": camden_plan_change(setup=camden_target),
+    # The checklist: everyone in scope reads a question's page and the
+    # questions still to ask. The other URLs take only POST, so GET answers
+    # 405 whoever asks; what a POST gets, role by role, is in test_checklist.py.
+    "plans:answer": Access(
+        anonymous=LOGIN,
+        setup=camden_plan_question,
+        allowed=CAMDEN_SCOPE,
+        not_found=OUTSIDE_CAMDEN,
+    ),
+    "plans:evidence_add": CHECKLIST_POST_ONLY,
+    "plans:comment_add": CHECKLIST_POST_ONLY,
+    "plans:answer_confirm": CHECKLIST_POST_ONLY,
+    "plans:questions_to_ask": Access(
+        anonymous=LOGIN, setup=camden_plan, allowed=CAMDEN_SCOPE, not_found=OUTSIDE_CAMDEN
+    ),
     # django-allauth's pages. Sign-in and password reset are public; the rest
     # need a signed-in person and concern only that person's own account.
     "account_login": Access(anonymous=200, signed_in=302),  # on to the home page
@@ -100,17 +216,26 @@ def test_every_url_is_in_the_matrix():
 
 def test_every_scoped_entry_says_what_each_persona_gets():
     for name, access in MATRIX.items():
-        if access.not_found:
-            covered = set(access.allowed) | set(access.not_found)
+        if access.not_found or access.forbidden:
+            answers = (access.allowed, access.not_found, access.forbidden)
+            covered = set().union(*answers)
             assert covered == set(PERSONAS), f"{name}: say what {set(PERSONAS) - covered} get"
+            assert sum(map(len, answers)) == len(covered), f"{name}: a persona is listed twice"
+
+
+def get(client, name):
+    access = MATRIX[name]
+    made = access.setup() if access.setup else None
+    # A setup may return the URL's kwargs (the primary key of what it made).
+    kwargs = made if isinstance(made, dict) else access.kwargs
+    return client.get(reverse(name, kwargs=kwargs))
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_anonymous(client, name):
     access = MATRIX[name]
-    url = reverse(name, kwargs=access.kwargs)
-    response = client.get(url)
+    response = get(client, name)
     if access.anonymous == LOGIN:
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("account_login"))
@@ -120,17 +245,22 @@ def test_anonymous(client, name):
 
 ALLOWED = [(name, who) for name, access in MATRIX.items() for who in access.allowed]
 NOT_FOUND = [(name, who) for name, access in MATRIX.items() for who in access.not_found]
+FORBIDDEN = [(name, who) for name, access in MATRIX.items() for who in access.forbidden]
 
 
 @pytest.mark.parametrize(("name", "persona"), ALLOWED)
 def test_allowed(request, client_for, name, persona):
-    access = MATRIX[name]
     client = client_for(request.getfixturevalue(persona))
-    assert client.get(reverse(name, kwargs=access.kwargs)).status_code == access.signed_in
+    assert get(client, name).status_code == MATRIX[name].signed_in
 
 
 @pytest.mark.parametrize(("name", "persona"), NOT_FOUND)
 def test_out_of_scope_is_not_found(request, client_for, name, persona):
-    access = MATRIX[name]
     client = client_for(request.getfixturevalue(persona))
-    assert client.get(reverse(name, kwargs=access.kwargs)).status_code == 404
+    assert get(client, name).status_code == 404
+
+
+@pytest.mark.parametrize(("name", "persona"), FORBIDDEN)
+def test_in_scope_without_the_role_is_forbidden(request, client_for, name, persona):
+    client = client_for(request.getfixturevalue(persona))
+    assert get(client, name).status_code == 403

@@ -196,7 +196,8 @@ class TestAuthorityDetail:
             make_user(roles=[(role, camden)])
             make_user(roles=[(role, camden)])
         client = client_for(national_officer)
-        with django_assert_num_queries(8):
+        # 8, plus the finance years and who may change them (tests/test_finance.py).
+        with django_assert_num_queries(13):
             client.get(reverse("authorities:detail", args=["camden"]))
 
 

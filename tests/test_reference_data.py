@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from authorities.models import AuthorityAlias, LocalAuthority, Region
+from plans.models import Plan
 
 pytestmark = pytest.mark.django_db
 DATA = Path(__file__).resolve().parents[1] / "authorities" / "data"
@@ -21,6 +22,7 @@ def load(**paths):
 
 @pytest.fixture
 def empty_db(reference_data):
+    Plan.objects.all().delete()
     AuthorityAlias.objects.all().delete()
     LocalAuthority.objects.all().delete()
     Region.objects.all().delete()

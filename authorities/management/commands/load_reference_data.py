@@ -6,15 +6,14 @@ checked before anything is written, and the load is one transaction, so a
 malformed file changes nothing.
 """
 
-import csv
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from authorities.loading import Counts, read_rows
 from authorities.models import AuthorityAlias, LocalAuthority, Region
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -32,41 +31,6 @@ REGIONS = (
 )
 AUTHORITY_COLUMNS = ["la_code", "gss_code", "name", "region"]
 ALIAS_COLUMNS = ["la_code", "alias"]
-
-
-@dataclass
-class Counts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def __str__(self):
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-
-
-def read_rows(path, columns):
-    """Yield (line number, row) from a CSV whose header must be `columns`."""
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as error:
-        raise CommandError(f"{path}: cannot read the file ({error.strerror}).") from error
-    with handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header != columns:
-            raise CommandError(
-                f"{path}, line 1: the header must be {','.join(columns)}, "
-                f"not {','.join(header or [])!r}."
-            )
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(columns):
-                raise CommandError(
-                    f"{path}, line {reader.line_num}: expected {len(columns)} "
-                    f"columns, found {len(row)}."
-                )
-            yield reader.line_num, dict(zip(columns, (cell.strip() for cell in row), strict=True))
 
 
 def parse_authorities(path):

@@ -1,0 +1,106 @@
+from django.contrib import admin, messages
+from django.db import transaction
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Answer,
+    FundingInstalment,
+    Plan,
+    Programme,
+    Question,
+    QuestionSet,
+    Recommendation,
+    Section,
+    Target,
+)
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "code", "order"]
+    prepopulated_fields = {"code": ["short_name"]}
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin):
+    list_display = ["number", "text"]
+
+
+class InstalmentInline(admin.TabularInline):
+    model = FundingInstalment
+    extra = 0
+
+
+class TargetInline(admin.StackedInline):
+    model = Target
+    extra = 0
+    filter_horizontal = ["recommendations"]
+
+
+@admin.register(Plan)
+class PlanAdmin(SimpleHistoryAdmin):
+    list_display = ["authority", "programme", "round_or_tranche", "status", "verified", "revision"]
+    list_filter = ["programme", "status", "verified", "authority__region"]
+    search_fields = ["authority__name", "authority__la_code", "round_or_tranche"]
+    list_select_related = ["authority", "programme"]
+    autocomplete_fields = ["authority", "revision_of"]
+    inlines = [InstalmentInline, TargetInline]
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    extra = 0
+    fields = ["section", "order", "key", "text", "guidance"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # Only this version's sections.
+        formset.form.base_fields["section"].queryset = Section.objects.filter(question_set=obj)
+        return formset
+
+
+class SectionInline(admin.TabularInline):
+    model = Section
+    extra = 0
+
+
+@admin.register(QuestionSet)
+class QuestionSetAdmin(admin.ModelAdmin):
+    """The checklist's question bank. A version already used by assessments
+    should not be reworded: copy it as a new version and edit that."""
+
+    list_display = ["version", "title", "created_at"]
+    inlines = [SectionInline, QuestionInline]
+    actions = ["copy_as_new_version"]
+
+    @admin.action(description="Copy as a new version (to edit without changing past answers)")
+    def copy_as_new_version(self, request, queryset):
+        with transaction.atomic():
+            for source in queryset:
+                latest = QuestionSet.objects.latest_version()
+                copy = QuestionSet.objects.create(version=latest.version + 1, title=source.title)
+                sections = {
+                    s.pk: Section.objects.create(question_set=copy, number=s.number, title=s.title)
+                    for s in source.sections.all()
+                }
+                Question.objects.bulk_create(
+                    Question(
+                        question_set=copy,
+                        section=sections[q.section_id],
+                        key=q.key,
+                        order=q.order,
+                        text=q.text,
+                        guidance=q.guidance,
+                    )
+                    for q in source.questions.all()
+                )
+                messages.success(request, f"Version {copy.version} created from {source}.")
+
+
+@admin.register(Answer)
+class AnswerAdmin(SimpleHistoryAdmin):
+    list_display = ["question", "assessment", "response", "concern", "answered_by", "answered_at"]
+    list_filter = ["response", "concern", "carried_forward"]
+    list_select_related = ["question", "assessment__plan__authority", "answered_by"]
+    search_fields = ["assessment__plan__authority__name", "question__text"]
+    raw_id_fields = ["assessment", "question", "answered_by"]

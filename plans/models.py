@@ -1,0 +1,597 @@
+"""Recovery plans: programmes, plans, their money and commitments, and the
+union's checklist answered per plan.
+
+Scope comes from the authority: `Plan.objects.for_user(user)` is the plans of
+`LocalAuthority.objects.for_user(user)`. What a person may change is decided by
+the roles they hold over the plan's authority (`PlanAccess`).
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from authorities.models import (
+    EDITOR_ROLES,
+    FIRST_FINANCIAL_YEAR,
+    LAST_FINANCIAL_YEAR,
+    REGIONAL_ROLES,
+    LocalAuthority,
+    Role,
+)
+from authorities.models import financial_year_label as year_label
+
+year_validators = [MinValueValidator(FIRST_FINANCIAL_YEAR), MaxValueValidator(LAST_FINANCIAL_YEAR)]
+money_field = {"max_digits": 14, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+def year_choices():
+    years = range(FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR + 1)
+    return [(year, year_label(year)) for year in years]
+
+
+# Who may do what on a plan, by the roles they hold over its authority:
+# EDITOR_ROLES change it; regional roles may also add evidence and comments.
+CONTRIBUTOR_ROLES = EDITOR_ROLES | set(REGIONAL_ROLES)
+
+
+@dataclass(frozen=True)
+class PlanAccess:
+    """What one person may do with one authority's plans.
+
+    Everyone in scope reads. LNS, Schools Forum and JCNC/JCC reps and national
+    officers edit; regional organisers and NEMs add evidence and comments;
+    private notes are for national officers and the authority's own people.
+    """
+
+    roles: frozenset
+
+    @classmethod
+    def of(cls, user, authority):
+        return cls(frozenset(authority.roles_of(user)))
+
+    @property
+    def can_edit(self):
+        return bool(self.roles & EDITOR_ROLES)
+
+    @property
+    def can_contribute(self):
+        return bool(self.roles & CONTRIBUTOR_ROLES)
+
+    @property
+    def can_see_private_notes(self):
+        return Role.NATIONAL_OFFICER in self.roles or bool(self.roles - set(REGIONAL_ROLES))
+
+
+class Programme(models.Model):
+    """A DfE programme an authority can be on. Data, not code: an admin adds
+    the next one (the 2026 local SEND reform plans were added this way)."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=120, unique=True)
+    short_name = models.CharField(max_length=40)
+    description = models.TextField(help_text="How the programme works, in a few sentences.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.short_name
+
+
+class Recommendation(models.Model):
+    """One of the ten recommendations on effective high needs systems."""
+
+    number = models.PositiveSmallIntegerField(unique=True)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"{self.number}. {self.text}"
+
+
+class PlanQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(authority__in=LocalAuthority.objects.for_user(user))
+
+    def current(self):
+        """Plans not replaced by a later revision."""
+        return self.exclude(Exists(Plan.objects.filter(revision_of=OuterRef("pk"))))
+
+    def summary(self):
+        """What lists and dashboards show for each plan, in one query: the
+        checklist's size (the latest bank's for a plan not yet assessed),
+        answers given (carried-forward ones still to confirm do not count)
+        and serious concerns."""
+
+        def count(queryset, group_by, default=0):
+            counted = queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n")
+            return Coalesce(models.Subquery(counted), models.Value(default))
+
+        answers = Answer.objects.filter(assessment__plan=OuterRef("pk"))
+        questions = Question.objects.filter(question_set=OuterRef("assessment__question_set"))
+        latest = QuestionSet.objects.latest_version()
+        return self.select_related("authority__region", "programme").annotate(
+            question_count=count(
+                questions, "question_set", default=latest.questions.count() if latest else 0
+            ),
+            answered_count=count(answers.filter(carried_forward=False), "assessment"),
+            serious_count=count(answers.filter(concern=Answer.Concern.SERIOUS), "assessment"),
+        )
+
+
+class Plan(models.Model):
+    """One authority's plan under one programme (a revision is a new row
+    pointing at the plan it revises)."""
+
+    class Status(models.TextChoices):
+        RUMOURED = "rumoured", "Rumoured"
+        NEGOTIATING = "negotiating", "Negotiating"
+        DIAGNOSTIC = "diagnostic", "Diagnostic"
+        AGREED = "agreed", "Agreed"
+        IMPLEMENTATION = "implementation", "Implementation and monitoring"
+        UNDER_REVIEW = "under_review", "Under review, payments withheld"
+        COMPLETED = "completed", "Completed"
+        ENDED = "ended", "Ended"
+
+    authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="plans")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="plans")
+    round_or_tranche = models.CharField(
+        "round or tranche",
+        max_length=40,
+        blank=True,
+        help_text="For example 2022-23 or Tranche 2.",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUMOURED)
+    status_note = models.TextField(
+        blank=True, help_text="Reviews, withheld payments, extensions, legal challenges."
+    )
+    status_source_url = models.URLField("source for the status", max_length=500, blank=True)
+    agreement_date = models.DateField(null=True, blank=True)
+    first_year = models.PositiveSmallIntegerField(
+        "first financial year", null=True, blank=True, validators=year_validators
+    )
+    last_year = models.PositiveSmallIntegerField(
+        "last financial year", null=True, blank=True, validators=year_validators
+    )
+    total_funding = models.DecimalField(
+        "total extra funding (£)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="Leave blank if not known.",
+        **money_field,
+    )
+    document_url = models.URLField("published plan", max_length=500, blank=True)
+    summary = models.TextField("what the plan proposes", blank=True)
+    sources = models.TextField(
+        "sources for the programme, dates and funding",
+        blank=True,
+        help_text="A link per line, with a note where it helps (which figure, which page).",
+    )
+    verified = models.BooleanField(
+        "facts verified",
+        default=False,
+        help_text="Only when the source is the DfE, the authority or another primary source.",
+    )
+    revision_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="revisions"
+    )
+    revision = models.PositiveSmallIntegerField(default=1)
+    national_office_told_at = models.DateTimeField(null=True, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["authority__name", "programme__order", "revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "programme", "round_or_tranche", "revision"],
+                name="plan_unique_revision",
+                violation_error_message=(
+                    "This authority already has a plan for this programme and round."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(last_year__gte=F("first_year"))
+                | Q(last_year__isnull=True)
+                | Q(first_year__isnull=True),
+                name="plan_last_year_not_before_first",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_funding__gte=0) | Q(total_funding__isnull=True),
+                name="plan_funding_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        round_ = f" {self.round_or_tranche}" if self.round_or_tranche else ""
+        revision = f" (revision {self.revision})" if self.revision > 1 else ""
+        return f"{self.authority}: {self.programme}{round_}{revision}"
+
+    def get_absolute_url(self):
+        return reverse("plans:detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        if self.first_year and self.last_year and self.last_year < self.first_year:
+            raise ValidationError(
+                {"last_year": "The last financial year cannot be before the first."}
+            )
+
+    @property
+    def years_label(self):
+        if not self.first_year:
+            return ""
+        if not self.last_year or self.last_year == self.first_year:
+            return year_label(self.first_year)
+        return f"{year_label(self.first_year)} to {year_label(self.last_year)}"
+
+    def checklist_question_set(self):
+        """The question bank the plan is answered on: its assessment's, or the
+        latest for a plan nobody has started (the first answer starts it)."""
+        assessment = getattr(self, "assessment", None)
+        return assessment.question_set if assessment else QuestionSet.objects.latest_version()
+
+    def money(self):
+        """Promised, paid and withheld totals from the instalments."""
+        return self.instalments.totals()
+
+
+class InstalmentQuerySet(models.QuerySet):
+    def totals(self):
+        reduced_by = F("amount") - Coalesce(F("amount_paid"), ZERO)
+        result = self.aggregate(
+            promised=Coalesce(Sum("amount"), ZERO),
+            paid=Coalesce(Sum("amount_paid"), ZERO),
+            withheld=Coalesce(
+                Sum("amount", filter=Q(status=FundingInstalment.Status.WITHHELD)), ZERO
+            )
+            + Coalesce(Sum(reduced_by, filter=Q(status=FundingInstalment.Status.REDUCED)), ZERO),
+        )
+        return result
+
+
+class FundingInstalment(models.Model):
+    """One payment the DfE promised under a plan, and what became of it."""
+
+    class Status(models.TextChoices):
+        DUE = "due", "Due"
+        PAID = "paid", "Paid in full"
+        WITHHELD = "withheld", "Withheld"
+        REDUCED = "reduced", "Paid, reduced"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="instalments")
+    financial_year = models.PositiveSmallIntegerField(
+        choices=year_choices, validators=year_validators
+    )
+    amount = models.DecimalField(
+        "amount promised (£)", validators=[MinValueValidator(ZERO)], **money_field
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DUE)
+    amount_paid = models.DecimalField(
+        "amount paid (£)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="For a reduced payment, what was actually paid.",
+        **money_field,
+    )
+    condition = models.TextField("condition attached", blank=True)
+    note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = InstalmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["financial_year", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="instalment_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__isnull=True) | Q(amount_paid__lte=F("amount")),
+                name="instalment_paid_not_more_than_promised",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{year_label(self.financial_year)}: £{self.amount:,.0f} ({self.get_status_display()})"
+        )
+
+    def get_absolute_url(self):
+        return self.plan.get_absolute_url() + "#money"
+
+    def clean(self):
+        """Keep the amount paid consistent with the status, so the totals add up."""
+        paid, amount = self.amount_paid, self.amount
+        if self.status == self.Status.PAID and paid is None and amount is not None:
+            self.amount_paid = amount
+        elif self.status in (self.Status.DUE, self.Status.WITHHELD) and paid:
+            raise ValidationError(
+                {"amount_paid": "Leave the amount paid empty for a payment not made."}
+            )
+        elif self.status == self.Status.REDUCED:
+            if paid is None:
+                raise ValidationError({"amount_paid": "Enter how much was paid."})
+            if amount is not None and paid >= amount:
+                raise ValidationError(
+                    {"amount_paid": "A reduced payment must be less than the amount promised."}
+                )
+        if paid is not None and amount is not None and paid > amount:
+            raise ValidationError(
+                {"amount_paid": "The amount paid cannot be more than the amount promised."}
+            )
+
+
+class Goal(models.TextChoices):
+    """The DfE's two goals for the SV and DBV programmes."""
+
+    EHCP_DEMAND = "ehcp_demand", "Managing demand for EHCPs, with fit-for-purpose assessment"
+    PROVISION = "provision", "Appropriate, cost-effective provision and mainstream inclusion"
+
+
+class Target(models.Model):
+    """Something the plan commits to, with progress reported against it."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets")
+    description = models.CharField(
+        max_length=300,
+        help_text='For example "reduce new EHCPs by 10%" or "move 40 placements to '
+        'maintained special schools".',
+    )
+    goal = models.CharField("DfE goal", max_length=20, choices=Goal.choices)
+    recommendations = models.ManyToManyField(
+        Recommendation,
+        blank=True,
+        related_name="targets",
+        help_text="Which of the ten recommendations it answers, if any.",
+    )
+    baseline = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    target_value = models.DecimalField(
+        "target", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    unit = models.CharField(
+        max_length=60, blank=True, help_text="For example: new EHCPs a year, %, placements."
+    )
+    due_year = models.PositiveSmallIntegerField(
+        "due by financial year", null=True, blank=True, choices=year_choices
+    )
+    history = HistoricalRecords(m2m_fields=[recommendations])
+
+    class Meta:
+        ordering = ["goal", "pk"]
+
+    def __str__(self):
+        return self.description
+
+    def get_absolute_url(self):
+        return self.plan.get_absolute_url() + "#targets"
+
+
+class TargetUpdate(models.Model):
+    """Progress reported against a target. A slip must say why."""
+
+    class Status(models.TextChoices):
+        ON_TRACK = "on_track", "On track"
+        AT_RISK = "at_risk", "At risk"
+        OFF_TRACK = "off_track", "Off track"
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="updates")
+    recorded_on = models.DateField(default=timezone.localdate)
+    value = models.DecimalField(
+        "latest figure", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.TextField(blank=True, help_text="Required when the target is slipping.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_on", "-pk"]
+        get_latest_by = ["recorded_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="on_track") | ~Q(reason=""),
+                name="target_update_slip_has_reason",
+                violation_error_message="Say why the target is slipping.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_status_display()} on {self.recorded_on:%-d %B %Y}"
+
+    def clean(self):
+        if self.status != self.Status.ON_TRACK and not self.reason.strip():
+            raise ValidationError({"reason": "Say why the target is slipping."})
+
+
+# The checklist ---------------------------------------------------------------
+
+
+class QuestionSetQuerySet(models.QuerySet):
+    def latest_version(self):
+        return self.order_by("-version").first()
+
+
+class QuestionSet(models.Model):
+    """A version of the union's question bank. Assessments keep the version
+    they were started with; a changed bank is a new version."""
+
+    version = models.PositiveSmallIntegerField(unique=True)
+    title = models.CharField(max_length=120, default="Union checklist for SV and DBV plans")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = QuestionSetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self):
+        return f"{self.title} (version {self.version})"
+
+
+class Section(models.Model):
+    question_set = models.ForeignKey(
+        QuestionSet, on_delete=models.CASCADE, related_name="sections"
+    )
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["question_set", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question_set", "number"], name="section_unique_number"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.title}"
+
+
+class Question(models.Model):
+    question_set = models.ForeignKey(
+        QuestionSet, on_delete=models.CASCADE, related_name="questions"
+    )
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="questions")
+    key = models.SlugField(
+        max_length=80, help_text="Stays the same across versions, so answers carry forward."
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField()
+    guidance = models.TextField(blank=True, help_text="What a good answer looks like.")
+
+    class Meta:
+        ordering = ["section__number", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["question_set", "key"], name="question_unique_key")
+        ]
+
+    def __str__(self):
+        return self.text
+
+
+class Assessment(models.Model):
+    """The union's checklist for one plan."""
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="assessment")
+    question_set = models.ForeignKey(
+        QuestionSet, on_delete=models.PROTECT, related_name="assessments"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Checklist for {self.plan}"
+
+
+class AnswerQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(assessment__plan__in=Plan.objects.for_user(user))
+
+
+class Answer(models.Model):
+    """The union's answer to one question about one plan.
+
+    `version` goes up with every save: a save that started from an older
+    version is refused rather than overwriting someone else's change.
+    """
+
+    class Response(models.TextChoices):
+        YES = "yes", "Yes"
+        PARTLY = "partly", "Partly"
+        NO = "no", "No"
+        NOT_KNOWN = "not_known", "Not known"
+        NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+    class Concern(models.TextChoices):
+        NONE = "none", "No concern"
+        SOME = "some", "Some concern"
+        SERIOUS = "serious", "Serious concern"
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    response = models.CharField(max_length=20, choices=Response.choices)
+    concern = models.CharField("level of concern", max_length=10, choices=Concern.choices)
+    evidence = models.TextField(
+        blank=True, help_text="What the answer rests on: documents, minutes, what members report."
+    )
+    private_notes = models.TextField(
+        blank=True,
+        help_text="Seen only by national officers and this authority's own representatives.",
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(default=timezone.now)
+    carried_forward = models.BooleanField(
+        default=False, help_text="Copied from the previous revision and not yet confirmed."
+    )
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords()
+
+    objects = AnswerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["question__section__number", "question__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "question"], name="answer_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.question}: {self.get_response_display()}"
+
+
+class EvidenceLink(models.Model):
+    """A document behind an answer, and where in it to look."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="links")
+    url = models.URLField("link", max_length=500)
+    title = models.CharField(max_length=200, blank=True)
+    location = models.CharField(
+        "page or paragraph", max_length=60, help_text="For example: page 12, or paragraph 3.4."
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+
+    def __str__(self):
+        return f"{self.title or self.url} ({self.location})"
+
+
+class Comment(models.Model):
+    """A remark on an answer, from anyone who may contribute (organisers and
+    NEMs included)."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return self.text[:60]

@@ -1,0 +1,252 @@
+"""Plans, their money and commitments, and their history.
+
+Every plan comes through `Plan.objects.for_user` (out of scope is 404); what a
+person may change comes from `PlanAccess` (not allowed is 403).
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from authorities.models import LocalAuthority, Region
+
+from . import services
+from .forms import InstalmentForm, PlanFilterForm, PlanForm, TargetForm, TargetUpdateForm
+from .history import entries
+from .models import (
+    Answer,
+    FundingInstalment,
+    Plan,
+    PlanAccess,
+    Programme,
+    Question,
+    Target,
+    TargetUpdate,
+    year_label,
+)
+
+PLANS_PER_PAGE = 50
+RECENT_CHANGES = 8
+
+
+def plan_for(request, pk, *, edit=False):
+    """The plan if in scope (else 404), with what this person may do; 403
+    if they are to change it and may not."""
+    plan = get_object_or_404(
+        Plan.objects.for_user(request.user).select_related("authority__region", "programme"),
+        pk=pk,
+    )
+    access = PlanAccess.of(request.user, plan.authority)
+    if edit and not access.can_edit:
+        raise PermissionDenied
+    return plan, access
+
+
+@require_GET
+def plan_list(request):
+    plans = Plan.objects.for_user(request.user).current()
+    regions = Region.objects.filter(authorities__plans__in=plans).distinct()
+    form = PlanFilterForm(request.GET, regions=regions)
+    form.is_valid()
+    page = Paginator(
+        form.filter(plans).summary().order_by("authority__name", "programme__order"),
+        PLANS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "plans/plan_list.html",
+        {"form": form, "page": page, "page_query": query.urlencode()},
+    )
+
+
+@require_GET
+def plan_detail(request, pk):
+    plan, access = plan_for(request, pk)
+    assessment = getattr(plan, "assessment", None)
+    question_set = plan.checklist_question_set()
+    answers = {}
+    if assessment:
+        answers = {a.question_id: a for a in assessment.answers.select_related("answered_by")}
+    questions = list(question_set.questions.select_related("section")) if question_set else []
+    for question in questions:
+        question.answer = answers.get(question.id)
+    targets = plan.targets.prefetch_related(
+        "recommendations",
+        Prefetch("updates", queryset=TargetUpdate.objects.order_by("-recorded_on", "-pk")),
+    )
+    return render(
+        request,
+        "plans/plan_detail.html",
+        {
+            "plan": plan,
+            "access": access,
+            "money": plan.money(),
+            "instalments": plan.instalments.all(),
+            "targets": targets,
+            "questions": questions,
+            "answered": sum(1 for q in questions if q.answer and not q.answer.carried_forward),
+            "serious": [q for q in questions if q.answer and q.answer.concern == "serious"],
+            "revisions": plan.revisions.all(),
+            "recent_changes": plan_history_entries(plan, access)[:RECENT_CHANGES],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def plan_add(request, slug):
+    authority = get_object_or_404(LocalAuthority.objects.for_user(request.user), slug=slug)
+    if not PlanAccess.of(request.user, authority).can_edit:
+        raise PermissionDenied
+    form = PlanForm(request.POST or None, authority=authority)
+    if form.is_valid():
+        plan = services.save_plan(form=form, request=request)
+        messages.success(request, f"Plan recorded: {plan}.")
+        return redirect(plan)
+    return render(request, "plans/plan_form.html", {"form": form, "authority": authority})
+
+
+@require_http_methods(["GET", "POST"])
+def plan_edit(request, pk):
+    plan, _ = plan_for(request, pk, edit=True)
+    form = PlanForm(request.POST or None, instance=plan, authority=plan.authority)
+    if form.is_valid():
+        services.save_plan(form=form, request=request)
+        messages.success(request, "Plan saved.")
+        return redirect(plan)
+    return render(
+        request, "plans/plan_form.html", {"form": form, "authority": plan.authority, "plan": plan}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def plan_revise(request, pk):
+    plan, _ = plan_for(request, pk, edit=True)
+    if plan.revisions.exists():
+        messages.error(request, "This plan has already been revised: revise the latest revision.")
+        return redirect(plan.revisions.latest("revision"))
+    if request.method == "POST":
+        revision = services.revise_plan(plan=plan, user=request.user)
+        messages.success(
+            request,
+            "Revision started. Its checklist answers are carried forward from the previous "
+            "revision: confirm or change each one.",
+        )
+        return redirect(revision)
+    return render(request, "plans/plan_revise.html", {"plan": plan})
+
+
+@require_http_methods(["GET", "POST"])
+def instalment_add(request, pk):
+    plan, _ = plan_for(request, pk, edit=True)
+    return instalment_form(request, plan, FundingInstalment(plan=plan))
+
+
+@require_http_methods(["GET", "POST"])
+def instalment_edit(request, pk, instalment_pk):
+    plan, _ = plan_for(request, pk, edit=True)
+    return instalment_form(request, plan, get_object_or_404(plan.instalments, pk=instalment_pk))
+
+
+def instalment_form(request, plan, instalment):
+    form = InstalmentForm(request.POST or None, instance=instalment, plan=plan)
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Instalment saved: {form.instance}.")
+        return redirect(plan.get_absolute_url() + "#money")
+    return render(request, "plans/instalment_form.html", {"form": form, "plan": plan})
+
+
+@require_http_methods(["GET", "POST"])
+def instalment_delete(request, pk, instalment_pk):
+    plan, _ = plan_for(request, pk, edit=True)
+    instalment = get_object_or_404(plan.instalments, pk=instalment_pk)
+    if request.method == "POST":
+        instalment.delete()
+        messages.success(request, f"Instalment removed: {instalment}.")
+        return redirect(plan.get_absolute_url() + "#money")
+    return render(
+        request, "plans/instalment_confirm_delete.html", {"plan": plan, "instalment": instalment}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def target_add(request, pk):
+    plan, _ = plan_for(request, pk, edit=True)
+    return target_form(request, plan, Target(plan=plan))
+
+
+@require_http_methods(["GET", "POST"])
+def target_edit(request, pk, target_pk):
+    plan, _ = plan_for(request, pk, edit=True)
+    return target_form(request, plan, get_object_or_404(plan.targets, pk=target_pk))
+
+
+def target_form(request, plan, target):
+    form = TargetForm(request.POST or None, instance=target, plan=plan)
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Target saved: {form.instance}.")
+        return redirect(plan.get_absolute_url() + "#targets")
+    return render(request, "plans/target_form.html", {"form": form, "plan": plan})
+
+
+@require_http_methods(["GET", "POST"])
+def target_update_add(request, pk, target_pk):
+    plan, _ = plan_for(request, pk, edit=True)
+    target = get_object_or_404(plan.targets, pk=target_pk)
+    form = TargetUpdateForm(request.POST or None, target=target, user=request.user)
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Progress recorded for: {target}.")
+        return redirect(plan.get_absolute_url() + "#targets")
+    return render(
+        request, "plans/target_update_form.html", {"form": form, "plan": plan, "target": target}
+    )
+
+
+@require_GET
+def plan_history(request, pk):
+    plan, access = plan_for(request, pk)
+    page = Paginator(plan_history_entries(plan, access), 50).get_page(request.GET.get("page"))
+    return render(request, "plans/plan_history.html", {"plan": plan, "page": page})
+
+
+def plan_history_entries(plan, access):
+    """Every change to the plan, its instalments, targets and answers, newest first."""
+    programmes = dict(Programme.objects.values_list("pk", "short_name"))
+    found = entries(
+        Plan.history.filter(id=plan.pk),
+        describe=lambda r: "Plan",
+        labels={"programme": programmes},
+        hidden={"authority", "revision_of"},
+    )
+    found += entries(
+        FundingInstalment.history.filter(plan_id=plan.pk),
+        describe=lambda r: f"Instalment {year_label(r.financial_year)}",
+        hidden={"plan"},
+    )
+    found += entries(
+        Target.history.filter(plan_id=plan.pk),
+        describe=lambda r: f"Target: {r.description}",
+        hidden={"plan"},
+    )
+    assessment = getattr(plan, "assessment", None)
+    if assessment:
+        questions = dict(
+            Question.objects.filter(question_set=assessment.question_set_id).values_list(
+                "pk", "text"
+            )
+        )
+        found += entries(
+            Answer.history.filter(assessment_id=assessment.pk),
+            describe=lambda r: f"Answer: {questions.get(r.question_id, 'a question')}",
+            hidden={"assessment", "question"}
+            | (set() if access.can_see_private_notes else {"private_notes"}),
+        )
+    found.sort(key=lambda e: e.when, reverse=True)
+    return found

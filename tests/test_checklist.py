@@ -1,0 +1,534 @@
+"""Answering the checklist: one page per question about one plan.
+
+Camden's people answer, organisers add evidence and comments, SENCO leads
+read; two people saving the same answer never silently overwrite each other.
+"""
+
+import html
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from plans import services
+from plans.models import Answer, Comment, EvidenceLink, Question, QuestionSet
+
+from .factories import CAMDEN, KENT, make_plan
+
+KEY = "cuts-not-efficiency"
+QUESTION = "Does the plan seek genuine efficiency"
+CONFLICT = "Someone else changed this answer while you were editing it"
+
+
+@pytest.fixture
+def plan(camden):
+    return make_plan(CAMDEN)
+
+
+def url(name, plan, key=KEY):
+    return reverse(name, kwargs={"pk": plan.pk, "key": key})
+
+
+def answer_data(base_version=0, **fields):
+    return {
+        "response": "no",
+        "concern": "serious",
+        "evidence": "Cabinet paper, 12 March: the plan closes two resource bases.",
+        "private_notes": "",
+        "base_version": base_version,
+        **fields,
+    }
+
+
+def stored(plan, key=KEY):
+    return Answer.objects.filter(assessment__plan=plan, question__key=key).first()
+
+
+def answer_directly(plan, user, key=KEY, **fields):
+    """An answer saved by `user` through the page, without looking at it
+    first: returns what was stored."""
+    client = Client()
+    client.force_login(user)
+    response = client.post(url("plans:answer", plan, key), answer_data(**fields))
+    assert response.status_code == 302, response.content.decode()
+    return stored(plan, key)
+
+
+def text(response):
+    """The page's text without tags, so assertions read like what people see."""
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
+
+
+# Answering -------------------------------------------------------------------
+
+
+def test_camden_lns_answers_a_question(camden_lns_client, camden_lns, plan):
+    page = camden_lns_client.get(url("plans:answer", plan))
+    assert page.status_code == 200
+    assert QUESTION in text(page)
+    assert "Not answered yet" in text(page)
+    assert "What the union's briefing says" in text(page)  # the guidance
+
+    response = camden_lns_client.post(url("plans:answer", plan), answer_data())
+
+    assert response.status_code == 302
+    assert response["Location"] == url("plans:answer", plan)
+    answer = stored(plan)
+    assert (answer.response, answer.concern, answer.version) == ("no", "serious", 1)
+    assert answer.answered_by == camden_lns
+    assert answer.history.count() == 1
+    assert answer.history.get().history_user == camden_lns
+
+    page = text(camden_lns_client.get(response["Location"]))
+    assert "Your answer has been saved" in page
+    assert "two resource bases" in page
+    assert "Serious concern" in page
+    assert "Answer added by Carys Evans" in page  # the history
+
+
+def test_answer_form_shows_govuk_radios(camden_lns_client, plan):
+    html = camden_lns_client.get(url("plans:answer", plan)).content.decode()
+    assert '<div id="id_response" class="govuk-radios" data-module="govuk-radios">' in html
+    assert re.search(
+        r'<input type="radio" name="response" value="no" class="govuk-radios__input"[^>]*'
+        r'id="id_response_2"',
+        html,
+    )
+    assert '<label class="govuk-label govuk-radios__label" for="id_response_2">No</label>' in html
+    assert '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">Answer</legend>' in (
+        html
+    )
+
+
+def test_a_stale_save_is_refused_and_keeps_what_was_typed(
+    client_for, camden_lns, camden_forum_rep, plan
+):
+    answer_directly(plan, camden_lns, evidence="Carys's evidence: the Cabinet paper.")
+    forum_rep = client_for(camden_forum_rep)
+
+    # The forum rep opened the page before Carys saved: base_version 0.
+    response = forum_rep.post(
+        url("plans:answer", plan),
+        answer_data(response="partly", concern="some", evidence="The forum rep's own notes."),
+    )
+
+    assert response.status_code == 409
+    page = text(response)
+    assert CONFLICT in page
+    assert "Carys Evans saved it on" in page
+    assert "Carys's evidence: the Cabinet paper." in page  # what they saved
+    html = response.content.decode()
+    assert "The forum rep&#x27;s own notes.</textarea>" in html  # what this person typed
+    assert re.search(r'value="partly"[^>]*checked', html)
+    assert re.search(r'name="base_version" value="1"', html)  # now based on theirs
+    answer = stored(plan)
+    assert (answer.version, answer.response, answer.answered_by) == (1, "no", camden_lns)
+
+
+def test_resubmitting_after_the_conflict_replaces_the_answer(
+    client_for, camden_lns, camden_forum_rep, plan
+):
+    answer_directly(plan, camden_lns)
+    forum_rep = client_for(camden_forum_rep)
+    forum_rep.post(url("plans:answer", plan), answer_data(response="partly"))
+
+    response = forum_rep.post(url("plans:answer", plan), answer_data(1, response="partly"))
+
+    assert response.status_code == 302
+    answer = stored(plan)
+    assert (answer.version, answer.response, answer.answered_by) == (2, "partly", camden_forum_rep)
+
+
+def test_the_first_answer_saved_twice_from_a_blank_page_conflicts(camden_lns_client, plan):
+    assert camden_lns_client.post(url("plans:answer", plan), answer_data()).status_code == 302
+    response = camden_lns_client.post(url("plans:answer", plan), answer_data(response="yes"))
+    assert response.status_code == 409
+    assert stored(plan).response == "no"
+
+
+# Who may do what -------------------------------------------------------------
+
+
+def test_organiser_cannot_change_an_answer_but_adds_evidence_and_comments(
+    london_organiser_client, london_organiser, camden_lns, plan
+):
+    answer_directly(plan, camden_lns)
+    page = london_organiser_client.get(url("plans:answer", plan))
+    assert "Save answer" not in text(page)
+    assert "Add evidence link" in text(page)
+
+    refused = london_organiser_client.post(url("plans:answer", plan), answer_data(1))
+    assert refused.status_code == 403
+    assert stored(plan).version == 1
+
+    link = london_organiser_client.post(
+        url("plans:evidence_add", plan),
+        {
+            "link-url": "https://www.camden.gov.uk/send-plan.pdf",
+            "link-title": "Camden SEND plan",
+            "link-location": "page 12",
+        },
+    )
+    assert link.status_code == 302
+    assert link["Location"] == url("plans:answer", plan) + "#links"
+    added = EvidenceLink.objects.get()
+    assert (added.answer, added.added_by) == (stored(plan), london_organiser)
+    assert (added.title, added.location) == ("Camden SEND plan", "page 12")
+
+    comment = london_organiser_client.post(
+        url("plans:comment_add", plan), {"comment-text": "Raise this at JCNC."}
+    )
+    assert comment.status_code == 302
+    assert Comment.objects.get().author == london_organiser
+
+    page = text(london_organiser_client.get(url("plans:answer", plan)))
+    assert "Camden SEND plan , page 12" in page
+    assert "Raise this at JCNC." in page
+    assert "Liam Hughes" in page
+
+
+def test_senco_lead_reads_but_cannot_add(client_for, camden_senco_lead, camden_lns, plan):
+    answer = answer_directly(plan, camden_lns)
+    senco = client_for(camden_senco_lead)
+
+    page = senco.get(url("plans:answer", plan))
+    assert page.status_code == 200
+    assert "Cabinet paper, 12 March" in text(page)
+    for button in ("Save answer", "Add evidence link", "Add comment", "Confirm"):
+        assert button not in text(page)
+
+    link = {"link-url": "https://example.org/", "link-location": "page 1"}
+    assert senco.post(url("plans:answer", plan), answer_data(1)).status_code == 403
+    assert senco.post(url("plans:evidence_add", plan), link).status_code == 403
+    assert senco.post(url("plans:comment_add", plan), {"comment-text": "Hi"}).status_code == 403
+    confirm = {"base_version": answer.version}
+    assert senco.post(url("plans:answer_confirm", plan), confirm).status_code == 403
+    assert not EvidenceLink.objects.exists()
+    assert not Comment.objects.exists()
+
+
+EDITORS = ("national_officer", "camden_lns", "camden_forum_rep")
+CONTRIBUTORS = (*EDITORS, "london_organiser")
+OUT_OF_SCOPE = ("northwest_nem", "kent_lns", "manchester_head_rep", "no_role_user")
+WRITES = {
+    "plans:answer": (EDITORS, answer_data(1)),
+    "plans:evidence_add": (
+        CONTRIBUTORS,
+        {"link-url": "https://example.org/plan.pdf", "link-location": "page 3"},
+    ),
+    "plans:comment_add": (CONTRIBUTORS, {"comment-text": "Noted."}),
+    "plans:answer_confirm": (EDITORS, {"base_version": 1}),
+}
+POSTS = [
+    (name, persona, 302 if persona in allowed else 404 if persona in OUT_OF_SCOPE else 403)
+    for name, (allowed, _) in WRITES.items()
+    for persona in (*CONTRIBUTORS, "camden_senco_lead", *OUT_OF_SCOPE)
+]
+
+
+@pytest.mark.parametrize(("name", "persona", "expected"), POSTS)
+def test_who_may_write(request, client_for, camden_lns, plan, name, persona, expected):
+    """The access matrix only GETs (405 for these); this is what a POST gets."""
+    answer_directly(plan, camden_lns)
+    client = client_for(request.getfixturevalue(persona))
+    assert client.post(url(name, plan), WRITES[name][1]).status_code == expected
+
+
+def test_writes_to_an_answer_need_an_answer(london_organiser_client, camden_lns_client, plan):
+    link = {"link-url": "https://example.org/plan.pdf", "link-title": "The plan"}
+    link["link-location"] = "page 3"
+    response = london_organiser_client.post(url("plans:evidence_add", plan), link)
+    assert response.status_code == 200
+    assert "This question has not been answered yet" in text(response)
+    assert 'value="The plan"' in response.content.decode()  # input kept
+
+    response = london_organiser_client.post(url("plans:comment_add", plan), {"comment-text": "Hm"})
+    assert "This question has not been answered yet" in text(response)
+
+    response = camden_lns_client.post(url("plans:answer_confirm", plan), {"base_version": 0})
+    assert response.status_code == 302
+    assert "no answer to confirm" in text(camden_lns_client.get(response["Location"]))
+    assert not EvidenceLink.objects.exists()
+    assert not Comment.objects.exists()
+
+
+def test_unknown_question_and_out_of_scope_plan_are_not_found(camden_lns_client, kent):
+    kent_plan = make_plan(KENT)
+    unknown = url("plans:answer", make_plan(CAMDEN), "no-such-key")
+    assert camden_lns_client.get(unknown).status_code == 404
+    assert camden_lns_client.get(url("plans:answer", kent_plan)).status_code == 404
+    assert camden_lns_client.post(url("plans:answer", kent_plan), answer_data()).status_code == 404
+
+
+# Private notes ---------------------------------------------------------------
+
+
+def test_private_notes_are_for_the_authoritys_people_and_national_officers(
+    client_for, camden_lns, london_organiser, national_officer, plan
+):
+    answer = answer_directly(plan, camden_lns, private_notes="Head of SEND said off the record")
+    # A change to the notes alone: its history entry must not reach the organiser.
+    answer_directly(
+        plan,
+        camden_lns,
+        private_notes="Head of SEND has since denied it",
+        base_version=answer.version,
+    )
+
+    organiser = text(client_for(london_organiser).get(url("plans:answer", plan)))
+    assert "Cabinet paper, 12 March" in organiser
+    assert "off the record" not in organiser
+    assert "since denied" not in organiser
+    assert "Private notes" not in organiser
+    assert "Answer added by Carys Evans" in organiser
+    assert "Answer changed by" not in organiser  # only the notes changed
+
+    for person in (camden_lns, national_officer):
+        page = text(client_for(person).get(url("plans:answer", plan)))
+        assert "Head of SEND has since denied it" in page
+        assert "off the record" in page  # in the history
+        assert "Answer changed by Carys Evans" in page
+
+
+def test_saving_without_the_notes_field_keeps_the_notes(camden_lns, plan):
+    answer_directly(plan, camden_lns, private_notes="Keep me")
+    question = Question.objects.get(question_set=QuestionSet.objects.latest_version(), key=KEY)
+    data = {"response": "yes", "concern": "none", "evidence": ""}
+    services.save_answer(plan=plan, question=question, data=data, base_version=1, user=camden_lns)
+    assert stored(plan).private_notes == "Keep me"
+
+
+# Carried forward -------------------------------------------------------------
+
+
+@pytest.fixture
+def revision(plan, camden_lns):
+    answer = answer_directly(plan, camden_lns)
+    EvidenceLink.objects.create(
+        answer=answer, url="https://example.org/plan.pdf", location="page 4", added_by=camden_lns
+    )
+    return services.revise_plan(plan=plan, user=camden_lns)
+
+
+def test_a_carried_forward_answer_is_confirmed(camden_lns_client, camden_lns, revision):
+    page = text(camden_lns_client.get(url("plans:answer", revision)))
+    assert "carried forward from the previous revision" in page
+    assert "Confirm this answer still holds" in page
+    assert "page 4" in page  # its links came too
+
+    carried = stored(revision)
+    response = camden_lns_client.post(
+        url("plans:answer_confirm", revision), {"base_version": carried.version}
+    )
+
+    assert response.status_code == 302
+    confirmed = stored(revision)
+    assert not confirmed.carried_forward
+    assert confirmed.version == carried.version + 1
+    assert confirmed.answered_by == camden_lns
+    page = text(camden_lns_client.get(response["Location"]))
+    assert "You have confirmed that this answer still holds" in page
+    assert "carried forward from the previous revision" not in page
+
+
+def test_changing_a_carried_forward_answer_clears_the_notice(camden_lns_client, revision):
+    carried = stored(revision)
+    response = camden_lns_client.post(
+        url("plans:answer", revision), answer_data(carried.version, response="partly")
+    )
+    assert response.status_code == 302
+    assert not stored(revision).carried_forward
+
+
+def test_confirming_an_answer_someone_has_changed_conflicts(
+    camden_lns_client, camden_forum_rep, revision
+):
+    carried = stored(revision)
+    answer_directly(revision, camden_forum_rep, response="yes", base_version=carried.version)
+
+    response = camden_lns_client.post(
+        url("plans:answer_confirm", revision), {"base_version": carried.version}
+    )
+
+    assert response.status_code == 302
+    page = text(camden_lns_client.get(response["Location"]))
+    assert "Someone else changed this answer while you were confirming it" in page
+    assert "camden.forum@example.org saved it on" in page
+    assert stored(revision).answered_by == camden_forum_rep
+
+
+def test_organiser_cannot_confirm(london_organiser_client, revision):
+    response = london_organiser_client.post(
+        url("plans:answer_confirm", revision), {"base_version": stored(revision).version}
+    )
+    assert response.status_code == 403
+    assert stored(revision).carried_forward
+
+
+# Bad input -------------------------------------------------------------------
+
+
+def test_an_answer_needs_a_response_and_a_concern(camden_lns_client, plan):
+    response = camden_lns_client.post(
+        url("plans:answer", plan), answer_data(response="", concern="")
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert "There is a problem" in page
+    assert "Select an answer" in page
+    assert "Select the level of concern" in page
+    html = response.content.decode()
+    assert '<a href="#id_response_0">Select an answer</a>' in html  # the first radio
+    assert "the plan closes two resource bases.</textarea>" in html
+    assert stored(plan) is None
+
+
+def test_evidence_has_a_length_limit(camden_lns_client, plan):
+    response = camden_lns_client.post(
+        url("plans:answer", plan), answer_data(evidence="x" * 30_000, private_notes="Kept")
+    )
+    assert response.status_code == 200
+    assert "Evidence must be 20,000 characters or fewer (it has 30000)" in text(response)
+    html = response.content.decode()
+    assert re.search(r'value="no"[^>]*checked', html)
+    assert "Kept</textarea>" in html
+    assert stored(plan) is None
+
+
+def test_a_huge_paste_is_refused_not_a_server_error(camden_lns_client, plan):
+    """Past Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) the request itself
+    is refused, before any form sees it."""
+    response = camden_lns_client.post(
+        url("plans:answer", plan), answer_data(evidence="x" * 3_000_000)
+    )
+    assert response.status_code == 400
+    assert stored(plan) is None
+
+
+def test_html_in_evidence_is_shown_as_text(camden_lns_client, plan):
+    evidence = '<script>alert("x")</script> <b>bold</b>'
+    camden_lns_client.post(url("plans:answer", plan), answer_data(evidence=evidence))
+    html = camden_lns_client.get(url("plans:answer", plan)).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &lt;b&gt;bold&lt;/b&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("link", "error"),
+    [
+        ({"link-url": "not a url", "link-location": "page 1"}, "Enter the link as a web address"),
+        ({"link-url": "", "link-location": "page 1"}, "Enter the link"),
+        ({"link-url": "https://example.org/plan.pdf", "link-location": ""}, "Enter the page"),
+        ({"link-url": "javascript:alert(1)", "link-location": "p1"}, "Enter the link as a web"),
+    ],
+)
+def test_a_bad_evidence_link_is_refused_and_the_input_kept(
+    camden_lns_client, camden_lns, plan, link, error
+):
+    answer_directly(plan, camden_lns)
+    response = camden_lns_client.post(
+        url("plans:evidence_add", plan), {**link, "link-title": "The plan"}
+    )
+    assert response.status_code == 200
+    assert "There is a problem" in text(response)
+    assert error in text(response)
+    assert 'value="The plan"' in response.content.decode()
+    assert not EvidenceLink.objects.exists()
+
+
+def test_an_empty_comment_is_refused(camden_lns_client, camden_lns, plan):
+    answer_directly(plan, camden_lns)
+    response = camden_lns_client.post(url("plans:comment_add", plan), {"comment-text": "  "})
+    assert response.status_code == 200
+    assert "Enter your comment" in text(response)
+    assert not Comment.objects.exists()
+
+
+# Questions still to ask --------------------------------------------------------
+
+
+def test_questions_to_ask_lists_unanswered_not_known_and_serious(
+    camden_lns_client, camden_lns, plan
+):
+    answer_directly(plan, camden_lns, "cuts-not-efficiency", response="yes", concern="none")
+    answer_directly(
+        plan, camden_lns, "pressures-on-school-system", response="not_known", concern="some"
+    )
+    answer_directly(plan, camden_lns, "early-intervention-resourced", concern="serious")
+    answer_directly(
+        plan, camden_lns, "holistic-decision-making", response="partly", concern="some"
+    )
+
+    response = camden_lns_client.get(reverse("plans:questions_to_ask", kwargs={"pk": plan.pk}))
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "Questions still to ask" in page
+    assert "Camden" in page
+    assert "Safety Valve" in page
+    total = Question.objects.filter(question_set=QuestionSet.objects.latest_version()).count()
+    assert f"{total - 2} questions to ask" in page
+    assert "Does the plan seek genuine efficiency" not in page  # yes, no concern
+    assert "holistic view" not in page  # partly, some concern
+    assert "Will the plan increase pressures" in page
+    assert "Answered “not known”" in page
+    assert "matched by more resources" in page
+    assert "Serious concern (answered “no”)" in page
+    assert "Was the Schools Forum consulted" in page  # not answered
+    assert "Print" in page or "print" in page
+
+
+def test_questions_to_ask_when_nothing_is_left(camden_lns_client, camden_lns, plan):
+    for question in Question.objects.filter(question_set=QuestionSet.objects.latest_version()):
+        answer_directly(plan, camden_lns, question.key, response="yes", concern="some")
+    page = text(camden_lns_client.get(reverse("plans:questions_to_ask", kwargs={"pk": plan.pk})))
+    assert "Nothing left to ask" in page
+    assert "questions to ask" not in page
+
+
+# Query counts ------------------------------------------------------------------
+
+
+def add_activity(plan, user, times):
+    """`times` saves, links and comments on the answer."""
+    answer = stored(plan) or answer_directly(plan, user)
+    for n in range(times):
+        answer = answer_directly(plan, user, evidence=f"Version {n}", base_version=answer.version)
+        EvidenceLink.objects.create(
+            answer=answer, url=f"https://example.org/{n}", location=f"page {n}", added_by=user
+        )
+        Comment.objects.create(answer=answer, author=user, text=f"Comment {n}")
+
+
+@pytest.mark.parametrize("times", [1, 12])
+def test_answer_page_queries_do_not_grow(
+    django_assert_num_queries, camden_lns_client, camden_lns, plan, times
+):
+    add_activity(plan, camden_lns, times)
+    # session, user, plan, question, roles, answer, links, comments, history,
+    # the question list (previous/next)
+    with django_assert_num_queries(10):
+        response = camden_lns_client.get(url("plans:answer", plan))
+    assert len(re.findall(r"Comment \d+", text(response))) == times
+
+
+def test_answer_page_queries_before_the_first_answer(
+    django_assert_num_queries, camden_lns_client, plan
+):
+    # session, user, plan, latest question set, question, roles, question list
+    with django_assert_num_queries(7):
+        camden_lns_client.get(url("plans:answer", plan))
+
+
+@pytest.mark.parametrize("answered", [1, 20])
+def test_questions_to_ask_queries_do_not_grow(
+    django_assert_num_queries, camden_lns_client, camden_lns, plan, answered
+):
+    questions = Question.objects.filter(question_set=QuestionSet.objects.latest_version())
+    for question in questions[:answered]:
+        answer_directly(plan, camden_lns, question.key, response="not_known", concern="some")
+    # session, user, plan, questions, answers
+    with django_assert_num_queries(5):
+        response = camden_lns_client.get(reverse("plans:questions_to_ask", kwargs={"pk": plan.pk}))
+    assert text(response).count("Answered “not known”") == answered
