@@ -12,6 +12,13 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from consultations.models import (
+    Action,
+    BlockTransfer,
+    Consultation,
+    plans_agreed_without_consultation,
+)
+from feedback.aggregates import authority_feedback, region_feedback
 from plans.models import Plan
 
 from .forms import AuthorityFilterForm, AuthorityFinanceForm
@@ -31,6 +38,7 @@ def home(request):
         # National scope means all 153: the regions table is the way in.
         "authorities": None if user.has_national_scope else authorities.with_coverage(),
         "authority_count": authorities.count(),
+        "my_actions": Action.objects.for_user(user).filter(owner=user).open().overdue_first(),
     }
     return render(request, "authorities/home.html", context)
 
@@ -72,7 +80,8 @@ def authority_detail(request, slug):
     )
     region_visible = Region.objects.for_user(request.user).filter(pk=authority.region_id).exists()
     # One look at this person's roles decides what they may record here.
-    can_edit = not EDITOR_ROLES.isdisjoint(authority.roles_of(request.user))
+    roles = authority.roles_of(request.user)
+    can_edit = not EDITOR_ROLES.isdisjoint(roles)
     return render(
         request,
         "authorities/authority_detail.html",
@@ -83,6 +92,19 @@ def authority_detail(request, slug):
             "can_add_plan": can_edit,
             "finance_years": authority.finance_years.trend(),
             "can_edit_finance": can_edit,
+            # Feedback figures, small numbers suppressed (feedback/_summary.html).
+            "feedback": authority_feedback(authority, request.user, roles),
+            # Meetings, block transfers and actions (consultations/_authority_section.html).
+            "recent_meetings": Consultation.objects.for_user(request.user)
+            .filter(authority=authority)
+            .listed()[:5],
+            "block_transfers": BlockTransfer.objects.for_user(request.user)
+            .filter(consultation__authority=authority)
+            .listed(),
+            "open_actions": Action.objects.for_user(request.user)
+            .filter(authority=authority)
+            .open()
+            .overdue_first(),
         },
     )
 
@@ -97,6 +119,18 @@ def region_detail(request, slug):
             "region": region,
             "regional_people": region.memberships.select_related("user"),
             "authorities": region.authorities.with_coverage(),
+            # Feedback figures, small numbers suppressed (feedback/_summary.html).
+            "feedback": region_feedback(region, request.user),
+            # Where the union was left out (consultations/_region_section.html).
+            "unconsulted_plans": plans_agreed_without_consultation(
+                Plan.objects.for_user(request.user).filter(authority__region=region).current()
+            ).select_related("authority", "programme"),
+            "region_meetings": Consultation.objects.for_user(request.user)
+            .filter(authority__region=region)
+            .listed()[:10],
+            "block_transfers": BlockTransfer.objects.for_user(request.user)
+            .filter(consultation__authority__region=region)
+            .listed(),
         },
     )
 

@@ -171,6 +171,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tracker@localhost")
 # Told when an authority is found to be negotiating a plan (the briefing: "if it
 # is negotiating its involvement in the SV programme, then please let us know").
 NATIONAL_OFFICE_EMAIL = env.str("NATIONAL_OFFICE_EMAIL", default="national.office@localhost")
+# Feedback received longer ago than this is anonymised by `manage.py prune_feedback`
+# (free text and submitter cleared, figures kept); withdrawn feedback is deleted.
+FEEDBACK_RETENTION_DAYS = env.int("FEEDBACK_RETENTION_DAYS", default=730)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", authority_views.home, name="home"),
     path("", include("authorities.urls")),
     path("", include("plans.urls")),
+    path("", include("consultations.urls")),
+    path("", include("feedback.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("accessibility/", views.accessibility, name="accessibility"),

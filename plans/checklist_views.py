@@ -16,6 +16,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from consultations.models import evidence_meetings
+from feedback.aggregates import question_evidence
+
 from . import services
 from .checklist_forms import AnswerForm, CommentForm, ConfirmForm, EvidenceLinkForm
 from .history import entries
@@ -114,6 +117,14 @@ def _render_answer_page(request, plan, question, access, *, status=200, conflict
         "question_count": len(keys),
         "previous_key": keys[at - 1] if at > 0 else None,
         "next_key": keys[at + 1] if at + 1 < len(keys) else None,
+        # Schools Forum answers and meetings to link in one click (no query
+        # for the questions they do not answer).
+        "meeting_evidence": evidence_meetings(request.user, plan, question.key)
+        if access.can_contribute
+        else None,
+        "feedback": question_evidence(
+            plan=plan, question=question, user=request.user, access=access
+        ),
         **forms,
     }
     return render(request, TEMPLATE, context, status=status)

@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities.models import LocalAuthority, Region
+from consultations.models import PlanTimeline
+from feedback.aggregates import evidence_by_question
 
 from . import services
 from .forms import InstalmentForm, PlanFilterForm, PlanForm, TargetForm, TargetUpdateForm
@@ -93,6 +95,8 @@ def plan_detail(request, pk):
             "serious": [q for q in questions if q.answer and q.answer.concern == "serious"],
             "revisions": plan.revisions.all(),
             "recent_changes": plan_history_entries(plan, access)[:RECENT_CHANGES],
+            "consultation_timeline": PlanTimeline(plan, request.user),
+            "feedback_evidence": evidence_by_question(plan, access),
         },
     )
 

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
-from authorities.models import AuthorityFinance, LocalAuthority
+from authorities.models import AuthorityFinance, LocalAuthority, Role, User
+from consultations.models import Action, Consultation
+from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Target
 
 from .conftest import PERSONAS
-from .factories import CAMDEN, make_plan
+from .factories import CAMDEN, make_plan, make_user
 
 LOGIN = "login"  # anonymous people are sent to the login page
 EVERYONE = tuple(PERSONAS)
@@ -88,6 +90,74 @@ def camden_plan_change(setup=camden_plan):
         setup=setup,
         allowed=CAMDEN_EDITORS,
         forbidden=CAMDEN_READ_ONLY,
+        not_found=OUTSIDE_CAMDEN,
+    )
+
+
+# Consultations: a Camden meeting (not confidential: who sees a confidential
+# one is tested in test_consultations.py) or action, returning URL kwargs.
+def camden_meeting():
+    meeting = Consultation.objects.create(
+        authority=LocalAuthority.objects.get(slug="camden"),
+        forum="schools_forum",
+        held_on="2026-01-15",
+    )
+    return {"pk": meeting.pk}
+
+
+def camden_action():
+    action = Action.objects.create(
+        authority=LocalAuthority.objects.get(slug="camden"), title="Arrange a SENCO meeting"
+    )
+    return {"pk": action.pk}
+
+
+def camden_meeting_evidence():
+    return {
+        **camden_plan(),
+        "key": "schools-forum-consulted",
+        "meeting_pk": camden_meeting()["pk"],
+    }
+
+
+def camden_contribution(setup):
+    """Actions: editors and the region's organisers and NEMs may add and
+    change them; network leads read them."""
+    return Access(
+        anonymous=LOGIN,
+        setup=setup,
+        allowed=(*CAMDEN_EDITORS, "london_organiser"),
+        forbidden=("camden_senco_lead",),
+        not_found=OUTSIDE_CAMDEN,
+    )
+
+
+# Feedback: a Camden submission by Camden's SENCO network lead (the persona's
+# account when the test has one), returning URL kwargs.
+def camden_feedback():
+    camden = LocalAuthority.objects.get(slug="camden")
+    senco = User.objects.filter(email="camden.senco@example.org").first() or make_user(
+        "camden.senco@example.org", roles=[(Role.SENCO_LEAD, camden)]
+    )
+    submission = FeedbackSubmission.objects.create(
+        authority=camden,
+        submitted_by=senco,
+        source="senco_network",
+        phases=["primary"],
+        people_count=12,
+        meeting_date="2026-10-01",
+        health_care_costs="no",
+    )
+    return {"pk": submission.pk}
+
+
+def camden_feedback_change():
+    """Only the submitter changes or withdraws feedback; its readers get 403."""
+    return Access(
+        anonymous=LOGIN,
+        setup=camden_feedback,
+        allowed=("camden_senco_lead",),
+        forbidden=("national_officer", "london_organiser", "camden_lns", "camden_forum_rep"),
         not_found=OUTSIDE_CAMDEN,
     )
 
@@ -171,6 +241,49 @@ MATRIX = {
     "plans:answer_confirm": CHECKLIST_POST_ONLY,
     "plans:questions_to_ask": Access(
         anonymous=LOGIN, setup=camden_plan, allowed=CAMDEN_SCOPE, not_found=OUTSIDE_CAMDEN
+    ),
+    # Consultations: everyone in scope reads meetings; editors log and change
+    # them; contributors add and change actions. Linking a meeting as
+    # evidence takes only POST (its roles are tested in test_consultations.py).
+    "consultations:list": SIGNED_IN,
+    "consultations:authority_list": camden_plan_page(setup=lambda: {"slug": "camden"}),
+    "consultations:add": camden_plan_change(setup=lambda: {"slug": "camden"}),
+    "consultations:detail": camden_plan_page(setup=camden_meeting),
+    "consultations:edit": camden_plan_change(setup=camden_meeting),
+    "consultations:link_evidence": Access(
+        anonymous=LOGIN, signed_in=405, setup=camden_meeting_evidence
+    ),
+    "consultations:actions": SIGNED_IN,
+    "consultations:action_add": camden_contribution(setup=lambda: {"slug": "camden"}),
+    "consultations:action_starter": camden_contribution(setup=lambda: {"slug": "camden"}),
+    "consultations:action_edit": camden_contribution(setup=camden_action),
+    # Feedback: everyone covering Camden but regional roles may give it; a
+    # submission is read by national officers, the region's organisers and
+    # NEMs, Camden's LNS, Schools Forum and JCNC/JCC reps, and its submitter
+    # (another network lead gets 404: test_feedback.py). Contributors link it
+    # to a checklist; national officers and organisers export.
+    "feedback:list": SIGNED_IN,
+    "feedback:add": Access(
+        anonymous=LOGIN,
+        kwargs={"slug": "camden"},
+        allowed=("national_officer", "camden_lns", "camden_forum_rep", "camden_senco_lead"),
+        forbidden=("london_organiser",),
+        not_found=OUTSIDE_CAMDEN,
+    ),
+    "feedback:detail": camden_plan_page(setup=camden_feedback),
+    "feedback:edit": camden_feedback_change(),
+    "feedback:withdraw": camden_feedback_change(),
+    "feedback:link": Access(
+        anonymous=LOGIN,
+        setup=camden_plan_question,
+        allowed=(*CAMDEN_EDITORS, "london_organiser"),
+        forbidden=("camden_senco_lead",),
+        not_found=OUTSIDE_CAMDEN,
+    ),
+    "feedback:export": Access(
+        anonymous=LOGIN,
+        allowed=("national_officer", "london_organiser"),
+        forbidden=tuple(p for p in PERSONAS if p not in ("national_officer", "london_organiser")),
     ),
     # django-allauth's pages. Sign-in and password reset are public; the rest
     # need a signed-in person and concern only that person's own account.

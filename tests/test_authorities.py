@@ -47,7 +47,8 @@ class TestHome:
             make_user(roles=[(Role.LNS, la)])
             make_user(roles=[(Role.SENCO_LEAD, la)])
         client = client_for(organiser)
-        with django_assert_num_queries(9):
+        # 9, plus the person's open actions (tests/test_consultations.py).
+        with django_assert_num_queries(10):
             response = client.get(reverse("home"))
         assert len(response.context["authorities"]) == 33
 
@@ -196,8 +197,10 @@ class TestAuthorityDetail:
             make_user(roles=[(role, camden)])
             make_user(roles=[(role, camden)])
         client = client_for(national_officer)
-        # 8, plus the finance years and who may change them (tests/test_finance.py).
-        with django_assert_num_queries(13):
+        # 8, plus the finance years and who may change them (tests/test_finance.py),
+        # plus meetings, block transfers and open actions (tests/test_consultations.py),
+        # plus the feedback figures (tests/test_feedback.py).
+        with django_assert_num_queries(17):
             client.get(reverse("authorities:detail", args=["camden"]))
 
 
@@ -218,5 +221,7 @@ class TestRegion:
     def test_query_count_is_pinned(self, london_organiser_client, django_assert_num_queries):
         for la in LocalAuthority.objects.filter(region__name="London"):
             make_user(roles=[(Role.LNS, la)])
-        with django_assert_num_queries(7):
+        # 7, plus plans agreed without consultation, meetings and block transfers,
+        # plus the feedback figures and whether the person has national scope.
+        with django_assert_num_queries(12):
             london_organiser_client.get(reverse("authorities:region", args=["london"]))

@@ -403,6 +403,7 @@ def test_a_huge_paste_is_refused_not_a_server_error(camden_lns_client, plan):
         url("plans:answer", plan), answer_data(evidence="x" * 3_000_000)
     )
     assert response.status_code == 400
+    assert "Nothing was saved" in response.content.decode()
     assert stored(plan) is None
 
 
@@ -507,8 +508,8 @@ def test_answer_page_queries_do_not_grow(
 ):
     add_activity(plan, camden_lns, times)
     # session, user, plan, question, roles, answer, links, comments, history,
-    # the question list (previous/next)
-    with django_assert_num_queries(10):
+    # the question list (previous/next), the feedback linked to it
+    with django_assert_num_queries(11):
         response = camden_lns_client.get(url("plans:answer", plan))
     assert len(re.findall(r"Comment \d+", text(response))) == times
 
@@ -516,8 +517,9 @@ def test_answer_page_queries_do_not_grow(
 def test_answer_page_queries_before_the_first_answer(
     django_assert_num_queries, camden_lns_client, plan
 ):
-    # session, user, plan, latest question set, question, roles, question list
-    with django_assert_num_queries(7):
+    # session, user, plan, latest question set, question, roles, question list,
+    # the feedback linked to it
+    with django_assert_num_queries(8):
         camden_lns_client.get(url("plans:answer", plan))
 
 

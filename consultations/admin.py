@@ -1,0 +1,34 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
+
+
+class OutcomeInline(admin.StackedInline):
+    model = SchoolsForumOutcome
+    extra = 0
+
+
+class BlockTransferInline(admin.StackedInline):
+    model = BlockTransfer
+    extra = 0
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(SimpleHistoryAdmin):
+    list_display = ["authority", "forum", "held_on", "union_consulted", "confidential"]
+    list_filter = ["forum", "union_consulted", "confidential", "authority__region"]
+    search_fields = ["authority__name", "title", "summary"]
+    list_select_related = ["authority"]
+    autocomplete_fields = ["authority", "plan"]
+    date_hierarchy = "held_on"
+    inlines = [OutcomeInline, BlockTransferInline]
+
+
+@admin.register(Action)
+class ActionAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "authority", "owner", "due_on", "status"]
+    list_filter = ["status", "authority__region"]
+    search_fields = ["title", "authority__name", "owner__email"]
+    list_select_related = ["authority", "owner"]
+    autocomplete_fields = ["authority", "plan", "consultation", "owner"]

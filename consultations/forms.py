@@ -1,0 +1,343 @@
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.forms.utils import ErrorDict
+
+from authorities.forms import PoundsField
+from authorities.models import NATIONAL_ROLES, Membership, User
+from plans.forms import DateInput, LimitedTextMixin, YearField
+
+from .models import Action, BlockTransfer, Consultation, Forum, SchoolsForumOutcome, YesNo
+
+SMALL_RADIOS = {"class": "govuk-radios--small"}
+INLINE_RADIOS = {"class": "govuk-radios--inline govuk-radios--small"}
+COUNT = {"inputmode": "numeric", "class": "govuk-input--width-4", "spellcheck": "false"}
+
+
+class ConsultationForm(LimitedTextMixin, forms.ModelForm):
+    """The meeting itself: what matters first (which meeting, when, and was
+    the union invited, there and consulted), then everything optional."""
+
+    UNION_QUESTIONS = {
+        "union_invited": "Say whether the union was invited",
+        "union_attended": "Say whether the union attended",
+        "union_consulted": "Say whether the union was consulted before the decision",
+    }
+
+    class Meta:
+        model = Consultation
+        fields = [
+            "forum",
+            "title",
+            "held_on",
+            "union_invited",
+            "union_attended",
+            "union_consulted",
+            "plan",
+            "plan_draft",
+            "attendees",
+            "summary",
+            "decisions",
+            "next_steps",
+            "minutes_url",
+            "minutes_page",
+            "confidential",
+        ]
+        widgets = {
+            "forum": forms.RadioSelect(attrs=SMALL_RADIOS),
+            "held_on": DateInput(attrs={"class": "govuk-input--width-10"}),
+            "union_invited": forms.RadioSelect(attrs=INLINE_RADIOS),
+            "union_attended": forms.RadioSelect(attrs=INLINE_RADIOS),
+            "union_consulted": forms.RadioSelect(attrs=INLINE_RADIOS),
+            "summary": forms.Textarea,
+            "decisions": forms.Textarea,
+            "next_steps": forms.Textarea,
+        }
+        error_messages = {
+            "forum": {"required": "Choose which meeting it was"},
+            "held_on": {
+                "required": "Enter the date of the meeting",
+                "invalid": "Enter the date of the meeting as a real date, like 14 3 2026",
+            },
+        }
+
+    # Asked first, on one screen of a phone; the rest is optional.
+    ESSENTIALS = (
+        "forum",
+        "title",
+        "held_on",
+        "union_invited",
+        "union_attended",
+        "union_consulted",
+    )
+
+    def __init__(self, *args, authority, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.authority = authority
+        if not self.instance.pk:
+            self.instance.created_by = user
+            # Ask, rather than preselect "Not known": these three answers are
+            # what organisers read across a region.
+            for name in self.UNION_QUESTIONS:
+                self.initial.pop(name, None)
+        for name, message in self.UNION_QUESTIONS.items():
+            self.fields[name].error_messages["required"] = message
+        self.fields["forum"].choices = Forum.choices
+        plan = self.fields["plan"]
+        plan.queryset = authority.plans.select_related("programme")
+        plan.empty_label = "Not about a particular plan"
+        plan.label = "Which plan was discussed?"
+
+    def essentials(self):
+        return [self[name] for name in self.ESSENTIALS]
+
+    def details(self):
+        return [field for field in self.visible_fields() if field.name not in self.ESSENTIALS]
+
+
+class OptionalPartMixin:
+    """A part of the meeting form that may be left as it comes: then it
+    records nothing, and is valid without errors. `DEFAULTS` are the values
+    the radios come with, which do not count as input."""
+
+    DEFAULTS = {}
+
+    def has_input(self):
+        for name in self.fields:
+            value = (self.data.get(self.add_prefix(name)) or "").strip()
+            if value and value != self.DEFAULTS.get(name):
+                return True
+        return False
+
+    def full_clean(self):
+        if self.is_bound and not self.has_input():
+            self._errors = ErrorDict()
+            self.cleaned_data = {}
+            return
+        super().full_clean()
+
+
+class SchoolsForumOutcomeForm(OptionalPartMixin, LimitedTextMixin, forms.ModelForm):
+    """The Schools Forum's answers; left as it comes, nothing is recorded."""
+
+    prefix = "forum"
+    DEFAULTS = {"funding_on_agenda": YesNo.NOT_KNOWN, "proposals_discussed": YesNo.NOT_KNOWN}
+
+    class Meta:
+        model = SchoolsForumOutcome
+        fields = [
+            "funding_on_agenda",
+            "proposals_discussed",
+            "extra_funding",
+            "extra_funding_amount",
+            "extra_funding_source",
+            "dsg_transfer",
+            "dsg_transfer_amount",
+            "dsg_transfer_source",
+            "nhs_contribution",
+            "nhs_contribution_amount",
+            "nhs_contribution_source",
+        ]
+        widgets = {
+            "funding_on_agenda": forms.RadioSelect(attrs=INLINE_RADIOS),
+            "proposals_discussed": forms.RadioSelect(attrs=INLINE_RADIOS),
+        }
+        field_classes = {
+            "extra_funding_amount": PoundsField,
+            "dsg_transfer_amount": PoundsField,
+            "nhs_contribution_amount": PoundsField,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("extra_funding_amount", "dsg_transfer_amount", "nhs_contribution_amount"):
+            self.fields[name].error_messages["invalid"] = "Enter an amount in pounds, like 250000"
+            self.fields[name].error_messages["min_value"] = "Enter an amount of £0 or more"
+
+
+class BlockTransferForm(OptionalPartMixin, LimitedTextMixin, forms.ModelForm):
+    """A block transfer put to the meeting; all blank, none is recorded."""
+
+    prefix = "transfer"
+    DEFAULTS = {
+        "outcome": BlockTransfer.Outcome.PROPOSED,
+        "disapplication_request": YesNo.NOT_KNOWN,
+    }
+    financial_year = YearField(label="Financial year", blank_label="Choose a year")
+
+    class Meta:
+        model = BlockTransfer
+        fields = [
+            "financial_year",
+            "amount",
+            "percent",
+            "votes_for",
+            "votes_against",
+            "abstentions",
+            "outcome",
+            "disapplication_request",
+            "note",
+        ]
+        field_classes = {"amount": PoundsField}
+        widgets = {
+            "percent": forms.TextInput(
+                attrs={"inputmode": "decimal", "class": "govuk-input--width-4"}
+            ),
+            "votes_for": forms.TextInput(attrs=COUNT),
+            "votes_against": forms.TextInput(attrs=COUNT),
+            "abstentions": forms.TextInput(attrs=COUNT),
+            "outcome": forms.RadioSelect(attrs=SMALL_RADIOS),
+            "disapplication_request": forms.RadioSelect(attrs=INLINE_RADIOS),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].error_messages["invalid"] = "Enter an amount in pounds, like 250000"
+        self.fields["amount"].error_messages["min_value"] = "Enter an amount of £0 or more"
+        self.fields["percent"].error_messages.update(
+            invalid="Enter the percentage as a number, like 0.5",
+            min_value="Enter a percentage of 0 or more",
+            max_value="Enter a percentage of 100 or less",
+        )
+        for name in ("votes_for", "votes_against", "abstentions"):
+            field = self.fields[name]
+            field.error_messages.update(
+                invalid=f"Enter the {field.label.lower()} as a whole number, like 12",
+                min_value=f"The {field.label.lower()} cannot be fewer than 0",
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("financial_year") and "financial_year" not in self.errors:
+            self.add_error("financial_year", "Choose the financial year of the transfer")
+        return cleaned
+
+
+class ActionForm(LimitedTextMixin, forms.ModelForm):
+    """Add or change an action. A moved due date or a dropped action needs a
+    reason; the reason is kept in the action's history."""
+
+    class Meta:
+        model = Action
+        fields = ["title", "owner", "due_on", "status", "plan", "consultation", "notes", "reason"]
+        widgets = {
+            "title": forms.TextInput,
+            "due_on": DateInput(attrs={"class": "govuk-input--width-10"}),
+            "status": forms.RadioSelect(attrs=SMALL_RADIOS),
+            "notes": forms.Textarea,
+            "reason": forms.Textarea,
+        }
+        error_messages = {
+            "title": {"required": "Enter what needs doing"},
+            "due_on": {"invalid": "Enter the due date as a real date, like 30 4 2026"},
+        }
+
+    def __init__(self, *args, authority, user, meetings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.authority = authority
+        self.saved_due_on = self.instance.due_on
+        if not self.instance.pk:
+            self.instance.created_by = user
+            self.initial.setdefault("owner", user.pk)
+            del self.fields["status"]
+            del self.fields["reason"]
+        else:
+            # A fresh reason for each change; the last one is in the history.
+            self.initial["reason"] = ""
+        self.fields["owner"].queryset = people_covering(authority)
+        self.fields["owner"].required = True
+        self.fields["owner"].error_messages["required"] = "Choose who will do it"
+        self.fields["owner"].empty_label = "Choose a person"
+        self.fields["owner"].label_from_instance = lambda person: person.display_name
+        self.fields["plan"].queryset = authority.plans.select_related("programme")
+        self.fields["plan"].empty_label = "No particular plan"
+        self.fields["consultation"].queryset = meetings
+        self.fields["consultation"].empty_label = "No particular meeting"
+        self.fields["consultation"].label = "Meeting it follows from"
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk:
+            return cleaned
+        reason = (cleaned.get("reason") or "").strip()
+        moved = (
+            "due_on" in cleaned and self.saved_due_on and cleaned["due_on"] != self.saved_due_on
+        )
+        if moved and not reason:
+            self.add_error("reason", "Say why the due date moved")
+        elif cleaned.get("status") == Action.Status.DROPPED and not reason:
+            self.add_error("reason", "Say why the action was dropped")
+        if not reason:
+            # Keep the reason given for the last change.
+            cleaned["reason"] = self.instance.reason
+        return cleaned
+
+
+def people_covering(authority):
+    """Everyone who may own an action on `authority`: national officers, the
+    region's people and the authority's own."""
+    covers = Membership.objects.filter(user=OuterRef("pk")).filter(
+        Q(role__in=NATIONAL_ROLES) | Q(region=authority.region_id) | Q(authority=authority)
+    )
+    return User.objects.filter(Exists(covers), is_active=True)
+
+
+class MeetingFilterForm(forms.Form):
+    """The meeting lists' filters (all optional)."""
+
+    forum = forms.ChoiceField(
+        label="Meeting",
+        choices=[("", "Any meeting"), *Forum.choices],
+        required=False,
+        error_messages={"invalid_choice": "Choose a meeting from the list"},
+    )
+    consulted = forms.ChoiceField(
+        label="Union consulted before the decision",
+        choices=[("", "Any"), *YesNo.choices],
+        required=False,
+        error_messages={"invalid_choice": "Choose yes, no or not known"},
+    )
+    held_from = forms.DateField(
+        label="Held from",
+        required=False,
+        widget=DateInput,
+        error_messages={"invalid": "Enter the first date as a real date"},
+    )
+    held_to = forms.DateField(
+        label="Held up to",
+        required=False,
+        widget=DateInput,
+        error_messages={"invalid": "Enter the last date as a real date"},
+    )
+
+    def filter(self, meetings):
+        """Apply whatever is valid; call after is_valid()."""
+        data = self.cleaned_data
+        if data.get("forum"):
+            meetings = meetings.filter(forum=data["forum"])
+        if data.get("consulted"):
+            meetings = meetings.filter(union_consulted=data["consulted"])
+        if data.get("held_from"):
+            meetings = meetings.filter(held_on__gte=data["held_from"])
+        if data.get("held_to"):
+            meetings = meetings.filter(held_on__lte=data["held_to"])
+        return meetings
+
+
+class ActionFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("open", "Open"), ("", "All"), *Action.Status.choices],
+        required=False,
+        error_messages={"invalid_choice": "Choose a status from the list"},
+    )
+    mine = forms.BooleanField(label="Only mine", required=False)
+
+    def filter(self, actions, user):
+        data = self.cleaned_data
+        status = data.get("status", "open") if self.is_bound and "status" in self.data else "open"
+        if status == "open":
+            actions = actions.open()
+        elif status:
+            actions = actions.filter(status=status)
+        if data.get("mine"):
+            actions = actions.filter(owner=user)
+        return actions

@@ -1,0 +1,647 @@
+"""Meetings and consultations, Schools Forum outcomes with block transfers,
+and the actions that follow.
+
+Scope comes from the authority (`LocalAuthority.objects.for_user`), with one
+rule more: a *confidential* meeting is seen only by national officers and the
+authority's LNS, Schools Forum and JCNC/JCC representatives (EDITOR_ROLES, the
+people who see its papers). Regional organisers, NEMs and the SENCO and
+headteacher network people of the authority do not see it: for them it is a
+404 and it is never counted in their lists. The rule lives in
+`ConsultationQuerySet.for_user`, and every other model here reads its meetings
+through it.
+
+Who may do what (`plans.models.PlanAccess`): editors (EDITOR_ROLES) log and
+change meetings, outcomes and block transfers; contributors (editors plus the
+region's organisers and NEMs) add and update actions; everyone in scope reads.
+"""
+
+import datetime
+from typing import NamedTuple
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from authorities.models import (
+    EDITOR_ROLES,
+    NATIONAL_ROLES,
+    LocalAuthority,
+    Membership,
+    financial_year_label,
+)
+from plans.models import ZERO, Plan, money_field, year_choices, year_validators
+
+# The authority-level roles that see confidential meetings (national officers
+# see them everywhere).
+CONFIDENTIAL_ROLES = tuple(
+    sorted(str(role) for role in EDITOR_ROLES if role not in NATIONAL_ROLES)
+)
+
+
+class YesNo(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    NOT_KNOWN = "not_known", "Not known"
+
+
+class Forum(models.TextChoices):
+    """The meetings the briefing asks representatives to be part of."""
+
+    SCHOOLS_FORUM = "schools_forum", "Schools Forum"
+    JCNC = "jcnc", "JCNC"
+    JCC = "jcc", "JCC"
+    HEADTEACHER_GROUP = "headteacher_group", "Headteacher group"
+    SENCO_NETWORK = "senco_network", "SENCO network"
+    DBV_DIAGNOSTIC = "dbv_diagnostic", "DBV diagnostic stakeholder session"
+    PARENT_CARER_FORUM = "parent_carer_forum", "Parent carer forum"
+    COUNCIL = "council", "Council scrutiny or cabinet"
+    OTHER = "other", "Other"
+
+
+# A plan agreed with none of these consulted (the union consulted before the
+# decision) is flagged: the briefing's list of who must be consulted.
+CONSULTING_FORUMS = (
+    Forum.SCHOOLS_FORUM.value,
+    Forum.JCNC.value,
+    Forum.JCC.value,
+    Forum.HEADTEACHER_GROUP.value,
+    Forum.SENCO_NETWORK.value,
+)
+
+
+class ConsultationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Meetings of the authorities in scope, less the confidential ones
+        this person may not see (see the module docstring)."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        in_scope = self.filter(authority__in=LocalAuthority.objects.for_user(user))
+        if user.is_superuser:
+            return in_scope
+        mine = Membership.objects.filter(user=user)
+        return in_scope.filter(
+            Q(confidential=False)
+            | Exists(mine.filter(role__in=NATIONAL_ROLES))
+            | Exists(mine.filter(role__in=CONFIDENTIAL_ROLES, authority=OuterRef("authority_id")))
+        )
+
+    def listed(self):
+        """What a list of meetings shows, in one query however long."""
+        return self.select_related(
+            "authority", "plan__programme", "forum_outcome", "block_transfer"
+        ).order_by("-held_on", "-pk")
+
+    def consulting_on(self, plan):
+        """Meetings that count as consulting the union on `plan` before it
+        was agreed: a Schools Forum, JCNC/JCC, headteacher group or SENCO
+        network meeting about this plan, held before the agreement date,
+        where the union was consulted before the decision."""
+        return self.filter(
+            plan=plan,
+            forum__in=CONSULTING_FORUMS,
+            union_consulted=YesNo.YES,
+            held_on__lt=plan.agreement_date,
+        )
+
+
+class Consultation(models.Model):
+    """A meeting or a consultation exercise, logged by a representative."""
+
+    authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.PROTECT, related_name="consultations"
+    )
+    forum = models.CharField("meeting", max_length=24, choices=Forum.choices)
+    held_on = models.DateField("date of the meeting")
+    union_invited = models.CharField(
+        "was the union invited?", max_length=10, choices=YesNo.choices, default=YesNo.NOT_KNOWN
+    )
+    union_attended = models.CharField(
+        "did the union attend?", max_length=10, choices=YesNo.choices, default=YesNo.NOT_KNOWN
+    )
+    union_consulted = models.CharField(
+        "was the union consulted before the decision?",
+        max_length=10,
+        choices=YesNo.choices,
+        default=YesNo.NOT_KNOWN,
+    )
+    plan = models.ForeignKey(
+        Plan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultations",
+        help_text="The recovery plan discussed, if any.",
+    )
+    plan_draft = models.CharField(
+        "which draft of the plan",
+        max_length=100,
+        blank=True,
+        help_text="For example: first draft, or the version in the cabinet papers.",
+    )
+    title = models.CharField(
+        "name of the meeting",
+        max_length=200,
+        blank=True,
+        help_text="Only if the meeting type does not say it, such as for “Other”.",
+    )
+    attendees = models.CharField("who attended for the union", max_length=300, blank=True)
+    summary = models.TextField("what happened", blank=True)
+    decisions = models.TextField(blank=True)
+    next_steps = models.TextField("next steps", blank=True)
+    minutes_url = models.URLField("link to the minutes or papers", max_length=500, blank=True)
+    minutes_page = models.CharField(
+        "page or item in the minutes", max_length=60, blank=True, help_text="For example: item 5."
+    )
+    confidential = models.BooleanField(
+        "confidential",
+        default=False,
+        help_text="Only national officers and this authority's LNS, Schools Forum and "
+        "JCNC/JCC representatives will see it.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = ConsultationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.name}, {self.held_on:%-d %B %Y}"
+
+    def get_absolute_url(self):
+        return reverse("consultations:detail", kwargs={"pk": self.pk})
+
+    @property
+    def name(self):
+        return self.title or self.get_forum_display()
+
+    @property
+    def is_schools_forum(self):
+        return self.forum == Forum.SCHOOLS_FORUM
+
+    def clean(self):
+        errors = {}
+        if self.held_on and self.held_on > timezone.localdate():
+            errors["held_on"] = "The date of the meeting must be today or in the past"
+        if self.plan_id and self.authority_id and self.plan.authority_id != self.authority_id:
+            errors["plan"] = "Choose one of this authority's plans"
+        if self.forum == Forum.OTHER and not self.title.strip():
+            errors["title"] = "Enter the name of the meeting"
+        if errors:
+            raise ValidationError(errors)
+
+
+def pounds(verbose_name, help_text="In pounds. Leave blank if not given."):
+    return models.DecimalField(
+        verbose_name,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text=help_text,
+        **money_field,
+    )
+
+
+def source(what):
+    return models.CharField(
+        f"source of the {what}",
+        max_length=300,
+        blank=True,
+        help_text="A link to the paper, or who said it.",
+    )
+
+
+class SchoolsForumOutcome(models.Model):
+    """What a Schools Forum meeting said on the briefing's questions."""
+
+    # (answer field, checklist question key); each answer field has an
+    # `_amount` and a `_source` beside it.
+    ANSWERS = (
+        ("extra_funding", "extra-funding-amount"),
+        ("dsg_transfer", "dsg-transfer-to-high-needs"),
+        ("nhs_contribution", "nhs-contribution-ehcps"),
+    )
+
+    consultation = models.OneToOneField(
+        Consultation, on_delete=models.CASCADE, related_name="forum_outcome"
+    )
+    funding_on_agenda = models.CharField(
+        "was school funding on the agenda?",
+        max_length=10,
+        choices=YesNo.choices,
+        default=YesNo.NOT_KNOWN,
+    )
+    proposals_discussed = models.CharField(
+        "were the SV or DBV proposals discussed?",
+        max_length=10,
+        choices=YesNo.choices,
+        default=YesNo.NOT_KNOWN,
+    )
+    extra_funding = models.TextField(
+        "how much extra funding comes with the programme?",
+        blank=True,
+        help_text="The answer the forum was given.",
+    )
+    extra_funding_amount = pounds("extra funding")
+    extra_funding_source = source("extra funding figure")
+    dsg_transfer = models.TextField(
+        "are transfers from the DSG to the High Needs Block happening or recommended?",
+        blank=True,
+        help_text="The answer the forum was given.",
+    )
+    dsg_transfer_amount = pounds("amount transferred or recommended")
+    dsg_transfer_source = source("transfer figure")
+    nhs_contribution = models.TextField(
+        "what does the NHS contribute to the EHCPs of children in mainstream and special schools?",
+        blank=True,
+        help_text="The answer the forum was given.",
+    )
+    nhs_contribution_amount = pounds("NHS contribution")
+    nhs_contribution_source = source("NHS contribution figure")
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    (Q(extra_funding_amount__isnull=True) | Q(extra_funding_amount__gte=0))
+                    & (Q(dsg_transfer_amount__isnull=True) | Q(dsg_transfer_amount__gte=0))
+                    & (Q(nhs_contribution_amount__isnull=True) | Q(nhs_contribution_amount__gte=0))
+                ),
+                name="forum_outcome_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Schools Forum outcome: {self.consultation}"
+
+    def get_absolute_url(self):
+        return self.consultation.get_absolute_url() + "#outcome"
+
+    def answers(self):
+        """(question, answer, figure, source) for the three questions."""
+        return [
+            (
+                self._meta.get_field(field).verbose_name,
+                getattr(self, field),
+                getattr(self, f"{field}_amount"),
+                getattr(self, f"{field}_source"),
+            )
+            for field, _ in self.ANSWERS
+        ]
+
+    def answer_for(self, key):
+        """(text, amount, source) recorded for a checklist question key, or
+        None when nothing was recorded for it."""
+        for field, question_key in self.ANSWERS:
+            if question_key == key:
+                text = getattr(self, field)
+                amount = getattr(self, f"{field}_amount")
+                if text or amount is not None:
+                    return text, amount, getattr(self, f"{field}_source")
+        return None
+
+
+# The checklist questions each kind of record answers: the Schools Forum's
+# three questions from its outcome, the stakeholder questions from meetings
+# of the matching forums.
+OUTCOME_QUESTIONS = {key: field for field, key in SchoolsForumOutcome.ANSWERS}
+MEETING_QUESTIONS = {
+    "schools-forum-consulted": (Forum.SCHOOLS_FORUM,),
+    "jcnc-jcc-consulted": (Forum.JCNC, Forum.JCC),
+    "headteacher-groups-consulted": (Forum.HEADTEACHER_GROUP,),
+    "senco-networks-consulted": (Forum.SENCO_NETWORK,),
+    "dbv-diagnostic-engagement": (Forum.DBV_DIAGNOSTIC,),
+}
+
+
+class EvidenceOffer(NamedTuple):
+    """Meetings offered as evidence on one checklist question."""
+
+    heading: str
+    location: str  # the evidence link's "page or paragraph"
+    items: list  # (meeting, (answer, figure, source) or None)
+
+
+def evidence_meetings(user, plan, key):
+    """What to offer as evidence on the checklist question `key` of `plan`:
+    the authority's Schools Forum meetings with an answer to that question,
+    or its meetings of the matching forum. Confidential meetings are never
+    offered: an evidence link is read by everyone who reads the plan. None
+    (and no query) when the question is not one of these."""
+    meetings = Consultation.objects.for_user(user).filter(
+        authority=plan.authority_id, confidential=False
+    )
+    if key in OUTCOME_QUESTIONS:
+        field = OUTCOME_QUESTIONS[key]
+        answered = ~Q(**{f"forum_outcome__{field}": ""}) | Q(
+            **{f"forum_outcome__{field}_amount__isnull": False}
+        )
+        meetings = meetings.filter(answered, forum=Forum.SCHOOLS_FORUM)
+        heading, location = "Schools Forum answers", "Schools Forum answer"
+    elif key in MEETING_QUESTIONS:
+        meetings = meetings.filter(forum__in=MEETING_QUESTIONS[key])
+        heading, location = "Meetings", "Meeting record"
+    else:
+        return None
+    found = meetings.select_related("forum_outcome", "authority").order_by("-held_on", "-pk")
+    items = [
+        (
+            meeting,
+            getattr(meeting, "forum_outcome", None) and meeting.forum_outcome.answer_for(key),
+        )
+        for meeting in found[:20]
+    ]
+    return EvidenceOffer(heading, location, items)
+
+
+def plans_agreed_without_consultation(plans):
+    """`plans` that have an agreement date and no meeting consulting the
+    union on them before it (ConsultationQuerySet.consulting_on).
+
+    Counted over every meeting, confidential ones included: the flag is a
+    fact about the plan, and an organiser who cannot read a confidential
+    JCNC meeting should not be told that nobody was consulted."""
+    consulted = Consultation.objects.filter(
+        plan=OuterRef("pk"),
+        forum__in=CONSULTING_FORUMS,
+        union_consulted=YesNo.YES,
+        held_on__lt=OuterRef("agreement_date"),
+    )
+    return plans.filter(agreement_date__isnull=False).exclude(Exists(consulted))
+
+
+class BlockTransferQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(consultation__in=Consultation.objects.for_user(user))
+
+    def listed(self):
+        return self.select_related("consultation__authority").order_by(
+            "-financial_year", "consultation__authority__name", "-consultation__held_on"
+        )
+
+
+class BlockTransfer(models.Model):
+    """A proposed transfer from the Schools Block to the High Needs Block,
+    put to a Schools Forum meeting, and the forum's vote on it."""
+
+    class Outcome(models.TextChoices):
+        PROPOSED = "proposed", "Proposed, not yet decided"
+        AGREED = "agreed", "Agreed by the forum"
+        NOT_AGREED = "not_agreed", "Not agreed by the forum"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    consultation = models.OneToOneField(
+        Consultation, on_delete=models.CASCADE, related_name="block_transfer"
+    )
+    financial_year = models.PositiveSmallIntegerField(
+        choices=year_choices, validators=year_validators
+    )
+    amount = models.DecimalField(
+        "amount",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="In pounds. Leave blank if only the percentage was given.",
+        **money_field,
+    )
+    percent = models.DecimalField(
+        "per cent of the Schools Block",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(100)],
+        help_text="For example 0.5. Leave blank if not given.",
+    )
+    votes_for = models.PositiveSmallIntegerField("votes for", null=True, blank=True)
+    votes_against = models.PositiveSmallIntegerField("votes against", null=True, blank=True)
+    abstentions = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PROPOSED)
+    disapplication_request = models.CharField(
+        "did a disapplication request go to the Secretary of State?",
+        max_length=10,
+        choices=YesNo.choices,
+        default=YesNo.NOT_KNOWN,
+    )
+    note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = BlockTransferQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                name="block_transfer_amount_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__isnull=True) | Q(percent__gte=0, percent__lte=100),
+                name="block_transfer_percent_0_to_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=False) | Q(percent__isnull=False),
+                name="block_transfer_has_amount_or_percent",
+                violation_error_message="Enter the amount, the percentage, or both",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Block transfer {self.financial_year_label}: {self.consultation.authority}"
+
+    def get_absolute_url(self):
+        return self.consultation.get_absolute_url() + "#block-transfer"
+
+    @property
+    def financial_year_label(self):
+        return financial_year_label(self.financial_year)
+
+    @property
+    def vote(self):
+        """ "12 for, 3 against, 1 abstention", or "" when no vote was recorded."""
+        parts = []
+        for count, label in (
+            (self.votes_for, "for"),
+            (self.votes_against, "against"),
+            (self.abstentions, "abstention" if self.abstentions == 1 else "abstentions"),
+        ):
+            if count is not None:
+                parts.append(f"{count} {label}")
+        return ", ".join(parts)
+
+    def clean(self):
+        if self.amount is None and self.percent is None:
+            raise ValidationError({"amount": "Enter the amount, the percentage, or both"})
+
+
+class ActionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Actions on authorities in scope; one that follows a meeting this
+        person may not see (a confidential one) is not shown either."""
+        return self.filter(authority__in=LocalAuthority.objects.for_user(user)).filter(
+            Q(consultation__isnull=True) | Q(consultation__in=Consultation.objects.for_user(user))
+        )
+
+    def open(self):
+        return self.filter(status__in=Action.OPEN)
+
+    def overdue(self, today=None):
+        return self.open().filter(due_on__lt=today or timezone.localdate())
+
+    def overdue_first(self):
+        """Overdue first (oldest due date first), then by due date, then
+        those with none, with who and where in the same query."""
+        today = timezone.localdate()
+        return self.select_related("authority", "owner", "plan__programme").order_by(
+            models.Case(
+                models.When(due_on__lt=today, then=0),
+                models.When(due_on__isnull=False, then=1),
+                default=2,
+            ),
+            "due_on",
+            "pk",
+        )
+
+
+class Action(models.Model):
+    """Something a representative will do about an authority: the
+    briefing's suggested actions and any other. Moving the due date or
+    dropping the action needs a reason, kept in the history."""
+
+    class Status(models.TextChoices):
+        TO_DO = "to_do", "To do"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "Dropped"
+
+    OPEN = (Status.TO_DO.value, Status.IN_PROGRESS.value)
+
+    # The briefing's suggested actions for LNSs, NEMs and local secretaries,
+    # added as a set with one click (key: title).
+    STARTERS = {
+        "funding-on-agenda": "Put school funding on the agenda of the next branch or committee "
+        "meeting, and give members there a copy of the briefing",
+        "senco-meeting": "Arrange a meeting for SENCOs: their experiences, pressures, what works "
+        "well, and the SV or DBV plan",
+        "specialist-services-feedback": "Seek feedback on specialist support services: barriers "
+        "to assessment and support, waiting times for assessment and for support",
+        "health-care-costs-feedback": "Seek feedback on whether health and social care meet "
+        "the costs of the provision agreed in EHCPs",
+        "tell-national-office": "Send what these discussions found to the national office "
+        "by e-mail",
+    }
+
+    authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="actions")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="actions"
+    )
+    consultation = models.ForeignKey(
+        Consultation,
+        verbose_name="meeting",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="actions",
+    )
+    title = models.CharField("what needs doing", max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="actions",
+        help_text="Who will do it.",
+    )
+    due_on = models.DateField("due date", null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.TO_DO)
+    notes = models.TextField(blank=True)
+    reason = models.TextField(
+        "reason for the change",
+        blank=True,
+        help_text="Why the due date moved or the action was dropped.",
+    )
+    starter = models.SlugField(max_length=40, blank=True, editable=False)
+    last_reminded_on = models.DateField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["last_reminded_on"])
+
+    objects = ActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="dropped") | ~Q(reason=""),
+                name="action_dropped_has_reason",
+                violation_error_message="Say why the action was dropped",
+            ),
+            # Adding the briefing's set twice must not duplicate what is still open.
+            models.UniqueConstraint(
+                fields=["authority", "starter"],
+                condition=~Q(starter="") & Q(status__in=("to_do", "in_progress")),
+                name="action_one_open_starter_per_authority",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("consultations:action_edit", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN
+
+    def is_overdue(self, today=None):
+        return (
+            self.is_open
+            and self.due_on is not None
+            and self.due_on < (today or timezone.localdate())
+        )
+
+
+def starter_due_date():
+    """The briefing's actions are for the coming weeks: a month from today."""
+    return timezone.localdate() + datetime.timedelta(days=28)
+
+
+class TimelineEvent(NamedTuple):
+    date: datetime.date
+    text: str
+    meeting: Consultation | None = None
+
+
+class PlanTimeline:
+    """A plan's meetings (those this person may see) among the plan's own
+    dates, oldest first, and whether it was agreed without consultation
+    (decided over every meeting: see plans_agreed_without_consultation)."""
+
+    def __init__(self, plan, user):
+        self.meetings = list(
+            Consultation.objects.for_user(user).filter(plan=plan).order_by("held_on", "pk")
+        )
+        events = [TimelineEvent(m.held_on, m.name, m) for m in self.meetings]
+        if plan.first_year:
+            events.append(TimelineEvent(datetime.date(plan.first_year, 4, 1), "The plan starts"))
+        if plan.last_year:
+            events.append(TimelineEvent(datetime.date(plan.last_year + 1, 3, 31), "The plan ends"))
+        if plan.agreement_date:
+            # Before a meeting on the same day: that meeting did not come first.
+            events.append(TimelineEvent(plan.agreement_date, "The plan was agreed"))
+        self.events = sorted(events, key=lambda e: (e.date, e.meeting is not None))
+        self.agreed_without_consultation = (
+            plan.agreement_date is not None
+            and not Consultation.objects.consulting_on(plan).exists()
+        )

@@ -1,0 +1,304 @@
+"""Meetings, Schools Forum outcomes and actions.
+
+Every meeting comes through `Consultation.objects.for_user` (out of scope or
+confidential to others: 404), every action through `Action.objects.for_user`;
+what a person may change comes from `PlanAccess` (not allowed: 403).
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from authorities.models import LocalAuthority
+from plans.history import entries
+from plans.models import Answer, Plan, PlanAccess, Question
+
+from . import services
+from .forms import ActionFilterForm, ActionForm, MeetingFilterForm
+from .models import (
+    Action,
+    BlockTransfer,
+    Consultation,
+    SchoolsForumOutcome,
+    evidence_meetings,
+)
+
+PER_PAGE = 50
+
+
+def _authority(request, slug, *, allowed=None):
+    """The authority if in scope (else 404) and what this person may do;
+    403 when `allowed(access)` says they may not."""
+    authority = get_object_or_404(
+        LocalAuthority.objects.for_user(request.user).select_related("region"), slug=slug
+    )
+    access = PlanAccess.of(request.user, authority)
+    if allowed and not allowed(access):
+        raise PermissionDenied
+    return authority, access
+
+
+def _can_edit(access):
+    return access.can_edit
+
+
+def _can_contribute(access):
+    return access.can_contribute
+
+
+def _page(request, queryset):
+    page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+# Meetings --------------------------------------------------------------------
+
+
+@require_GET
+def meeting_list(request, slug=None):
+    """Meetings across everything in scope, or for one authority."""
+    authority = access = None
+    meetings = Consultation.objects.for_user(request.user)
+    if slug:
+        authority, access = _authority(request, slug)
+        meetings = meetings.filter(authority=authority)
+    form = MeetingFilterForm(request.GET)
+    form.is_valid()
+    page, page_query = _page(request, form.filter(meetings).listed())
+    return render(
+        request,
+        "consultations/meeting_list.html",
+        {
+            "form": form,
+            "page": page,
+            "page_query": page_query,
+            "authority": authority,
+            "access": access,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_add(request, slug):
+    authority, _ = _authority(request, slug, allowed=_can_edit)
+    # "Log a meeting about this plan" on a plan's page picks the plan.
+    plan = request.GET.get("plan", "")
+    return _meeting_form(request, authority, None, {"plan": plan} if plan.isdigit() else None)
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request, pk):
+    meeting = _meeting(request, pk)
+    if not PlanAccess.of(request.user, meeting.authority).can_edit:
+        raise PermissionDenied
+    return _meeting_form(request, meeting.authority, meeting)
+
+
+def _meeting(request, pk):
+    return get_object_or_404(
+        Consultation.objects.for_user(request.user).select_related(
+            "authority__region", "plan__programme", "forum_outcome", "block_transfer"
+        ),
+        pk=pk,
+    )
+
+
+def _meeting_form(request, authority, meeting, initial=None):
+    forms = services.MeetingForms(
+        request.POST if request.method == "POST" else None,
+        authority=authority,
+        user=request.user,
+        meeting=meeting,
+        initial=initial,
+    )
+    if forms.is_valid():
+        saved = forms.save()
+        messages.success(request, f"Meeting saved: {saved}.")
+        return redirect(saved)
+    return render(
+        request,
+        "consultations/meeting_form.html",
+        {"authority": authority, "meeting": meeting, "forms": forms},
+    )
+
+
+@require_GET
+def meeting_detail(request, pk):
+    meeting = _meeting(request, pk)
+    access = PlanAccess.of(request.user, meeting.authority)
+    outcome = getattr(meeting, "forum_outcome", None)
+    transfer = getattr(meeting, "block_transfer", None)
+    history = entries(Consultation.history.filter(id=meeting.pk), describe=lambda r: "Meeting")
+    if outcome:
+        history += entries(
+            SchoolsForumOutcome.history.filter(id=outcome.pk),
+            describe=lambda r: "Schools Forum answers",
+            hidden={"consultation"},
+        )
+    if transfer:
+        history += entries(
+            BlockTransfer.history.filter(id=transfer.pk),
+            describe=lambda r: "Block transfer",
+            hidden={"consultation"},
+        )
+    history.sort(key=lambda e: e.when, reverse=True)
+    return render(
+        request,
+        "consultations/meeting_detail.html",
+        {
+            "meeting": meeting,
+            "access": access,
+            "outcome": outcome,
+            "transfer": transfer,
+            "actions": Action.objects.for_user(request.user)
+            .filter(consultation=meeting)
+            .overdue_first(),
+            "history": history,
+        },
+    )
+
+
+# Schools Forum answers as checklist evidence ---------------------------------
+
+
+@require_POST
+def link_evidence(request, pk, key, meeting_pk):
+    """One click from a checklist question: link a meeting (its Schools
+    Forum answer, or the meeting itself) as evidence on the plan's answer."""
+    plan = get_object_or_404(
+        Plan.objects.for_user(request.user).select_related("authority"), pk=pk
+    )
+    question = get_object_or_404(Question, question_set=plan.checklist_question_set(), key=key)
+    access = PlanAccess.of(request.user, plan.authority)
+    if not access.can_contribute:
+        raise PermissionDenied
+    offered = evidence_meetings(request.user, plan, key)
+    meeting = next((m for m, _ in offered.items if m.pk == meeting_pk), None) if offered else None
+    if meeting is None:
+        raise Http404("That meeting is not offered as evidence here.")
+    url = reverse("plans:answer", kwargs={"pk": plan.pk, "key": key})
+    answer = Answer.objects.filter(assessment__plan=plan, question=question).first()
+    if answer is None:
+        messages.error(request, "Answer the question first: evidence is linked to an answer.")
+        return redirect(url + "#meeting-evidence")
+    added = services.link_meeting_as_evidence(
+        answer=answer,
+        meeting=meeting,
+        url=request.build_absolute_uri(meeting.get_absolute_url()),
+        location=offered.location,
+        user=request.user,
+    )
+    if added:
+        messages.success(request, f"Linked as evidence: {meeting}.")
+    else:
+        messages.success(request, f"{meeting} was already linked as evidence.")
+    return redirect(url + "#links")
+
+
+# Actions ---------------------------------------------------------------------
+
+
+@require_GET
+def action_list(request):
+    form = ActionFilterForm(request.GET)
+    form.is_valid()
+    actions = form.filter(Action.objects.for_user(request.user), request.user)
+    page, page_query = _page(request, actions.overdue_first())
+    return render(
+        request,
+        "consultations/action_list.html",
+        {"form": form, "page": page, "page_query": page_query},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def action_add(request, slug):
+    authority, _ = _authority(request, slug, allowed=_can_contribute)
+    action = Action(authority=authority)
+    meeting_pk = request.GET.get("meeting")
+    if meeting_pk and meeting_pk.isdigit():
+        action.consultation = (
+            Consultation.objects.for_user(request.user)
+            .filter(authority=authority, pk=meeting_pk)
+            .first()
+        )
+    return _action_form(request, authority, action)
+
+
+@require_http_methods(["GET", "POST"])
+def action_edit(request, pk):
+    action = get_object_or_404(
+        Action.objects.for_user(request.user).select_related("authority__region"), pk=pk
+    )
+    if not PlanAccess.of(request.user, action.authority).can_contribute:
+        raise PermissionDenied
+    return _action_form(request, action.authority, action)
+
+
+def _action_form(request, authority, action):
+    meetings = (
+        Consultation.objects.for_user(request.user)
+        .filter(authority=authority)
+        .order_by("-held_on", "-pk")
+    )
+    form = ActionForm(
+        request.POST if request.method == "POST" else None,
+        instance=action,
+        authority=authority,
+        user=request.user,
+        meetings=meetings,
+    )
+    if form.is_valid():
+        saved = form.save()
+        messages.success(request, f"Action saved: {saved}.")
+        return redirect(authority.get_absolute_url() + "#actions")
+    people = {person.pk: person.display_name for person in form.fields["owner"].queryset}
+    history = (
+        entries(
+            Action.history.filter(id=action.pk),
+            describe=lambda r: "Action",
+            hidden={"authority", "plan", "consultation", "starter", "created_by"},
+            labels={"owner": people},
+        )
+        if action.pk
+        else []
+    )
+    return render(
+        request,
+        "consultations/action_form.html",
+        {"authority": authority, "action": action, "form": form, "history": history},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def action_starter(request, slug):
+    """The briefing's suggested actions, added with one click."""
+    authority, _ = _authority(request, slug, allowed=_can_contribute)
+    if request.method == "POST":
+        added = services.add_starter_actions(authority=authority, user=request.user)
+        if added:
+            messages.success(
+                request,
+                f"{added} of the briefing's actions added for {authority.name}, owned by you "
+                "and due in four weeks: change the owner or the date of any of them.",
+            )
+        else:
+            messages.success(
+                request, f"The briefing's actions are already open for {authority.name}."
+            )
+        return redirect(authority.get_absolute_url() + "#actions")
+    open_ = set(
+        Action.objects.filter(authority=authority).open().values_list("starter", flat=True)
+    )
+    starters = [(title, key in open_) for key, title in Action.STARTERS.items()]
+    return render(
+        request,
+        "consultations/action_starter.html",
+        {"authority": authority, "starters": starters},
+    )

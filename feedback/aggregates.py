@@ -1,0 +1,309 @@
+"""Feedback aggregates with small-number suppression.
+
+Any figure drawn from fewer than SMALL_NUMBER submissions shows as "fewer
+than 5" to everyone but national officers, so nobody can work out who said
+what from a page or an export. The figures are computed in Python from one
+query's rows: the multi-choice answers are JSON lists, which SQLite and
+PostgreSQL count differently, and a median is not portable SQL either. A
+region's few thousand rows of small values are cheap to read.
+"""
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+
+from authorities.models import Role
+
+from .models import (
+    Barrier,
+    FeedbackEvidence,
+    FeedbackSubmission,
+    HealthCosts,
+    Practice,
+    Pressure,
+    Stance,
+    may_submit,
+)
+
+SMALL_NUMBER = 5
+FEWER = f"fewer than {SMALL_NUMBER}"
+
+
+class Line(NamedTuple):
+    label: str
+    text: str
+
+
+class TermLine(NamedTuple):
+    label: str
+    submissions: str
+    people: str
+    assessment_wait: str
+
+
+class AuthorityLine(NamedTuple):
+    name: str
+    slug: str
+    submissions: str
+    people: str
+
+
+def term_of(day):
+    """The school term a date falls in, as a sortable key and a label:
+    autumn is September to December, spring January to April, summer May
+    to August."""
+    if day.month >= 9:
+        return (day.year, 3), f"Autumn {day.year}"
+    if day.month >= 5:
+        return (day.year, 2), f"Summer {day.year}"
+    return (day.year, 1), f"Spring {day.year}"
+
+
+def _percent(part, whole):
+    return f"{round(100 * part / whole)}%"
+
+
+class FeedbackSummary:
+    """What the authority and region pages show about feedback."""
+
+    # The values each submission contributes, in FeedbackSummary's order.
+    COLUMNS = (
+        "authority__name",
+        "authority__slug",
+        "meeting_date",
+        "people_count",
+        "assessment_wait_weeks",
+        "support_wait_weeks",
+        "health_care_costs",
+        "pressures",
+        "barriers",
+        "practices",
+    )
+
+    place = ""  # the authority or region, for the page
+    add_url = ""  # where this person gives feedback for it, if they may
+
+    def __init__(self, rows, *, reveal_small_numbers, by_authority=False):
+        self.reveal_small_numbers = reveal_small_numbers
+        rows = list(rows)
+        self.count = len(rows)
+        # Too few to show anything but that there are few.
+        self.withheld = 0 < self.count < SMALL_NUMBER and not reveal_small_numbers
+        # Whether a person who is not a national officer would see less.
+        self.has_small_numbers = False
+        self.submissions = self._count(self.count)
+        self.people = self._shown(self.count, lambda: f"{sum(r[3] for r in rows):,}")
+        self.assessment_wait = self._wait([r[4] for r in rows])
+        self.support_wait = self._wait([r[5] for r in rows])
+        self.health_care = self._health_care([r[6] for r in rows])
+        self.pressures = self._frequencies(rows, 7, Pressure)
+        self.barriers = self._frequencies(rows, 8, Barrier)
+        self.practices = self._frequencies(rows, 9, Practice)
+        self.terms = self._terms(rows)
+        self.authorities = self._authorities(rows) if by_authority else []
+
+    # Suppression ------------------------------------------------------------
+
+    def _shown(self, base, text):
+        """`text()` if `base` submissions are enough (or for national
+        officers), else FEWER. None comes from no submissions: "None"."""
+        if base == 0:
+            return "None"
+        if base < SMALL_NUMBER:
+            self.has_small_numbers = True
+            if not self.reveal_small_numbers:
+                return FEWER
+        return text()
+
+    def _count(self, n):
+        return self._shown(n, lambda: f"{n:,}")
+
+    # Figures ----------------------------------------------------------------
+
+    def _wait(self, weeks):
+        weeks = [w for w in weeks if w is not None]
+        if not weeks:
+            return "Not given"
+
+        def text():
+            median = statistics.median(weeks)
+            return (
+                f"{median:g} weeks (median); from {min(weeks)} to {max(weeks)} weeks, "
+                f"in {len(weeks):,} submissions"
+            )
+
+        return self._shown(len(weeks), text)
+
+    def _health_care(self, answers):
+        """The share of submissions that answered (not "not known") saying
+        health and social care do not meet the costs agreed in EHCPs."""
+        answered = [a for a in answers if a != HealthCosts.NOT_KNOWN]
+        counts = Counter(answered)
+        if not answered:
+            return "No submission has said"
+
+        def text():
+            no, partly = counts[HealthCosts.NO], counts[HealthCosts.PARTLY]
+            n = len(answered)
+            return (
+                f"{_percent(no, n)} say they do not ({no:,} of {n:,} that answered); "
+                f"{_percent(partly, n)} say only partly"
+            )
+
+        return self._shown(len(answered), text)
+
+    def _frequencies(self, rows, column, choices):
+        """How often each option is reported, most reported first."""
+        counts = Counter(value for row in rows for value in set(row[column] or []))
+        n = self.count
+        lines = [
+            Line(label, self._shown(n, lambda c=counts[value]: f"{c:,} ({_percent(c, n)})"))
+            for value, label in choices.choices
+        ]
+        if n < SMALL_NUMBER and not self.reveal_small_numbers:
+            return lines  # no order to give away
+        order = {label: -counts[value] for value, label in choices.choices}
+        return sorted(lines, key=lambda line: order[line.label])
+
+    def _terms(self, rows):
+        """Submissions, people and the median wait for an assessment, term by
+        term, oldest first."""
+        by_term = {}
+        for row in rows:
+            key, label = term_of(row[2])
+            by_term.setdefault(key, (label, []))[1].append(row)
+        lines = []
+        for _, (label, term_rows) in sorted(by_term.items()):
+            n = len(term_rows)
+            waits = [r[4] for r in term_rows if r[4] is not None]
+            lines.append(
+                TermLine(
+                    label=label,
+                    submissions=self._count(n),
+                    people=self._shown(n, lambda rs=term_rows: f"{sum(r[3] for r in rs):,}"),
+                    assessment_wait=self._shown(
+                        len(waits), lambda w=waits: f"{statistics.median(w):g} weeks"
+                    )
+                    if waits
+                    else "Not given",
+                )
+            )
+        return lines
+
+    def _authorities(self, rows):
+        by_authority = {}
+        for row in rows:
+            by_authority.setdefault((row[0], row[1]), []).append(row[3])
+        return [
+            AuthorityLine(
+                name=name,
+                slug=slug,
+                submissions=self._count(len(people)),
+                people=self._shown(len(people), lambda p=people: f"{sum(p):,}"),
+            )
+            for (name, slug), people in sorted(by_authority.items())
+        ]
+
+    def frequency_tables(self):
+        return [
+            ("Pressures reported", self.pressures),
+            ("Barriers reported", self.barriers),
+            ("Practices likely to be unlawful", self.practices),
+        ]
+
+    def overview(self):
+        return [
+            Line("Submissions", self.submissions),
+            Line("People they speak for", self.people),
+            Line("Wait for an EHC needs assessment", self.assessment_wait),
+            Line("Wait for support to start", self.support_wait),
+            Line("Health and social care meeting the costs agreed in EHCPs", self.health_care),
+        ]
+
+
+# The authority and region pages ---------------------------------------------
+
+
+def authority_feedback(authority, user, roles):
+    """The authority page's feedback figures (one query): `roles` are the
+    person's roles over the authority (LocalAuthority.roles_of)."""
+    summary = FeedbackSubmission.objects.filter(authority=authority).summary(
+        reveal_small_numbers=Role.NATIONAL_OFFICER in roles
+    )
+    summary.place = authority.name
+    summary.add_url = (
+        reverse("feedback:add", kwargs={"slug": authority.slug})
+        if may_submit(user, authority, roles)
+        else ""
+    )
+    return summary
+
+
+def region_feedback(region, user):
+    """The region page's feedback figures, with a line per authority."""
+    summary = FeedbackSubmission.objects.filter(authority__region=region).summary(
+        reveal_small_numbers=user.has_national_scope, by_authority=True
+    )
+    summary.place = region.name
+    summary.add_url = ""  # feedback is given for an authority
+    return summary
+
+
+# Evidence on plans' checklists --------------------------------------------
+
+
+def evidence_text(counts, *, reveal_small_numbers):
+    """ "Member feedback: 6 supporting, fewer than 5 contradicting" from
+    {stance: n}; "" when there is none."""
+    parts = []
+    for stance, word in ((Stance.SUPPORTS, "supporting"), (Stance.CONTRADICTS, "contradicting")):
+        n = counts.get(stance, 0)
+        if n:
+            shown = n if reveal_small_numbers or n >= SMALL_NUMBER else FEWER
+            parts.append(f"{shown} {word}")
+    return f"Member feedback: {', '.join(parts)}" if parts else ""
+
+
+def evidence_by_question(plan, access):
+    """{question id: evidence_text} for a plan's checklist, in one query."""
+    reveal = Role.NATIONAL_OFFICER in access.roles
+    counts = FeedbackEvidence.objects.for_plan(plan).counts_by_question()
+    return {
+        question_id: evidence_text(by_stance, reveal_small_numbers=reveal)
+        for question_id, by_stance in counts.items()
+    }
+
+
+@dataclass
+class QuestionEvidence:
+    """What a checklist question's page shows about feedback linked to it."""
+
+    text: str
+    items: list  # the links whose submission this person may read
+    link_url: str  # where to link more, or "" for those who may not
+
+
+def question_evidence(*, plan, question, user, access):
+    """Counts for everyone in scope, the links themselves for those who may
+    read the submissions, in one query."""
+    readable = FeedbackSubmission.objects.for_user(user).filter(pk=OuterRef("submission_id"))
+    rows = list(
+        FeedbackEvidence.objects.for_plan(plan)
+        .filter(question=question)
+        .select_related("submission")
+        .annotate(readable=Exists(readable))
+    )
+    return QuestionEvidence(
+        text=evidence_text(
+            Counter(row.stance for row in rows),
+            reveal_small_numbers=Role.NATIONAL_OFFICER in access.roles,
+        ),
+        items=[row for row in rows if row.readable],
+        link_url=reverse("feedback:link", kwargs={"pk": plan.pk, "key": question.key})
+        if access.can_contribute
+        else "",
+    )

@@ -1,0 +1,421 @@
+"""Feedback from SENCO and headteacher networks and members, and its use as
+evidence on plans' checklists.
+
+Who may see what:
+- anyone covering an authority sees its aggregates (small numbers suppressed,
+  see aggregates.py);
+- individual submissions are read by national officers, regional organisers
+  and NEMs over the region, and the authority's LNS, Schools Forum and
+  JCNC/JCC representatives (the people who use them as evidence), and by
+  the person who submitted one;
+- who submitted is shown only to national officers and the submitter.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
+
+from authorities.models import (
+    AUTHORITY_ROLES,
+    NATIONAL_ROLES,
+    LocalAuthority,
+    Membership,
+    Role,
+)
+from plans.models import CONTRIBUTOR_ROLES, Plan, Question
+
+# A submitter may change or withdraw their submission for this long.
+EDIT_WINDOW = timedelta(days=14)
+MAX_WAIT_WEEKS = 156  # three years: anything longer is a typing mistake
+MAX_PEOPLE = 500
+
+# Who may submit for an authority: its own people, whatever their role, and
+# national officers. Regional roles read; they do not speak for a network.
+SUBMITTER_ROLES = frozenset({Role.NATIONAL_OFFICER, *(Role(r) for r in AUTHORITY_ROLES)})
+# Who reads individual submissions: the people who use them as evidence.
+READER_ROLES = frozenset(Role(r) for r in CONTRIBUTOR_ROLES)
+
+
+class Source(models.TextChoices):
+    SENCO_NETWORK = "senco_network", "A SENCO network"
+    HEADTEACHER_NETWORK = "headteacher_network", "A headteacher network"
+    MEMBER = "member", "A member"
+
+
+class Phase(models.TextChoices):
+    EARLY_YEARS = "early_years", "Early years"
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
+    ALL_THROUGH = "all_through", "All-through"
+    SPECIAL = "special", "Special"
+    ALTERNATIVE_PROVISION = "alternative_provision", "Alternative provision"
+    POST_16 = "post_16", "Post-16"
+
+
+class Pressure(models.TextChoices):
+    RISING_NEED = "rising_need", "More pupils with SEND, or more complex needs"
+    SUPPORT_STAFF = "support_staff", "Too few teaching assistants or support staff"
+    SENCO_TIME = "senco_time", "Not enough SENCO time"
+    SCHOOL_FUNDING = "school_funding", "Funding for SEN support in school"
+    MENTAL_HEALTH = "mental_health", "Behaviour, mental health and wellbeing needs"
+    SPECIAL_PLACES = "special_places", "Too few special school or resource base places"
+    WITHOUT_EHCP = "without_ehcp", "Pressure to meet needs without an EHCP"
+    WAITING = "waiting", "Waiting for assessments and specialist services"
+
+
+class Barrier(models.TextChoices):
+    SPECIALIST_ADVICE = "specialist_advice", "Access to specialist advice and expertise"
+    EDUCATIONAL_PSYCHOLOGY = "educational_psychology", "Educational psychology"
+    THERAPIES = "therapies", "Speech and language, occupational and other therapies"
+    CAMHS = "camhs", "Child and adolescent mental health services (CAMHS)"
+    STAFFING = "staffing", "Staffing"
+    TRAINING = "training", "Training and professional development"
+    FUNDING = "funding", "Funding"
+    PLACES = "places", "Places in specialist provision"
+
+
+class HealthCosts(models.TextChoices):
+    YES = "yes", "Yes"
+    PARTLY = "partly", "Partly"
+    NO = "no", "No"
+    NOT_KNOWN = "not_known", "Not known"
+
+
+class Practice(models.TextChoices):
+    """The practices the briefing says are likely to be unlawful."""
+
+    BUREAUCRATIC = "bureaucratic", "Bureaucratic application arrangements"
+    REFUSING = "refusing", "Systematically refusing initial applications for assessment or support"
+    EXTRA_INFORMATION = (
+        "extra_information",
+        "Asking for additional but unnecessary information before accepting a request "
+        "for assessment",
+    )
+
+
+# Each practice's optional example, by field.
+PRACTICE_EXAMPLES = {
+    Practice.BUREAUCRATIC: "bureaucratic_example",
+    Practice.REFUSING: "refusing_example",
+    Practice.EXTRA_INFORMATION: "extra_information_example",
+}
+
+
+@deconstructible
+class ChoiceList:
+    """Validates a JSON list of `choices` values, so the admin and any other
+    writer cannot store a value the aggregates do not know."""
+
+    def __init__(self, choices):
+        self.values = sorted(choices)
+
+    def __call__(self, value):
+        if not isinstance(value, list) or not set(value) <= set(self.values):
+            raise ValidationError("Choose from the list.")
+
+    def __eq__(self, other):
+        return isinstance(other, ChoiceList) and self.values == other.values
+
+
+def may_submit(user, authority, roles=None):
+    """Whether `user` may submit feedback for `authority` (`roles`: their
+    roles over it, if already known, saves a query)."""
+    roles = authority.roles_of(user) if roles is None else roles
+    return not SUBMITTER_ROLES.isdisjoint(roles)
+
+
+def may_export(user):
+    """National officers and regional organisers may export submissions."""
+    return (
+        user.has_national_scope or user.memberships.filter(role=Role.REGIONAL_ORGANISER).exists()
+    )
+
+
+class FeedbackSubmissionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Submissions a person may read one by one (one query): see the
+        module's docstring. Withdrawn ones are included; see active()."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        in_scope = self.filter(authority__in=LocalAuthority.objects.for_user(user))
+        if user.is_superuser:
+            return in_scope
+        mine = Membership.objects.filter(user=user, role__in=[r.value for r in READER_ROLES])
+        return in_scope.filter(
+            Exists(mine.filter(role__in=NATIONAL_ROLES))
+            | Exists(mine.filter(region=OuterRef("authority__region_id")))
+            | Exists(mine.filter(authority=OuterRef("authority_id")))
+            | Q(submitted_by=user)
+        )
+
+    def active(self):
+        """Not withdrawn: what lists, aggregates and evidence counts use."""
+        return self.filter(withdrawn_at__isnull=True)
+
+    def with_enough_per_authority(self):
+        """Only submissions of authorities with at least SMALL_NUMBER of them
+        in this queryset, so an export cannot single out a small group."""
+        from .aggregates import SMALL_NUMBER
+
+        enough = (
+            self.order_by()
+            .values("authority")
+            .annotate(n=Count("pk"))
+            .filter(n__gte=SMALL_NUMBER)
+            .values("authority")
+        )
+        return self.filter(authority__in=enough)
+
+    def summary(self, *, reveal_small_numbers, by_authority=False):
+        """The aggregates of these submissions (see aggregates.py), read in
+        one query however many there are."""
+        from .aggregates import FeedbackSummary
+
+        rows = self.active().values_list(*FeedbackSummary.COLUMNS)
+        return FeedbackSummary(
+            rows, reveal_small_numbers=reveal_small_numbers, by_authority=by_authority
+        )
+
+
+def _wait_weeks(verbose_name):
+    return models.PositiveSmallIntegerField(
+        verbose_name,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_WAIT_WEEKS)],
+    )
+
+
+def _example(practice):
+    label = f"example of {practice.label[0].lower()}{practice.label[1:]}"
+    return models.TextField(label, blank=True)
+
+
+class FeedbackSubmission(models.Model):
+    """What one meeting or one member said about SEND in one authority. A
+    meeting of 12 SENCOs is one submission speaking for 12 people."""
+
+    authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.PROTECT, related_name="feedback_submissions"
+    )
+    source = models.CharField("who is it from", max_length=24, choices=Source.choices)
+    phases = models.JSONField(
+        "setting phases", default=list, validators=[ChoiceList(Phase.values)], blank=True
+    )
+    people_count = models.PositiveSmallIntegerField(
+        "how many people it speaks for",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PEOPLE)],
+    )
+    meeting_date = models.DateField("date of the meeting")
+    pressures = models.JSONField(
+        default=list, blank=True, validators=[ChoiceList(Pressure.values)]
+    )
+    pressures_other = models.TextField("other pressures", blank=True)
+    working_well = models.TextField("what is working well", blank=True)
+    barriers = models.JSONField(default=list, blank=True, validators=[ChoiceList(Barrier.values)])
+    barriers_other = models.TextField("other barriers", blank=True)
+    assessment_wait_weeks = _wait_weeks("typical wait for an EHC needs assessment, in weeks")
+    support_wait_weeks = _wait_weeks("typical wait for support to start, in weeks")
+    health_care_costs = models.CharField(
+        "do health and social care meet the costs agreed in EHCPs?",
+        max_length=10,
+        choices=HealthCosts.choices,
+    )
+    practices = models.JSONField(
+        "practices reported", default=list, blank=True, validators=[ChoiceList(Practice.values)]
+    )
+    bureaucratic_example = _example(Practice.BUREAUCRATIC)
+    refusing_example = _example(Practice.REFUSING)
+    extra_information_example = _example(Practice.EXTRA_INFORMATION)
+    consent_to_share = models.BooleanField(
+        "the national office may use this feedback, without names, in its reports and campaigning",
+        default=False,
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    # A default rather than auto_now_add, so bulk_create and imports can set it.
+    submitted_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+    national_office_told_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = FeedbackSubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-meeting_date", "-pk"]
+        indexes = [
+            models.Index(fields=["authority", "meeting_date"], name="feedback_authority_date_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(people_count__gte=1, people_count__lte=MAX_PEOPLE),
+                name="feedback_people_count_1_to_500",
+            ),
+            models.CheckConstraint(
+                condition=Q(assessment_wait_weeks__isnull=True)
+                | Q(assessment_wait_weeks__lte=MAX_WAIT_WEEKS),
+                name="feedback_assessment_wait_at_most_156",
+            ),
+            models.CheckConstraint(
+                condition=Q(support_wait_weeks__isnull=True)
+                | Q(support_wait_weeks__lte=MAX_WAIT_WEEKS),
+                name="feedback_support_wait_at_most_156",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_source_display()}, {self.authority}, {self.meeting_date:%-d %B %Y}"
+
+    def get_absolute_url(self):
+        return reverse("feedback:detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        errors = {}
+        for practice, field in PRACTICE_EXAMPLES.items():
+            if getattr(self, field).strip() and practice.value not in (self.practices or []):
+                errors[field] = f"Tick “{practice.label}”, or clear its example"
+        if self.meeting_date and self.meeting_date > timezone.localdate():
+            errors["meeting_date"] = "The date of the meeting must be today or in the past"
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_withdrawn(self):
+        return self.withdrawn_at is not None
+
+    @property
+    def change_deadline(self):
+        return self.submitted_at + EDIT_WINDOW
+
+    def can_change(self, user):
+        """Only the submitter, only for EDIT_WINDOW, and not once withdrawn."""
+        return (
+            user.is_authenticated
+            and self.submitted_by_id == user.pk
+            and not self.is_withdrawn
+            and timezone.now() <= self.change_deadline
+        )
+
+    def shows_submitter_to(self, user):
+        return self.submitted_by_id == user.pk or user.has_national_scope
+
+    def labels(self, field, choices):
+        """The chosen options' labels, in the order the form lists them."""
+        chosen = set(getattr(self, field) or [])
+        return [label for value, label in choices.choices if value in chosen]
+
+    def phase_labels(self):
+        return self.labels("phases", Phase)
+
+    def pressure_labels(self):
+        return self.labels("pressures", Pressure)
+
+    def barrier_labels(self):
+        return self.labels("barriers", Barrier)
+
+    def reported_practices(self):
+        """(label, example) for each practice reported."""
+        chosen = set(self.practices or [])
+        return [
+            (practice.label, getattr(self, PRACTICE_EXAMPLES[practice]))
+            for practice in Practice
+            if practice.value in chosen
+        ]
+
+    def withdraw(self):
+        self.withdrawn_at = timezone.now()
+        self.save(update_fields=["withdrawn_at", "updated_at"])
+
+
+class Stance(models.TextChoices):
+    SUPPORTS = "supports", "Supports the plan"
+    CONTRADICTS = "contradicts", "Contradicts the plan"
+
+
+class FeedbackEvidenceQuerySet(models.QuerySet):
+    def for_plan(self, plan):
+        """Evidence on a plan from submissions not withdrawn."""
+        return self.filter(plan=plan, submission__withdrawn_at__isnull=True)
+
+    def counts_by_question(self):
+        """{question id: {stance: n}} in one query."""
+        counts = {}
+        rows = self.order_by().values("question_id", "stance").annotate(n=Count("pk"))
+        for row in rows:
+            counts.setdefault(row["question_id"], {})[row["stance"]] = row["n"]
+        return counts
+
+
+class FeedbackEvidence(models.Model):
+    """A submission (or one point in it) linked to a question of a plan's
+    checklist, as evidence that supports or contradicts what the plan says."""
+
+    submission = models.ForeignKey(
+        FeedbackSubmission, on_delete=models.CASCADE, related_name="evidence"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="feedback_evidence")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    stance = models.CharField(max_length=12, choices=Stance.choices)
+    point = models.TextField(
+        "the point it makes",
+        blank=True,
+        help_text="Optional: the part of the feedback that bears on this question, in a "
+        "sentence or two. No names.",
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    objects = FeedbackEvidenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "feedback evidence"
+        ordering = ["-linked_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "plan", "question"],
+                name="feedback_evidence_once_per_question",
+                violation_error_message="This feedback is already linked to this question.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.submission} {self.get_stance_display().lower()} ({self.question.key})"
+
+
+class FeedbackExport(models.Model):
+    """A record of each CSV export: who, when and with what filter."""
+
+    # The address is copied so the record outlives the person's account.
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    exported_by_email = models.EmailField()
+    exported_at = models.DateTimeField(default=timezone.now)
+    filters = models.JSONField(default=dict, help_text="The filter as chosen on the page.")
+    with_submitters = models.BooleanField(default=False)
+    small_numbers_withheld = models.BooleanField(
+        default=True,
+        help_text="Whether authorities with fewer than 5 submissions were left out.",
+    )
+
+    class Meta:
+        ordering = ["-exported_at"]
+
+    def __str__(self):
+        return f"Export by {self.exported_by_email} on {self.exported_at:%-d %B %Y %H:%M}"

@@ -1,0 +1,720 @@
+"""Meetings, Schools Forum outcomes with block transfers, actions and their
+reminders, as each persona meets them."""
+
+import datetime
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import IntegrityError
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations.models import (
+    Action,
+    BlockTransfer,
+    Consultation,
+    SchoolsForumOutcome,
+    plans_agreed_without_consultation,
+)
+from consultations.services import add_starter_actions, send_overdue_reminders
+from plans.models import Answer, EvidenceLink, Plan
+from plans.services import assessment_for
+
+from .conftest import PERSONAS
+from .factories import CAMDEN, authority, make_plan, make_user
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+DAY = datetime.timedelta(days=1)
+
+
+def make_meeting(la_code=CAMDEN, **fields):
+    fields.setdefault("forum", "schools_forum")
+    fields.setdefault("held_on", TODAY - 30 * DAY)
+    return Consultation.objects.create(authority=authority(la_code), **fields)
+
+
+def meeting_data(**overrides):
+    """A valid Schools Forum meeting with its answers and block transfer, as
+    a browser posts the meeting form."""
+    data = {
+        "forum": "schools_forum",
+        "title": "",
+        "held_on": (TODAY - 7 * DAY).isoformat(),
+        "union_invited": "yes",
+        "union_attended": "yes",
+        "union_consulted": "no",
+        "plan": "",
+        "plan_draft": "",
+        "attendees": "Carys Evans",
+        "summary": "The DBV plan was presented as decided.",
+        "decisions": "",
+        "next_steps": "",
+        "minutes_url": "",
+        "minutes_page": "",
+        "forum-funding_on_agenda": "yes",
+        "forum-proposals_discussed": "yes",
+        "forum-extra_funding": "About £1m implementation grant.",
+        "forum-extra_funding_amount": "1000000",
+        "forum-extra_funding_source": "Director of Children's Services",
+        "forum-dsg_transfer": "A 0.5% transfer is recommended.",
+        "forum-dsg_transfer_amount": "",
+        "forum-dsg_transfer_source": "",
+        "forum-nhs_contribution": "",
+        "forum-nhs_contribution_amount": "",
+        "forum-nhs_contribution_source": "",
+        "transfer-financial_year": "2026",
+        "transfer-amount": "1200000",
+        "transfer-percent": "0.5",
+        "transfer-votes_for": "9",
+        "transfer-votes_against": "6",
+        "transfer-abstentions": "1",
+        "transfer-outcome": "agreed",
+        "transfer-disapplication_request": "not_known",
+        "transfer-note": "",
+    }
+    return data | overrides
+
+
+BLANK_FORUM_PARTS = {
+    "forum-funding_on_agenda": "not_known",
+    "forum-proposals_discussed": "not_known",
+    "forum-extra_funding": "",
+    "forum-extra_funding_amount": "",
+    "forum-extra_funding_source": "",
+    "forum-dsg_transfer": "",
+    "transfer-financial_year": "",
+    "transfer-amount": "",
+    "transfer-percent": "",
+    "transfer-votes_for": "",
+    "transfer-votes_against": "",
+    "transfer-abstentions": "",
+    "transfer-outcome": "proposed",
+}
+
+ADD = reverse("consultations:add", args=["camden"])
+
+
+def text(response):
+    return response.content.decode()
+
+
+class TestLoggingAMeeting:
+    def test_a_forum_rep_logs_a_schools_forum_meeting_with_its_vote(
+        self, client_for, camden_forum_rep
+    ):
+        response = client_for(camden_forum_rep).post(ADD, meeting_data())
+        meeting = Consultation.objects.get()
+        assert response["Location"] == meeting.get_absolute_url()
+        assert meeting.created_by == camden_forum_rep
+        assert meeting.forum_outcome.extra_funding_amount == Decimal("1000000")
+        transfer = meeting.block_transfer
+        assert (transfer.financial_year, transfer.percent) == (2026, Decimal("0.5"))
+        assert transfer.vote == "9 for, 6 against, 1 abstention"
+        assert meeting.history.get().history_user == camden_forum_rep
+
+        page = text(client_for(camden_forum_rep).get(meeting.get_absolute_url()))
+        assert "About £1m implementation grant." in page
+        assert "£1,000,000" in page
+        assert "£1,200,000" in page
+        assert "9 for, 6 against, 1 abstention" in page
+
+    def test_a_jcnc_meeting_needs_only_the_first_questions(self, camden_lns_client):
+        data = {
+            "forum": "jcnc",
+            "held_on": TODAY.isoformat(),
+            "union_invited": "no",
+            "union_attended": "no",
+            "union_consulted": "no",
+            **BLANK_FORUM_PARTS,
+            "transfer-disapplication_request": "not_known",
+        }
+        response = camden_lns_client.post(ADD, data)
+        assert response.status_code == 302
+        meeting = Consultation.objects.get()
+        assert meeting.get_forum_display() == "JCNC"
+        assert not SchoolsForumOutcome.objects.exists()
+        assert not BlockTransfer.objects.exists()
+
+    def test_the_three_union_questions_must_be_answered(self, camden_lns_client):
+        response = camden_lns_client.post(ADD, {"forum": "jcc", "held_on": TODAY.isoformat()})
+        assert response.status_code == 200
+        assert "Say whether the union was invited" in text(response)
+        assert "Say whether the union was consulted before the decision" in text(response)
+        assert not Consultation.objects.exists()
+
+    def test_a_meeting_cannot_be_held_in_the_future(self, camden_lns_client):
+        tomorrow = (TODAY + DAY).isoformat()
+        response = camden_lns_client.post(ADD, meeting_data(held_on=tomorrow))
+        assert response.status_code == 200
+        assert "The date of the meeting must be today or in the past" in text(response)
+        assert f'value="{tomorrow}"' in text(response)  # nothing lost
+        assert not Consultation.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            ("transfer-votes_against", "-2", "The votes against cannot be fewer than 0"),
+            ("transfer-votes_for", "lots", "Enter the votes for as a whole number, like 12"),
+            ("transfer-percent", "150", "Enter a percentage of 100 or less"),
+            ("forum-extra_funding_amount", "-5", "Enter an amount of £0 or more"),
+        ],
+    )
+    def test_bad_figures_save_nothing_and_keep_the_input(
+        self, camden_lns_client, field, value, message
+    ):
+        response = camden_lns_client.post(ADD, meeting_data(**{field: value}))
+        assert response.status_code == 200
+        assert message in text(response)
+        assert "There is a problem" in text(response)
+        assert "The DBV plan was presented as decided." in text(response)
+        assert not Consultation.objects.exists()
+        assert not BlockTransfer.objects.exists()
+
+    def test_a_transfer_needs_its_year_and_an_amount_or_percentage(self, camden_lns_client):
+        response = camden_lns_client.post(
+            ADD,
+            meeting_data(
+                **{"transfer-financial_year": "", "transfer-amount": "", "transfer-percent": ""}
+            ),
+        )
+        assert "Choose the financial year of the transfer" in text(response)
+        assert "Enter the amount, the percentage, or both" in text(response)
+        assert not Consultation.objects.exists()
+
+    def test_schools_forum_answers_belong_to_schools_forum_meetings(self, camden_lns_client):
+        response = camden_lns_client.post(ADD, meeting_data(forum="jcc"))
+        assert "Schools Forum answers and block transfers are for Schools Forum meetings" in (
+            text(response)
+        )
+        assert not Consultation.objects.exists()
+
+    def test_clearing_the_transfer_on_edit_removes_it(self, camden_lns_client):
+        camden_lns_client.post(ADD, meeting_data())
+        meeting = Consultation.objects.get()
+        blank_transfer = {k: v for k, v in BLANK_FORUM_PARTS.items() if k.startswith("transfer-")}
+        response = camden_lns_client.post(
+            reverse("consultations:edit", args=[meeting.pk]), meeting_data(**blank_transfer)
+        )
+        assert response.status_code == 302
+        assert not BlockTransfer.objects.exists()
+        assert SchoolsForumOutcome.objects.filter(consultation=meeting).exists()
+
+    def test_a_plan_of_another_authority_cannot_be_chosen(self, camden_lns_client):
+        kent_plan = make_plan("886", round_or_tranche="x")
+        response = camden_lns_client.post(ADD, meeting_data(plan=kent_plan.pk))
+        assert "Select a valid choice" in text(response)
+        assert not Consultation.objects.exists()
+
+    def test_readers_may_not_log_meetings(self, client_for, london_organiser, camden_senco_lead):
+        for person in (london_organiser, camden_senco_lead):
+            assert client_for(person).post(ADD, meeting_data()).status_code == 403
+        assert not Consultation.objects.exists()
+
+
+CONFIDENTIAL_READERS = {"national_officer", "camden_lns", "camden_forum_rep"}
+
+
+class TestConfidentialMeetings:
+    """Confidential: national officers and Camden's LNS, Schools Forum and
+    JCNC/JCC representatives only. Organisers and network leads in scope get
+    a 404 and never see it counted."""
+
+    @pytest.mark.parametrize("persona", PERSONAS)
+    def test_who_may_open_it(self, request, client_for, persona):
+        meeting = make_meeting(confidential=True)
+        response = client_for(request.getfixturevalue(persona)).get(meeting.get_absolute_url())
+        assert response.status_code == (200 if persona in CONFIDENTIAL_READERS else 404)
+
+    @pytest.mark.parametrize("persona", ["london_organiser", "camden_senco_lead", "camden_lns"])
+    def test_it_is_not_counted_for_others(self, request, client_for, persona):
+        make_meeting(confidential=True, title="Secret JCNC", forum="other")
+        make_meeting(title="Open forum")
+        client = client_for(request.getfixturevalue(persona))
+        listed = client.get(reverse("consultations:list")).context["page"].paginator.count
+        page = text(client.get(reverse("authorities:detail", args=["camden"])))
+        if persona == "camden_lns":
+            assert listed == 2
+            assert "Secret JCNC" in page
+        else:
+            assert listed == 1
+            assert "Secret JCNC" not in page
+
+    def test_its_block_transfer_and_actions_are_hidden_too(
+        self, client_for, london_organiser, camden_lns
+    ):
+        meeting = make_meeting(confidential=True)
+        BlockTransfer.objects.create(consultation=meeting, financial_year=2026, amount=5)
+        Action.objects.create(authority=meeting.authority, consultation=meeting, title="Secret")
+        assert not BlockTransfer.objects.for_user(london_organiser).exists()
+        assert not Action.objects.for_user(london_organiser).exists()
+        assert BlockTransfer.objects.for_user(camden_lns).exists()
+        assert Action.objects.for_user(camden_lns).exists()
+
+
+class TestMeetingLists:
+    def test_filter_by_forum_consulted_and_date(self, camden_lns_client):
+        make_meeting(forum="jcnc", union_consulted="yes", held_on=TODAY - 40 * DAY)
+        make_meeting(forum="jcnc", union_consulted="no", held_on=TODAY - 10 * DAY)
+        make_meeting(forum="schools_forum", union_consulted="no", held_on=TODAY - 5 * DAY)
+        url = reverse("consultations:authority_list", args=["camden"])
+
+        def count(**query):
+            return camden_lns_client.get(url, query).context["page"].paginator.count
+
+        assert count() == 3
+        assert count(forum="jcnc") == 2
+        assert count(forum="jcnc", consulted="no") == 1
+        assert count(held_from=(TODAY - 20 * DAY).isoformat()) == 2
+        assert count(held_to=(TODAY - 20 * DAY).isoformat()) == 1
+
+    def test_a_bad_filter_is_reported(self, camden_lns_client):
+        response = camden_lns_client.get(reverse("consultations:list"), {"held_from": "soon"})
+        assert "Enter the first date as a real date" in text(response)
+
+    def test_nothing_logged_is_said_plainly(self, camden_lns_client):
+        response = camden_lns_client.get(reverse("consultations:authority_list", args=["camden"]))
+        assert "None has been logged for Camden yet." in text(response)
+
+    @pytest.mark.parametrize("rows", [3, 30])
+    def test_query_count_is_pinned(self, camden_lns_client, django_assert_num_queries, rows):
+        plan = make_plan(CAMDEN)
+        for n in range(rows):
+            meeting = make_meeting(plan=plan, held_on=TODAY - n * DAY)
+            BlockTransfer.objects.create(consultation=meeting, financial_year=2025, amount=n)
+        # session, user, the page of meetings, its count
+        with django_assert_num_queries(4):
+            response = camden_lns_client.get(reverse("consultations:list"))
+        assert len(response.context["page"]) == rows
+
+
+class TestAgreedWithoutConsultation:
+    @pytest.fixture
+    def plan(self, reference_data):
+        return make_plan(CAMDEN, agreement_date=TODAY - 10 * DAY)
+
+    def flagged(self, client, plan):
+        return client.get(plan.get_absolute_url()).context["consultation_timeline"]
+
+    def test_agreed_with_nothing_logged_is_flagged(self, camden_lns_client, plan):
+        assert self.flagged(camden_lns_client, plan).agreed_without_consultation
+        assert "Agreed without consultation" in text(
+            camden_lns_client.get(plan.get_absolute_url())
+        )
+
+    @pytest.mark.parametrize(
+        ("forum", "days_before", "consulted", "flagged"),
+        [
+            ("schools_forum", 20, "yes", False),
+            ("jcnc", 20, "yes", False),
+            ("senco_network", 20, "yes", False),
+            ("schools_forum", 20, "no", True),  # the union was not consulted
+            ("schools_forum", 0, "yes", True),  # on the day it was agreed: not before
+            ("schools_forum", -5, "yes", True),  # afterwards
+            ("parent_carer_forum", 20, "yes", True),  # not one the briefing names
+        ],
+    )
+    def test_what_counts_as_consultation(
+        self, camden_lns_client, plan, forum, days_before, consulted, flagged
+    ):
+        make_meeting(
+            plan=plan,
+            forum=forum,
+            union_consulted=consulted,
+            held_on=plan.agreement_date - days_before * DAY,
+        )
+        assert self.flagged(camden_lns_client, plan).agreed_without_consultation is flagged
+        assert (plan in plans_agreed_without_consultation(Plan.objects.all())) is flagged
+
+    def test_a_plan_not_yet_agreed_is_not_flagged(self, camden_lns_client, reference_data):
+        plan = make_plan(CAMDEN, status=Plan.Status.NEGOTIATING)
+        assert not self.flagged(camden_lns_client, plan).agreed_without_consultation
+
+    def test_a_confidential_consultation_counts_though_not_shown(
+        self, client_for, london_organiser, plan
+    ):
+        make_meeting(plan=plan, confidential=True, union_consulted="yes", held_on=TODAY - 30 * DAY)
+        timeline = self.flagged(client_for(london_organiser), plan)
+        assert not timeline.agreed_without_consultation
+        assert timeline.meetings == []
+
+    def test_the_timeline_puts_meetings_among_the_plans_dates(self, camden_lns_client, plan):
+        plan.first_year = TODAY.year - 1
+        plan.save()
+        before = make_meeting(plan=plan, held_on=plan.agreement_date - 3 * DAY)
+        events = self.flagged(camden_lns_client, plan).events
+        assert [e.text for e in events] == ["The plan starts", before.name, "The plan was agreed"]
+
+    def test_the_region_page_lists_plans_agreed_without_consultation(
+        self, london_organiser_client, plan
+    ):
+        response = london_organiser_client.get(reverse("authorities:region", args=["london"]))
+        assert plan in response.context["unconsulted_plans"]
+        make_meeting(plan=plan, union_consulted="yes", held_on=TODAY - 60 * DAY)
+        response = london_organiser_client.get(reverse("authorities:region", args=["london"]))
+        assert plan not in response.context["unconsulted_plans"]
+
+
+class TestCheckListEvidence:
+    @pytest.fixture
+    def plan(self, reference_data):
+        return make_plan(CAMDEN)
+
+    def answer_url(self, plan, key):
+        return reverse("plans:answer", kwargs={"pk": plan.pk, "key": key})
+
+    def link_url(self, plan, key, meeting):
+        return reverse(
+            "consultations:link_evidence",
+            kwargs={"pk": plan.pk, "key": key, "meeting_pk": meeting.pk},
+        )
+
+    def answer(self, plan, key):
+        assessment = assessment_for(plan)
+        question = assessment.question_set.questions.get(key=key)
+        return Answer.objects.create(
+            assessment=assessment, question=question, response="partly", concern="some"
+        )
+
+    def forum_meeting(self, **fields):
+        meeting = make_meeting(**fields)
+        SchoolsForumOutcome.objects.create(
+            consultation=meeting, extra_funding="£1.5m over two years", extra_funding_amount=1
+        )
+        return meeting
+
+    def test_an_answer_is_linked_in_one_click_once(self, client_for, london_organiser, plan):
+        meeting = self.forum_meeting()
+        answer = self.answer(plan, "extra-funding-amount")
+        client = client_for(london_organiser)
+        page = text(client.get(self.answer_url(plan, "extra-funding-amount")))
+        assert "£1.5m over two years" in page
+        assert self.link_url(plan, "extra-funding-amount", meeting) in page
+
+        response = client.post(self.link_url(plan, "extra-funding-amount", meeting))
+        assert response["Location"].endswith("#links")
+        link = EvidenceLink.objects.get(answer=answer)
+        assert link.url == f"http://testserver{meeting.get_absolute_url()}"
+        assert link.title == f"Camden: {meeting}"
+        assert link.location == "Schools Forum answer"
+        assert link.added_by == london_organiser
+
+        client.post(self.link_url(plan, "extra-funding-amount", meeting))
+        assert EvidenceLink.objects.filter(answer=answer).count() == 1
+
+    def test_without_an_answer_it_says_answer_first(self, camden_lns_client, plan):
+        meeting = self.forum_meeting()
+        page = text(camden_lns_client.get(self.answer_url(plan, "extra-funding-amount")))
+        assert "Answer the question first" in page
+        response = camden_lns_client.post(
+            self.link_url(plan, "extra-funding-amount", meeting), follow=True
+        )
+        assert "Answer the question first" in text(response)
+        assert not EvidenceLink.objects.exists()
+
+    def test_only_matching_records_are_offered(self, camden_lns_client, plan):
+        self.answer(plan, "nhs-contribution-ehcps")
+        meeting = self.forum_meeting()  # answered the extra funding question only
+        jcnc = make_meeting(forum="jcnc")
+        response = camden_lns_client.get(self.answer_url(plan, "nhs-contribution-ehcps"))
+        assert response.context["meeting_evidence"].items == []
+        response = camden_lns_client.post(self.link_url(plan, "nhs-contribution-ehcps", meeting))
+        assert response.status_code == 404
+        offered = camden_lns_client.get(self.answer_url(plan, "jcnc-jcc-consulted")).context
+        assert [m for m, _ in offered["meeting_evidence"].items] == [jcnc]
+        assert (
+            camden_lns_client.get(self.answer_url(plan, "cuts-not-efficiency")).context[
+                "meeting_evidence"
+            ]
+            is None
+        )
+
+    def test_confidential_meetings_are_never_offered(self, camden_lns_client, plan):
+        self.answer(plan, "extra-funding-amount")
+        meeting = self.forum_meeting(confidential=True)
+        context = camden_lns_client.get(self.answer_url(plan, "extra-funding-amount")).context
+        assert context["meeting_evidence"].items == []
+        response = camden_lns_client.post(self.link_url(plan, "extra-funding-amount", meeting))
+        assert response.status_code == 404
+
+    def test_readers_may_not_link(self, client_for, camden_senco_lead, kent_lns, plan):
+        meeting = self.forum_meeting()
+        self.answer(plan, "extra-funding-amount")
+        url = self.link_url(plan, "extra-funding-amount", meeting)
+        senco = client_for(camden_senco_lead)
+        assert (
+            senco.get(self.answer_url(plan, "extra-funding-amount")).context["meeting_evidence"]
+            is None
+        )
+        assert senco.post(url).status_code == 403
+        assert client_for(kent_lns).post(url).status_code == 404
+        assert not EvidenceLink.objects.exists()
+
+
+class TestActions:
+    def test_an_organiser_adds_an_action_for_an_lns(
+        self, london_organiser_client, camden_lns, london_organiser
+    ):
+        meeting = make_meeting()
+        url = reverse("consultations:action_add", args=["camden"])
+        assert (
+            london_organiser_client.get(url, {"meeting": meeting.pk})
+            .context["form"]
+            .initial.get("consultation")
+            == meeting.pk
+        )
+        response = london_organiser_client.post(
+            url,
+            {
+                "title": "Ask for the High Needs Block papers",
+                "owner": camden_lns.pk,
+                "due_on": (TODAY + 14 * DAY).isoformat(),
+                "consultation": meeting.pk,
+            },
+        )
+        assert response.status_code == 302
+        action = Action.objects.get()
+        assert (action.owner, action.created_by, action.consultation) == (
+            camden_lns,
+            london_organiser,
+            meeting,
+        )
+        assert action.status == Action.Status.TO_DO
+
+    def test_the_owner_must_cover_the_authority(self, camden_lns_client, kent_lns):
+        response = camden_lns_client.post(
+            reverse("consultations:action_add", args=["camden"]),
+            {"title": "Chase", "owner": kent_lns.pk},
+        )
+        assert "Select a valid choice" in text(response)
+        assert not Action.objects.exists()
+
+    def test_network_leads_may_not_add(self, client_for, camden_senco_lead):
+        response = client_for(camden_senco_lead).post(
+            reverse("consultations:action_add", args=["camden"]),
+            {"title": "x", "owner": camden_senco_lead.pk},
+        )
+        assert response.status_code == 403
+
+    def edit(self, client, action, **changes):
+        data = {
+            "title": action.title,
+            "owner": action.owner_id,
+            "due_on": action.due_on.isoformat() if action.due_on else "",
+            "status": action.status,
+            "notes": "",
+            "reason": "",
+        }
+        return client.post(reverse("consultations:action_edit", args=[action.pk]), data | changes)
+
+    def test_moving_the_due_date_needs_a_reason(self, camden_lns_client, camden_lns):
+        action = Action.objects.create(
+            authority=authority(CAMDEN), title="SENCO meeting", owner=camden_lns, due_on=TODAY
+        )
+        later = (TODAY + 7 * DAY).isoformat()
+        response = self.edit(camden_lns_client, action, due_on=later)
+        assert "Say why the due date moved" in text(response)
+        action.refresh_from_db()
+        assert action.due_on == TODAY
+
+        self.edit(camden_lns_client, action, due_on=later, reason="The venue fell through.")
+        action.refresh_from_db()
+        assert action.due_on == TODAY + 7 * DAY
+        assert action.history.first().reason == "The venue fell through."
+        # Another change without moving the date keeps the reason given.
+        self.edit(camden_lns_client, action, due_on=later, notes="Booked the library.")
+        action.refresh_from_db()
+        assert action.reason == "The venue fell through."
+
+    def test_dropping_needs_a_reason(self, camden_lns_client, camden_lns):
+        action = Action.objects.create(
+            authority=authority(CAMDEN), title="SENCO meeting", owner=camden_lns
+        )
+        response = self.edit(camden_lns_client, action, status="dropped")
+        assert "Say why the action was dropped" in text(response)
+        self.edit(camden_lns_client, action, status="dropped", reason="The LA cancelled it.")
+        action.refresh_from_db()
+        assert action.status == Action.Status.DROPPED
+
+    def test_the_database_refuses_a_dropped_action_without_reason(self, camden):
+        with pytest.raises(IntegrityError):
+            Action.objects.create(authority=camden, title="x", status="dropped")
+
+    def test_the_briefings_actions_are_added_once(self, camden_lns_client, camden_lns):
+        url = reverse("consultations:action_starter", args=["camden"])
+        assert "Add these actions" in text(camden_lns_client.get(url))
+        camden_lns_client.post(url)
+        assert Action.objects.filter(owner=camden_lns).count() == 5
+        assert Action.objects.filter(due_on=TODAY + 28 * DAY).count() == 5
+        response = camden_lns_client.post(url, follow=True)
+        assert Action.objects.count() == 5
+        assert "already open for Camden" in text(response)
+        # Once one is done, another click adds it afresh.
+        Action.objects.filter(starter="senco-meeting").update(status="done")
+        assert add_starter_actions(authority=authority(CAMDEN), user=camden_lns) == 1
+        assert Action.objects.count() == 6
+
+    def test_home_shows_my_open_actions_overdue_first(self, camden_lns_client, camden_lns):
+        camden = authority(CAMDEN)
+        later = Action.objects.create(
+            authority=camden, title="Later", owner=camden_lns, due_on=TODAY + 5 * DAY
+        )
+        undated = Action.objects.create(authority=camden, title="Undated", owner=camden_lns)
+        overdue = Action.objects.create(
+            authority=camden, title="Overdue", owner=camden_lns, due_on=TODAY - 2 * DAY
+        )
+        Action.objects.create(authority=camden, title="Done", owner=camden_lns, status="done")
+        Action.objects.create(authority=camden, title="Someone else's", owner=make_user())
+        response = camden_lns_client.get(reverse("home"))
+        assert list(response.context["my_actions"]) == [overdue, later, undated]
+        assert "Overdue</strong>" in text(response)
+
+    @pytest.mark.parametrize("rows", [3, 30])
+    def test_action_list_query_count_is_pinned(
+        self, camden_lns_client, camden_lns, django_assert_num_queries, rows
+    ):
+        for n in range(rows):
+            Action.objects.create(
+                authority=authority(CAMDEN),
+                title=f"A{n}",
+                owner=camden_lns,
+                due_on=TODAY - n * DAY,
+                plan=make_plan(CAMDEN, round_or_tranche=str(n)),
+            )
+        # session, user, the page of actions, its count
+        with django_assert_num_queries(4):
+            response = camden_lns_client.get(reverse("consultations:actions"))
+        assert len(response.context["page"]) == rows
+
+
+class TestReminders:
+    @pytest.fixture
+    def owners(self, camden_lns, camden_forum_rep):
+        camden = authority(CAMDEN)
+        for title, owner, days_overdue, status in [
+            ("Chase the minutes", camden_lns, 3, "to_do"),
+            ("SENCO meeting", camden_lns, 1, "in_progress"),
+            ("Finished", camden_lns, 5, "done"),
+            ("Dropped", camden_lns, 5, "dropped"),
+            ("Not due yet", camden_lns, -2, "to_do"),
+            ("Forum papers", camden_forum_rep, 10, "to_do"),
+        ]:
+            Action.objects.create(
+                authority=camden,
+                title=title,
+                owner=owner,
+                due_on=TODAY - days_overdue * DAY,
+                status=status,
+                reason="x" if status == "dropped" else "",
+            )
+        return camden_lns, camden_forum_rep
+
+    def test_each_owner_gets_one_message_of_their_overdue_actions(
+        self, owners, django_capture_on_commit_callbacks
+    ):
+        lns, forum_rep = owners
+        out = StringIO()
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("send_action_reminders", stdout=out)
+        assert "Reminded 2 people of 3 overdue actions." in out.getvalue()
+        by_recipient = {message.to[0]: message for message in mail.outbox}
+        assert set(by_recipient) == {lns.email, forum_rep.email}
+        body = by_recipient[lns.email].body
+        assert "Chase the minutes (Camden)" in body
+        assert "3 days overdue" in body
+        assert "SENCO meeting" in body
+        for skipped in ("Finished", "Dropped", "Not due yet", "Forum papers"):
+            assert skipped not in body
+        assert by_recipient[lns.email].subject == "2 overdue actions in the SEND plan tracker"
+
+    def test_never_twice_on_the_same_day(self, owners, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            send_overdue_reminders()
+        with django_capture_on_commit_callbacks(execute=True):
+            assert send_overdue_reminders() == (0, 0)
+        assert len(mail.outbox) == 2
+        with django_capture_on_commit_callbacks(execute=True):
+            assert send_overdue_reminders(today=TODAY + DAY) == (2, 3)
+        assert len(mail.outbox) == 4
+
+    def test_the_mail_goes_only_once_the_marking_commits(self, owners):
+        # Inside a transaction that never commits, nothing is sent.
+        send_overdue_reminders()
+        assert mail.outbox == []
+
+
+class TestPagesWithSections:
+    """The sections added to the authority, region and home pages cost a
+    fixed number of queries however many rows there are."""
+
+    def fill(self, rows, owner):
+        camden = authority(CAMDEN)
+        for n in range(rows):
+            meeting = make_meeting(held_on=TODAY - n * DAY)
+            BlockTransfer.objects.create(consultation=meeting, financial_year=2020 + n, amount=n)
+            Action.objects.create(
+                authority=camden, title=f"A{n}", owner=owner, consultation=meeting
+            )
+
+    @pytest.mark.parametrize("rows", [2, 12])
+    def test_authority_page(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
+        self.fill(rows, camden_lns)
+        # tests/test_finance.py's pin for an LNS, which includes these sections.
+        with django_assert_num_queries(16):
+            response = camden_lns_client.get(reverse("authorities:detail", args=["camden"]))
+        assert len(response.context["open_actions"]) == rows
+        assert len(response.context["recent_meetings"]) == min(rows, 5)
+
+    @pytest.mark.parametrize("rows", [2, 12])
+    def test_region_page(
+        self, london_organiser_client, london_organiser, django_assert_num_queries, rows
+    ):
+        self.fill(rows, london_organiser)
+        with django_assert_num_queries(12):
+            response = london_organiser_client.get(reverse("authorities:region", args=["london"]))
+        assert len(response.context["block_transfers"]) == rows
+
+    @pytest.mark.parametrize("rows", [2, 12])
+    def test_home(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
+        self.fill(rows, camden_lns)
+        # tests/test_authorities.py's home pin, which includes the actions.
+        with django_assert_num_queries(10):
+            response = camden_lns_client.get(reverse("home"))
+        assert len(response.context["my_actions"]) == rows
+
+    @pytest.mark.parametrize("rows", [2, 12])
+    def test_plan_page(self, camden_lns_client, django_assert_num_queries, rows):
+        plan = make_plan(CAMDEN, agreement_date=TODAY)
+        for n in range(rows):
+            make_meeting(plan=plan, held_on=TODAY - n * DAY)
+        # The plan page with nothing else on it, its meetings and the flag's check.
+        with django_assert_num_queries(18):
+            response = camden_lns_client.get(plan.get_absolute_url())
+        assert len(response.context["consultation_timeline"].meetings) == rows
+
+    @pytest.mark.parametrize("rows", [2, 12])
+    def test_checklist_question_page(self, camden_lns_client, django_assert_num_queries, rows):
+        plan = make_plan(CAMDEN)
+        for n in range(rows):
+            SchoolsForumOutcome.objects.create(
+                consultation=make_meeting(held_on=TODAY - n * DAY), extra_funding=f"£{n}m"
+            )
+        url = reverse("plans:answer", kwargs={"pk": plan.pk, "key": "extra-funding-amount"})
+        # tests/test_checklist.py's 8 for an unanswered question, plus the offer.
+        with django_assert_num_queries(9):
+            response = camden_lns_client.get(url)
+        assert len(response.context["meeting_evidence"].items) == rows
+
+    def test_the_region_page_shows_a_transfer_vote(self, london_organiser_client, camden_lns):
+        meeting = make_meeting()
+        BlockTransfer.objects.create(
+            consultation=meeting, financial_year=2026, percent=Decimal("0.5"), votes_for=9
+        )
+        page = text(london_organiser_client.get(reverse("authorities:region", args=["london"])))
+        assert "2026-27" in page
+        assert "0.5%" in page
+        assert "9 for" in page

@@ -1,0 +1,596 @@
+"""Feedback from SENCO and headteacher networks: the form, who sees what,
+the edit window, evidence on the checklist, aggregates with small numbers
+suppressed, the CSV export, the national office's e-mail and retention."""
+
+import csv
+import io
+from datetime import date, timedelta
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from authorities.models import LocalAuthority, Role
+from feedback.aggregates import FEWER, FeedbackSummary, term_of
+from feedback.forms import looks_identifying
+from feedback.models import FeedbackEvidence, FeedbackExport, FeedbackSubmission
+
+from .factories import CAMDEN, authority, make_plan, make_user
+
+ADD = reverse("feedback:add", args=["camden"])
+LIST = reverse("feedback:list")
+EXPORT = reverse("feedback:export")
+CAMDEN_PAGE = reverse("authorities:detail", args=["camden"])
+LONDON_PAGE = reverse("authorities:region", args=["london"])
+QUESTION = "cuts-not-efficiency"
+
+
+def form_data(**changes):
+    data = {
+        "source": "senco_network",
+        "phases": ["primary", "secondary"],
+        "people_count": "12",
+        "meeting_date": "2026-11-03",
+        "pressures": ["rising_need", "support_staff"],
+        "pressures_other": "",
+        "working_well": "Outreach from the special school.",
+        "barriers": ["educational_psychology", "funding"],
+        "barriers_other": "",
+        "assessment_wait_weeks": "30",
+        "support_wait_weeks": "12",
+        "health_care_costs": "partly",
+        "practices": [],
+        "bureaucratic_example": "",
+        "refusing_example": "",
+        "extra_information_example": "",
+        "consent_to_share": "on",
+    }
+    data.update(changes)
+    return data
+
+
+def submission(la_code=CAMDEN, *, by=None, **fields):
+    """A submission made directly (not through the form)."""
+    values = {
+        "source": "senco_network",
+        "phases": ["primary"],
+        "people_count": 10,
+        "meeting_date": date(2026, 10, 1),
+        "health_care_costs": "no",
+        "assessment_wait_weeks": 20,
+        "barriers": ["educational_psychology"],
+        "pressures": ["rising_need"],
+    }
+    values.update(fields)
+    return FeedbackSubmission.objects.create(
+        authority=authority(la_code), submitted_by=by, **values
+    )
+
+
+def many(la_code, n, **fields):
+    """`n` submissions at once: the aggregates must not care how many."""
+    place = authority(la_code)
+    FeedbackSubmission.objects.bulk_create(
+        FeedbackSubmission(
+            authority=place,
+            source="senco_network",
+            phases=["primary"],
+            people_count=1 + i % 20,
+            meeting_date=date(2024 + i % 3, 1 + i % 12, 1),
+            health_care_costs=["yes", "partly", "no", "not_known"][i % 4],
+            assessment_wait_weeks=i % 60,
+            support_wait_weeks=None if i % 5 else 10,
+            pressures=["rising_need", "waiting"][: 1 + i % 2],
+            barriers=["staffing"],
+            practices=["refusing"] if i % 7 == 0 else [],
+            **fields,
+        )
+        for i in range(n)
+    )
+
+
+def text(response):
+    return response.content.decode()
+
+
+# The form ---------------------------------------------------------------------
+
+
+class TestGivingFeedback:
+    def test_senco_lead_submits(self, client_for, camden_senco_lead):
+        response = client_for(camden_senco_lead).post(ADD, form_data())
+        saved = FeedbackSubmission.objects.get()
+        assert response["Location"] == saved.get_absolute_url()
+        assert saved.submitted_by == camden_senco_lead
+        assert saved.authority.slug == "camden"
+        assert saved.phases == ["primary", "secondary"]
+        assert saved.barriers == ["educational_psychology", "funding"]
+        assert (saved.assessment_wait_weeks, saved.support_wait_weeks) == (30, 12)
+        assert saved.consent_to_share
+
+    def test_form_shows_guidance_fieldsets_and_legends(self, client_for, camden_senco_lead):
+        content = text(client_for(camden_senco_lead).get(ADD))
+        assert "no names with dates of birth, no pupil numbers" in content
+        assert '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">Barriers' in (
+            content
+        )
+        assert "I have checked" not in content  # asked only when needed
+
+    @pytest.mark.parametrize(
+        ("field", "value", "error"),
+        [
+            ("assessment_wait_weeks", "-3", "Enter a number of weeks from 0 to 156"),
+            ("support_wait_weeks", "900", "Enter a number of weeks from 0 to 156"),
+            ("assessment_wait_weeks", "six", "Enter the number of weeks as a whole number"),
+            ("people_count", "0", "Enter a number of people from 1 to 500"),
+            ("meeting_date", "2099-01-01", "must be today or in the past"),
+            ("working_well", "x" * 50_000, "must be 20,000 characters or fewer (it has 50000)"),
+            ("health_care_costs", "", "Select whether health and social care meet"),
+        ],
+    )
+    def test_bad_input_is_a_clear_error_and_nothing_is_lost(
+        self, client_for, camden_senco_lead, field, value, error
+    ):
+        data = form_data(pressures_other="Rising anxiety after transition", **{field: value})
+        response = client_for(camden_senco_lead).post(ADD, data)
+        assert response.status_code == 200
+        assert not FeedbackSubmission.objects.exists()
+        content = text(response)
+        assert "There is a problem" in content
+        assert error in content
+        # What they typed elsewhere is still in the form.
+        assert "Rising anxiety after transition" in content
+        assert response.context["form"]["barriers"].value() == [
+            "educational_psychology",
+            "funding",
+        ]
+
+    def test_an_example_needs_its_practice_ticked(self, client_for, camden_senco_lead):
+        response = client_for(camden_senco_lead).post(
+            ADD, form_data(refusing_example="Every first request refused in the spring.")
+        )
+        assert "Tick “Systematically refusing" in text(response)
+        assert not FeedbackSubmission.objects.exists()
+
+    def test_regional_organiser_may_not_submit(self, client_for, london_organiser):
+        assert client_for(london_organiser).post(ADD, form_data()).status_code == 403
+        assert not FeedbackSubmission.objects.exists()
+
+
+class TestIdentifiableDetails:
+    @pytest.mark.parametrize(
+        "words",
+        [
+            "Pupil A123456789012 waited a year",
+            "upn a12345678901X was refused",
+            "Jamie Smith (12/03/2015) was refused twice",
+            "refused for Olu, born 4.9.16, last term",
+        ],
+    )
+    def test_spotted(self, words):
+        assert looks_identifying(words)
+
+    @pytest.mark.parametrize(
+        "words",
+        [
+            "Waits of 40 weeks are common",
+            "The meeting on 12/03/2026 agreed to write to the council",
+            "EHCP requests refused since 01/09/2025",
+            "Phone 020 7946 0000",
+        ],
+    )
+    def test_ordinary_text_passes(self, words):
+        assert not looks_identifying(words)
+
+    def test_warned_once_then_saved_after_confirming(self, client_for, camden_senco_lead):
+        client = client_for(camden_senco_lead)
+        data = form_data(barriers_other="Jamie Smith (12/03/2015) waited 60 weeks")
+        response = client.post(ADD, data)
+        content = text(response)
+        assert not FeedbackSubmission.objects.exists()
+        assert "may identify a child or a colleague" in content
+        assert "Other barriers" in response.context["form"].identifying_labels()
+        assert "tick to confirm that no child or colleague can be identified" in content
+        assert "Jamie Smith (12/03/2015) waited 60 weeks" in content  # nothing lost
+
+        client.post(ADD, {**data, "confirm_not_identifiable": "on"})
+        assert FeedbackSubmission.objects.get().barriers_other.startswith("Jamie Smith")
+
+
+# Who sees what ----------------------------------------------------------------
+
+
+class TestWhoSeesTheSubmitter:
+    @pytest.fixture
+    def given(self, reference_data, camden_senco_lead):
+        camden_senco_lead.first_name, camden_senco_lead.last_name = "Sam", "Ng"
+        camden_senco_lead.save()
+        return submission(by=camden_senco_lead)
+
+    def test_national_officer_and_submitter_see_who(
+        self, client_for, given, national_officer, camden_senco_lead
+    ):
+        for person in (national_officer, camden_senco_lead):
+            client = client_for(person)
+            assert "Sam Ng" in text(client.get(given.get_absolute_url()))
+        assert "Sam Ng" in text(client_for(national_officer).get(LIST))
+        assert "You" in text(client_for(camden_senco_lead).get(LIST))
+
+    @pytest.mark.parametrize("persona", ["london_organiser", "camden_lns", "camden_forum_rep"])
+    def test_readers_do_not(self, request, client_for, given, persona):
+        client = client_for(request.getfixturevalue(persona))
+        for url in (given.get_absolute_url(), LIST):
+            response = client.get(url)
+            assert response.status_code == 200
+            assert "Sam Ng" not in text(response)
+            assert "camden.senco@example.org" not in text(response)
+
+    def test_another_network_lead_sees_only_figures(self, client_for, given, camden):
+        other_lead = make_user(roles=[(Role.HEADTEACHER_REP, camden)])
+        client = client_for(other_lead)
+        assert client.get(given.get_absolute_url()).status_code == 404
+        assert given.get_absolute_url() not in text(client.get(LIST))
+        assert client.get(CAMDEN_PAGE).context["feedback"].submissions == FEWER
+
+
+class TestEditWindow:
+    def test_submitter_changes_within_14_days(self, client_for, camden_senco_lead):
+        given = submission(by=camden_senco_lead)
+        client = client_for(camden_senco_lead)
+        url = reverse("feedback:edit", args=[given.pk])
+        assert "Change your feedback" in text(client.get(url))
+        client.post(url, form_data(people_count="7"))
+        given.refresh_from_db()
+        assert given.people_count == 7
+        assert given.submitted_by == camden_senco_lead
+
+    def test_not_after_14_days(self, client_for, camden_senco_lead):
+        given = submission(by=camden_senco_lead)
+        FeedbackSubmission.objects.update(submitted_at=timezone.now() - timedelta(days=15))
+        client = client_for(camden_senco_lead)
+        for name in ("feedback:edit", "feedback:withdraw"):
+            assert client.post(reverse(name, args=[given.pk]), form_data()).status_code == 403
+        assert "Change it" not in text(client.get(given.get_absolute_url()))
+        given.refresh_from_db()
+        assert (given.people_count, given.withdrawn_at) == (10, None)
+
+    def test_withdraw_asks_first_then_drops_out(self, client_for, camden_senco_lead):
+        given = submission(by=camden_senco_lead)
+        client = client_for(camden_senco_lead)
+        url = reverse("feedback:withdraw", args=[given.pk])
+        assert "Are you sure" in text(client.get(url))
+        assert FeedbackSubmission.objects.active().count() == 1
+
+        assert client.post(url)["Location"] == LIST
+        given.refresh_from_db()
+        assert given.is_withdrawn
+        assert client.get(given.get_absolute_url()).status_code == 404
+        assert client.get(CAMDEN_PAGE).context["feedback"].count == 0
+
+
+# The national office's e-mail ---------------------------------------------------
+
+
+class TestPracticeEmail:
+    def test_sent_once_after_commit_without_who(
+        self, client_for, camden_senco_lead, django_capture_on_commit_callbacks, settings
+    ):
+        settings.NATIONAL_OFFICE_EMAIL = "office@example.org"
+        client = client_for(camden_senco_lead)
+        data = form_data(practices=["refusing"], refusing_example="All first requests refused.")
+        with django_capture_on_commit_callbacks() as callbacks:
+            client.post(ADD, data)
+            assert mail.outbox == []  # nothing until the save commits
+        for callback in callbacks:
+            callback()
+        assert len(mail.outbox) == 1
+        message = mail.outbox[0]
+        assert message.to == ["office@example.org"]
+        assert "Camden" in message.subject
+        assert "Systematically refusing initial applications" in message.body
+        assert "camden.senco" not in message.body
+        assert str(camden_senco_lead.display_name) not in message.body
+
+        given = FeedbackSubmission.objects.get()
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("feedback:edit", args=[given.pk]),
+                {**data, "practices": ["refusing", "bureaucratic"]},
+            )
+        assert len(mail.outbox) == 1  # once per submission
+
+    def test_none_without_a_practice(
+        self, client_for, camden_senco_lead, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            client_for(camden_senco_lead).post(ADD, form_data())
+        assert mail.outbox == []
+
+
+# Aggregates -------------------------------------------------------------------
+
+
+class TestAggregates:
+    def test_terms(self):
+        assert term_of(date(2026, 9, 1))[1] == "Autumn 2026"
+        assert term_of(date(2026, 12, 31))[1] == "Autumn 2026"
+        assert term_of(date(2027, 1, 5))[1] == "Spring 2027"
+        assert term_of(date(2027, 4, 30))[1] == "Spring 2027"
+        assert term_of(date(2027, 5, 1))[1] == "Summer 2027"
+        assert term_of(date(2026, 12, 1))[0] < term_of(date(2027, 1, 1))[0]
+
+    def test_figures(self, reference_data):
+        for weeks, costs, people in [(10, "no", 12), (20, "no", 3), (30, "yes", 5), (40, "no", 2)]:
+            submission(assessment_wait_weeks=weeks, health_care_costs=costs, people_count=people)
+        submission(assessment_wait_weeks=None, health_care_costs="not_known", people_count=1)
+        submission(
+            assessment_wait_weeks=52,
+            health_care_costs="partly",
+            people_count=1,
+            meeting_date=date(2027, 1, 10),
+            barriers=[],
+        )
+        submission(withdrawn_at=timezone.now(), people_count=100)  # counts nowhere
+        summary = FeedbackSubmission.objects.summary(reveal_small_numbers=False)
+        assert summary.submissions == "6"
+        assert summary.people == "24"
+        assert summary.assessment_wait == (
+            "30 weeks (median); from 10 to 52 weeks, in 5 submissions"
+        )
+        assert summary.health_care.startswith("60% say they do not (3 of 5 that answered)")
+        assert dict(summary.barriers)["Educational psychology"] == "5 (83%)"
+        assert summary.barriers[0].label == "Educational psychology"  # most reported first
+        assert [t.label for t in summary.terms] == ["Autumn 2026", "Spring 2027"]
+        # Only four of the autumn's submissions gave a wait.
+        assert summary.terms[0] == ("Autumn 2026", "5", "23", FEWER)
+        # Each term's figures come from fewer than 5 submissions.
+        assert summary.terms[1] == ("Spring 2027", FEWER, FEWER, FEWER)
+
+    def test_small_numbers_hidden_from_all_but_national_officers(
+        self, client_for, london_organiser, camden_senco_lead, national_officer
+    ):
+        for _ in range(4):
+            submission()
+        for person in (london_organiser, camden_senco_lead):
+            response = client_for(person).get(CAMDEN_PAGE)
+            assert response.context["feedback"].submissions == FEWER
+            assert "fewer than 5" in text(response)
+            assert "20 weeks (median)" not in text(response)
+            region = client_for(london_organiser).get(LONDON_PAGE)
+            assert ("Camden", "camden", FEWER, FEWER) in region.context["feedback"].authorities
+        response = client_for(national_officer).get(CAMDEN_PAGE)
+        assert response.context["feedback"].submissions == "4"
+        assert "20 weeks (median)" in text(response)
+        assert "As a national officer you see every figure" in text(response)
+
+    def test_five_submissions_are_shown(self, client_for, london_organiser):
+        for _ in range(5):
+            submission()
+        content = text(client_for(london_organiser).get(CAMDEN_PAGE))
+        assert "20 weeks (median); from 20 to 20 weeks, in 5 submissions" in content
+        assert "Educational psychology" in content
+
+    def test_empty_state(self, client_for, camden_senco_lead):
+        content = text(client_for(camden_senco_lead).get(CAMDEN_PAGE))
+        assert "No feedback from SENCO or headteacher networks or members in Camden yet" in content
+        assert f'href="{ADD}"' in content
+
+    def test_summary_reads_one_query(self, reference_data, django_assert_num_queries):
+        many(CAMDEN, 3000)
+        with django_assert_num_queries(1):
+            summary = FeedbackSubmission.objects.summary(reveal_small_numbers=False)
+        assert summary.count == 3000
+        assert isinstance(summary, FeedbackSummary)
+
+    @pytest.mark.parametrize("rows", [6, 3000])
+    def test_region_page_queries_do_not_grow(
+        self, london_organiser_client, django_assert_num_queries, reference_data, rows
+    ):
+        many(CAMDEN, rows)
+        many("203", 3)  # Greenwich: too few to show
+        # The region page's own queries (tests/test_authorities.py), plus the
+        # submissions and whether this person has national scope.
+        with django_assert_num_queries(12):
+            response = london_organiser_client.get(LONDON_PAGE)
+        lines = {line.name: line for line in response.context["feedback"].authorities}
+        assert lines["Camden"].submissions == f"{rows:,}"
+        assert lines["Greenwich"].submissions == FEWER
+
+
+# Evidence on the checklist ----------------------------------------------------
+
+
+class TestEvidence:
+    @pytest.fixture
+    def plan(self, reference_data):
+        return make_plan(CAMDEN)
+
+    def link_url(self, plan):
+        return reverse("feedback:link", args=[plan.pk, QUESTION])
+
+    def test_lns_links_feedback_and_the_checklist_counts_it(
+        self, client_for, camden_lns, national_officer, plan, camden_senco_lead
+    ):
+        given = submission(by=camden_senco_lead)
+        client = client_for(camden_lns)
+        response = client.post(
+            self.link_url(plan),
+            {"submission": given.pk, "stance": "contradicts", "point": "Cuts, not efficiency"},
+        )
+        answer_url = reverse("plans:answer", args=[plan.pk, QUESTION])
+        assert response["Location"] == f"{answer_url}#feedback"
+        # Linking again changes the link rather than adding another.
+        client.post(self.link_url(plan), {"submission": given.pk, "stance": "supports"})
+        evidence = FeedbackEvidence.objects.get()
+        assert (evidence.stance, evidence.linked_by) == ("supports", camden_lns)
+
+        answer_page = text(client.get(answer_url))
+        assert "Member feedback: fewer than 5 supporting" in answer_page
+        assert given.get_absolute_url() in answer_page
+        assert "Member feedback: fewer than 5 supporting" in text(
+            client.get(plan.get_absolute_url())
+        )
+        officer = client_for(national_officer)
+        assert "Member feedback: 1 supporting" in text(officer.get(plan.get_absolute_url()))
+
+        given.withdraw()
+        assert "Member feedback" not in text(client.get(plan.get_absolute_url()))
+
+    def test_network_lead_may_not_link(self, client_for, camden_senco_lead, plan):
+        given = submission(by=camden_senco_lead)
+        response = client_for(camden_senco_lead).post(
+            self.link_url(plan), {"submission": given.pk, "stance": "supports"}
+        )
+        assert response.status_code == 403
+        assert not FeedbackEvidence.objects.exists()
+
+    def test_only_feedback_from_the_plans_authority(self, client_for, camden_lns, plan):
+        submission()  # Camden's, so the form is shown
+        kent = submission("886")
+        response = client_for(camden_lns).post(
+            self.link_url(plan), {"submission": kent.pk, "stance": "supports"}
+        )
+        assert "Select feedback from the list" in text(response)
+        assert not FeedbackEvidence.objects.exists()
+
+    def test_answer_page_queries_do_not_grow_with_evidence(self, client_for, camden_lns, plan):
+        client = client_for(camden_lns)
+        url = reverse("plans:answer", args=[plan.pk, QUESTION])
+
+        def queries_with(n):
+            for _ in range(n):
+                given = submission()
+                client.post(self.link_url(plan), {"submission": given.pk, "stance": "contradicts"})
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            return len(queries), response
+
+        few, _ = queries_with(1)
+        lots, response = queries_with(30)
+        assert "Member feedback: 31 contradicting" in text(response)
+        assert lots == few
+
+
+# The export -------------------------------------------------------------------
+
+
+def rows_of(response):
+    assert response.streaming
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+class TestExport:
+    def test_organiser_gets_only_authorities_with_5_and_no_submitters(
+        self, client_for, london_organiser, camden_senco_lead
+    ):
+        for _ in range(5):
+            submission(by=camden_senco_lead)
+        submission("203")  # Greenwich: one submission, left out
+        submission("886")  # Kent: out of scope
+        rows = rows_of(client_for(london_organiser).get(EXPORT))
+        assert {row["Authority"] for row in rows} == {"Camden"}
+        assert len(rows) == 5
+        assert "Submitted by" not in rows[0]
+        assert "camden.senco" not in str(rows)
+        record = FeedbackExport.objects.get()
+        assert (record.exported_by, record.small_numbers_withheld) == (london_organiser, True)
+
+    def test_national_officer_gets_everything_and_who(
+        self, client_for, national_officer, camden_senco_lead
+    ):
+        submission(by=camden_senco_lead)
+        submission("886")
+        rows = rows_of(client_for(national_officer).get(EXPORT, {"region": "london"}))
+        assert [row["Submitted by"] for row in rows] == ["camden.senco@example.org"]
+        assert FeedbackExport.objects.get().filters == {"region": "london"}
+
+    def test_formulas_are_neutralised(self, client_for, national_officer):
+        submission(
+            working_well='=HYPERLINK("http://evil.example","click")',
+            pressures_other="+1+1",
+            barriers_other="@SUM(A1)",
+            refusing_example="-2+3",
+            practices=["refusing"],
+        )
+        (row,) = rows_of(client_for(national_officer).get(EXPORT))
+        assert row["What is working well"] == '\'=HYPERLINK("http://evil.example","click")'
+        assert row["Other pressures"] == "'+1+1"
+        assert row["Other barriers"] == "'@SUM(A1)"
+        assert row["Practices reported"].startswith("Systematically refusing")
+        assert row["People it speaks for"] == "10"
+
+    @pytest.mark.parametrize("persona", ["northwest_nem", "camden_lns", "camden_senco_lead"])
+    def test_others_may_not_export(self, request, client_for, persona):
+        assert client_for(request.getfixturevalue(persona)).get(EXPORT).status_code == 403
+        assert not FeedbackExport.objects.exists()
+
+    @pytest.mark.parametrize("rows", [6, 2000])
+    def test_query_count_is_pinned(
+        self, london_organiser_client, django_assert_num_queries, reference_data, rows
+    ):
+        many(CAMDEN, rows)
+        # session, user, national scope, organiser role, the filter's region
+        # check and its region and authority, the record, then the rows in
+        # one query (read in chunks from one cursor).
+        with django_assert_num_queries(7):
+            assert len(rows_of(london_organiser_client.get(EXPORT))) == rows
+
+
+class TestList:
+    @pytest.mark.parametrize("rows", [6, 2000])
+    def test_query_count_is_pinned(
+        self, london_organiser_client, django_assert_num_queries, reference_data, rows
+    ):
+        many(CAMDEN, rows)
+        with django_assert_num_queries(10):
+            response = london_organiser_client.get(LIST)
+        assert response.context["page"].paginator.count == rows
+
+    def test_filter_and_empty_state(self, national_officer_client):
+        submission()
+        response = national_officer_client.get(LIST, {"authority": "kent"})
+        assert "No feedback you can read matches the filter" in text(response)
+        response = national_officer_client.get(LIST, {"authority": "camden"})
+        assert response.context["page"].paginator.count == 1
+
+
+# Retention --------------------------------------------------------------------
+
+
+def test_retention_anonymises_old_and_deletes_old_withdrawn(reference_data, settings):
+    settings.FEEDBACK_RETENTION_DAYS = 365
+    senco = make_user(roles=[(Role.SENCO_LEAD, LocalAuthority.objects.get(slug="camden"))])
+    old = submission(by=senco, working_well="The outreach team", refusing_example="Refused")
+    old_withdrawn = submission(by=senco, withdrawn_at=timezone.now())
+    recent = submission(by=senco, working_well="Keep me")
+    plan = make_plan(CAMDEN)
+    FeedbackEvidence.objects.create(
+        submission=old,
+        plan=plan,
+        question=plan.checklist_question_set().questions.get(key=QUESTION),
+        stance="contradicts",
+        point="Quoted from the meeting",
+    )
+    long_ago = timezone.now() - timedelta(days=400)
+    FeedbackSubmission.objects.exclude(pk=recent.pk).update(submitted_at=long_ago)
+
+    out = StringIO()
+    call_command("prune_feedback", "--dry-run", stdout=out)
+    assert "Would delete 1 withdrawn and would anonymise 1" in out.getvalue()
+    assert FeedbackSubmission.objects.count() == 3
+
+    call_command("prune_feedback", stdout=StringIO())
+    old.refresh_from_db()
+    assert (old.submitted_by, old.working_well, old.refusing_example) == (None, "", "")
+    assert old.anonymised_at is not None
+    assert (old.people_count, old.assessment_wait_weeks) == (10, 20)  # figures kept
+    assert FeedbackEvidence.objects.get().point == ""
+    assert not FeedbackSubmission.objects.filter(pk=old_withdrawn.pk).exists()
+    recent.refresh_from_db()
+    assert (recent.submitted_by, recent.working_well) == (senco, "Keep me")
