@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "simple_history",
+    "django_filters",
     "authorities",
     "plans",
     "consultations",
