@@ -15,7 +15,7 @@ FIND_PYTHON := for c in python3.14 python3.13 python3.12 python3 \
 	    command -v "$$c"; exit 0; fi; \
 	done; exit 1
 
-.PHONY: run serve test lint format lock clean
+.PHONY: run serve test lint format lock clean bench
 
 $(PY):
 	@python=$$($(FIND_PYTHON)) || { echo "No Python 3.12 or newer found. Install one (python.org, your package manager or pyenv) and run make again." >&2; exit 1; }; \
@@ -70,6 +70,14 @@ format: $(VENV)/.installed-dev
 lock: $(VENV)/.installed-dev
 	cd requirements && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links --annotation-style=line base.in -o base.txt
 	cd requirements && ../$(VENV)/bin/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links --annotation-style=line dev.in -o dev.txt
+
+# The side-by-side benchmark on PostgreSQL (bench/README.md). DATABASE_URL
+# defaults to a local tracker_bench database; BENCH_ARGS="--duration 5" etc.
+bench: $(VENV)/.installed-base
+	@command -v hey >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hey >/dev/null; } || \
+	  { echo "make bench needs hey (Debian: apt-get install hey)" >&2; exit 1; }
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -1,0 +1,85 @@
+"""bench/run.py's second half, in its own process with the server's settings:
+the CSV export of every submission (rows per second, peak memory growth), then
+the number of queries each benchmarked page makes. Prints JSON.
+
+Usage (bench/run.py calls it): python bench/probe.py [PLAN_PATH]
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from authorities.models import User  # noqa: E402
+
+EXPORTER = "national.officer@example.org"
+
+
+def memory_kb(field):
+    """VmRSS (now) or VmHWM (peak since the last reset) of this process."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def client_for(email):
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(email=email))
+    return client
+
+
+def export():
+    client = client_for(EXPORTER)
+    # Reset the peak-memory mark (Linux), so the peak is the export's own.
+    Path("/proc/self/clear_refs").write_text("5")
+    before = memory_kb("VmRSS")
+    started = time.monotonic()
+    response = client.get("/feedback/export.csv")
+    if response.status_code != 200 or not response.streaming:
+        sys.exit(f"The export answered {response.status_code}, not a streamed CSV")
+    lines = sum(1 for _ in response.streaming_content) - 1  # less the header
+    seconds = time.monotonic() - started
+    return {
+        "rows": lines,
+        "seconds": seconds,
+        "rows_per_second": lines / seconds if seconds else 0,
+        "peak_growth_mb": (memory_kb("VmHWM") - before) / 1024,
+    }
+
+
+def queries(plan_path):
+    pages = {
+        "/health/": None,
+        "/overview/": "national.officer@example.org",
+        "/regions/london/": "london.organiser@example.org",
+        "/authorities/camden/": "camden.lns@example.org",
+        "/feedback/": "london.organiser@example.org",
+        "/authorities/": "london.organiser@example.org",
+    }
+    if plan_path:
+        pages[plan_path] = "camden.lns@example.org"
+    counts = {}
+    for path, email in pages.items():
+        client = client_for(email) if email else Client(HTTP_HOST="127.0.0.1")
+        with CaptureQueriesContext(connection) as context:
+            response = client.get(path)
+        counts[path] = len(context) if response.status_code == 200 else f"{response.status_code}!"
+    return counts
+
+
+if __name__ == "__main__":
+    result = {"export": export(), "queries": queries(sys.argv[1] if len(sys.argv) > 1 else "")}
+    print(json.dumps(result))
