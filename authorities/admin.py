@@ -2,7 +2,15 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from .models import AuthorityAlias, AuthorityFinance, LocalAuthority, Membership, Region, User
+from .models import (
+    AuthorityAlias,
+    AuthorityFinance,
+    DashboardExport,
+    LocalAuthority,
+    Membership,
+    Region,
+    User,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -123,3 +131,21 @@ class AuthorityFinanceAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(DashboardExport)
+class DashboardExportAdmin(admin.ModelAdmin):
+    """The record of overview downloads: read only, so it can be trusted."""
+
+    list_display = ["exported_by_email", "exported_at", "format", "description", "row_count"]
+    list_filter = ["format", "small_numbers_withheld"]
+    search_fields = ["exported_by_email", "description"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -35,6 +36,7 @@ class Role(models.TextChoices):
 # into migrations.
 NATIONAL_ROLES = (Role.NATIONAL_OFFICER.value,)
 REGIONAL_ROLES = (Role.REGIONAL_ORGANISER.value, Role.NEM.value)
+WIDE_ROLES = NATIONAL_ROLES + REGIONAL_ROLES  # the roles that see more than one authority
 AUTHORITY_ROLES = tuple(r.value for r in Role if r not in NATIONAL_ROLES + REGIONAL_ROLES)
 
 # Who may record facts about an authority (its plans, its finance figures):
@@ -77,6 +79,16 @@ class UserManager(BaseUserManager):
     def get_by_natural_key(self, email):
         return self.get(email__iexact=email)
 
+    def with_wide_roles(self):
+        """People with whether they hold each national or regional role, in
+        the same query (see User.wide_roles)."""
+        return self.annotate(
+            **{
+                f"holds_{role}": Exists(Membership.objects.filter(user=OuterRef("pk"), role=role))
+                for role in WIDE_ROLES
+            }
+        )
+
 
 class User(AbstractUser):
     """A person who uses the app. Their scope comes from their memberships."""
@@ -110,12 +122,28 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
     @cached_property
+    def wide_roles(self):
+        """The national and regional roles this person holds, read once per
+        request (the request's user object keeps it): whether they see all
+        of England and whether they see the overview, the latter on every
+        page's menu. The login backend (authorities/backends.py) loads them
+        with the user, so on a page they cost no query at all."""
+        if hasattr(self, f"holds_{WIDE_ROLES[0]}"):  # loaded by with_wide_roles()
+            return frozenset(role for role in WIDE_ROLES if getattr(self, f"holds_{role}"))
+        roles = self.memberships.filter(role__in=WIDE_ROLES)
+        return frozenset(roles.values_list("role", flat=True))
+
+    @property
     def has_national_scope(self):
-        """National officers and superusers see all of England (asked once
-        per request: the request's user object carries the answer)."""
-        if self.is_superuser:
-            return True
-        return self.memberships.filter(role__in=NATIONAL_ROLES).exists()
+        """National officers and superusers see all of England."""
+        return self.is_superuser or not self.wide_roles.isdisjoint(NATIONAL_ROLES)
+
+    @property
+    def can_see_overview(self):
+        """National officers, regional organisers and NEMs see the overview
+        table of every authority in their scope; people who cover single
+        authorities (and network leads) work from those authorities' pages."""
+        return self.is_superuser or bool(self.wide_roles)
 
     def can_use_admin(self):
         """Only national officers (and superusers) may use the Django admin,
@@ -217,6 +245,19 @@ class LocalAuthorityQuerySet(models.QuerySet):
         name = name.strip()
         aliases = AuthorityAlias.objects.filter(authority=OuterRef("pk"), name__iexact=name)
         return self.get(Q(name__iexact=name) | Exists(aliases))
+
+    def with_latest_deficit(self):
+        """Each authority annotated with its latest known DSG cumulative
+        deficit (`latest_deficit`, negative for a surplus) and the financial
+        year it is for (`latest_deficit_year`), in the same query; None for
+        both when no year's deficit is recorded."""
+        latest = AuthorityFinance.objects.filter(
+            authority=OuterRef("pk"), dsg_cumulative_deficit__isnull=False
+        ).order_by("-financial_year")
+        return self.annotate(
+            latest_deficit=models.Subquery(latest.values("dsg_cumulative_deficit")[:1]),
+            latest_deficit_year=models.Subquery(latest.values("financial_year")[:1]),
+        )
 
 
 class LocalAuthority(models.Model):
@@ -608,3 +649,36 @@ class AuthorityFinance(models.Model):
             source_url=getattr(self, source),
             change=self.deficit_trend if figure == "dsg_cumulative_deficit" else "",
         )
+
+
+class DashboardExport(models.Model):
+    """A record of each download of the overview table: who, when, in what
+    format, and with which filters."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel (XLSX)"
+
+    # The address is copied so the record outlives the person's account.
+    exported_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    exported_by_email = models.EmailField()
+    exported_at = models.DateTimeField(default=timezone.now)
+    format = models.CharField(max_length=4, choices=Format.choices)
+    filters = models.JSONField(
+        default=dict, blank=True, help_text="The filters and sort as chosen on the page."
+    )
+    description = models.CharField(
+        max_length=500, help_text="The filters in words, as the page states them."
+    )
+    row_count = models.PositiveIntegerField("authorities exported")
+    small_numbers_withheld = models.BooleanField(
+        default=True,
+        help_text="Whether feedback figures from fewer than 5 submissions showed as "
+        "“fewer than 5”.",
+    )
+
+    class Meta:
+        ordering = ["-exported_at"]
+
+    def __str__(self):
+        return f"Overview export by {self.exported_by_email} on {self.exported_at:%-d %B %Y %H:%M}"

@@ -3,13 +3,17 @@
 Every object comes through a `for_user` queryset: out of scope is 404.
 """
 
+import re
 from copy import copy
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from consultations.models import (
@@ -19,10 +23,16 @@ from consultations.models import (
     plans_agreed_without_consultation,
 )
 from feedback.aggregates import authority_feedback, region_feedback
-from plans.models import Plan
+from plans.models import Plan, PlanAccess
 
+from .briefing import authority_plans, briefing_pack, forum_answers
+from .charts import assessment_wait_chart, dsg_deficit_chart, high_needs_chart
+from .dashboards import Overview
+from .exports import csv_lines, xlsx_bytes
 from .forms import AuthorityFilterForm, AuthorityFinanceForm
-from .models import EDITOR_ROLES, AuthorityFinance, LocalAuthority, Region
+from .maps import MapForm, build_map
+from .models import EDITOR_ROLES, AuthorityFinance, DashboardExport, LocalAuthority, Region
+from .needs import what_needs
 
 AUTHORITIES_PER_PAGE = 50
 
@@ -30,15 +40,20 @@ AUTHORITIES_PER_PAGE = 50
 @require_GET
 def home(request):
     user = request.user
-    regions = Region.objects.for_user(user).with_authority_count()
+    regions = list(Region.objects.for_user(user).with_authority_count())
     authorities = LocalAuthority.objects.for_user(user)
+    # Lists, read here rather than while rendering; "what needs you" is
+    # worked out from the memberships and actions too.
+    memberships = list(user.memberships.select_related("region", "authority"))
+    my_actions = list(Action.objects.for_user(user).filter(owner=user).open().overdue_first())
     context = {
-        "memberships": user.memberships.select_related("region", "authority"),
+        "memberships": memberships,
         "regions": regions,
         # National scope means all 153: the regions table is the way in.
-        "authorities": None if user.has_national_scope else authorities.with_coverage(),
+        "authorities": None if user.has_national_scope else list(authorities.with_coverage()),
         "authority_count": authorities.count(),
-        "my_actions": Action.objects.for_user(user).filter(owner=user).open().overdue_first(),
+        "my_actions": my_actions,
+        "needs": what_needs(user, memberships=memberships, my_actions=my_actions),
     }
     return render(request, "authorities/home.html", context)
 
@@ -74,65 +89,162 @@ def authority_list(request):
 
 @require_GET
 def authority_detail(request, slug):
+    user = request.user
     authority = get_object_or_404(
-        LocalAuthority.objects.for_user(request.user).with_coverage().prefetch_related("aliases"),
+        LocalAuthority.objects.for_user(user).with_coverage().prefetch_related("aliases"),
         slug=slug,
     )
-    region_visible = Region.objects.for_user(request.user).filter(pk=authority.region_id).exists()
+    region_visible = Region.objects.for_user(user).filter(pk=authority.region_id).exists()
     # One look at this person's roles decides what they may record here.
-    roles = authority.roles_of(request.user)
+    roles = authority.roles_of(user)
     can_edit = not EDITOR_ROLES.isdisjoint(roles)
+    finance_years = authority.finance_years.trend()
+    feedback = authority_feedback(authority, user, roles)
+    # Lists and charts, read here: the page makes no query while it renders.
     return render(
         request,
         "authorities/authority_detail.html",
         {
             "authority": authority,
             "region_visible": region_visible,
-            "plans": Plan.objects.for_user(request.user).filter(authority=authority).summary(),
+            "plans": authority_plans(user, authority, PlanAccess(frozenset(roles))),
             "can_add_plan": can_edit,
-            "finance_years": authority.finance_years.trend(),
+            "finance_years": finance_years,
+            "finance_charts": [dsg_deficit_chart(finance_years), high_needs_chart(finance_years)]
+            if finance_years
+            else [],
             "can_edit_finance": can_edit,
             # Feedback figures, small numbers suppressed (feedback/_summary.html).
-            "feedback": authority_feedback(authority, request.user, roles),
-            # Meetings, block transfers and actions (consultations/_authority_section.html).
-            "recent_meetings": Consultation.objects.for_user(request.user)
-            .filter(authority=authority)
-            .listed()[:5],
-            "block_transfers": BlockTransfer.objects.for_user(request.user)
-            .filter(consultation__authority=authority)
-            .listed(),
-            "open_actions": Action.objects.for_user(request.user)
-            .filter(authority=authority)
-            .open()
-            .overdue_first(),
+            "feedback": feedback,
+            "feedback_chart": assessment_wait_chart(feedback)
+            if feedback.count and not feedback.withheld
+            else None,
+            "recent_meetings": list(
+                Consultation.objects.for_user(user).filter(authority=authority).listed()[:5]
+            ),
+            "forum_answers": forum_answers(user, authority),
+            "block_transfers": list(
+                BlockTransfer.objects.for_user(user)
+                .filter(consultation__authority=authority)
+                .listed()
+            ),
+            "open_actions": list(
+                Action.objects.for_user(user).filter(authority=authority).open().overdue_first()
+            ),
         },
     )
+
+
+# A plan's id in the briefing pack's address: digits, and few enough for
+# any database's integer (a longer number is no plan either).
+PLAN_ID = re.compile(r"[0-9]{1,9}")
+
+
+@require_GET
+def briefing(request, slug):
+    """The printable briefing pack: everyone who reads the authority's page
+    may print it. `?plan=<id>` narrows it to one of the authority's plans;
+    any other plan, or anything but an id, is not found."""
+    authority = get_object_or_404(
+        LocalAuthority.objects.for_user(request.user).select_related("region"), slug=slug
+    )
+    plan_id = request.GET.get("plan", "")
+    if plan_id and not PLAN_ID.fullmatch(plan_id):
+        raise Http404("No such plan.")
+    pack = briefing_pack(
+        request.user,
+        authority,
+        authority.roles_of(request.user),
+        plan_pk=int(plan_id) if plan_id else None,
+    )
+    if plan_id and not pack.plans:
+        raise Http404("No such plan.")
+    return render(request, "authorities/briefing.html", {"pack": pack, "authority": authority})
 
 
 @require_GET
 def region_detail(request, slug):
     region = get_object_or_404(Region.objects.for_user(request.user), slug=slug)
+    # Lists, read here: the page makes no query while it renders.
     return render(
         request,
         "authorities/region_detail.html",
         {
             "region": region,
-            "regional_people": region.memberships.select_related("user"),
-            "authorities": region.authorities.with_coverage(),
+            "regional_people": list(region.memberships.select_related("user")),
+            # The overview table for the region, with its filters and
+            # downloads (authorities/dashboards.py).
+            "overview": Overview(request.user, request.GET, region=region),
             # Feedback figures, small numbers suppressed (feedback/_summary.html).
             "feedback": region_feedback(region, request.user),
             # Where the union was left out (consultations/_region_section.html).
-            "unconsulted_plans": plans_agreed_without_consultation(
-                Plan.objects.for_user(request.user).filter(authority__region=region).current()
-            ).select_related("authority", "programme"),
-            "region_meetings": Consultation.objects.for_user(request.user)
-            .filter(authority__region=region)
-            .listed()[:10],
-            "block_transfers": BlockTransfer.objects.for_user(request.user)
-            .filter(consultation__authority__region=region)
-            .listed(),
+            "unconsulted_plans": list(
+                plans_agreed_without_consultation(
+                    Plan.objects.for_user(request.user).filter(authority__region=region).current()
+                ).select_related("authority", "programme")
+            ),
+            "region_meetings": list(
+                Consultation.objects.for_user(request.user)
+                .filter(authority__region=region)
+                .listed()[:10]
+            ),
+            "block_transfers": list(
+                BlockTransfer.objects.for_user(request.user)
+                .filter(consultation__authority__region=region)
+                .listed()
+            ),
         },
     )
+
+
+def _overview(request):
+    """The overview table as this person asked for it. National officers
+    see every authority, regional organisers and NEMs their region's; the
+    people who cover single authorities (network leads among them) get 403:
+    they work from their authorities' pages."""
+    if not request.user.can_see_overview:
+        raise PermissionDenied
+    return Overview(request.user, request.GET)
+
+
+@require_GET
+def overview(request):
+    return render(request, "authorities/overview.html", {"overview": _overview(request)})
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@require_GET
+def overview_export(request, file_format):
+    """The overview table as CSV (streamed) or XLSX, with the page's filters,
+    sort and suppression; each download is recorded. A filter that is not
+    valid sends the person back to the page, which says what is wrong."""
+    overview = _overview(request)
+    if not overview.is_valid:
+        return redirect(f"{reverse('authorities:overview')}?{request.GET.urlencode()}")
+    header, rows = overview.export_table()
+    DashboardExport.objects.create(
+        exported_by=request.user,
+        exported_by_email=request.user.email,
+        format=file_format,
+        filters=overview.filterset.chosen(),
+        description=overview.description()[:500],
+        row_count=len(rows),
+        small_numbers_withheld=not overview.reveal_small_numbers,
+    )
+    if file_format == DashboardExport.Format.CSV:
+        response = StreamingHttpResponse(
+            csv_lines(header, rows), content_type=EXPORT_TYPES[file_format]
+        )
+    else:
+        response = HttpResponse(xlsx_bytes(header, rows), content_type=EXPORT_TYPES[file_format])
+    filename = f"overview-{timezone.localdate():%Y-%m-%d}.{file_format}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def _finance_authority(request, slug):
@@ -200,4 +312,17 @@ def finance_delete(request, slug, year):
         request,
         "authorities/finance_confirm_delete.html",
         {"authority": authority, "finance": finance},
+    )
+
+
+@require_GET
+def authority_map(request):
+    """The tile map: everyone signed in; their scope decides which squares
+    are filled. A bad measure is reported and the default drawn."""
+    form = MapForm(request.GET)
+    form.is_valid()
+    return render(
+        request,
+        "authorities/map.html",
+        {"form": form, "tile_map": build_map(request.user, form.chosen())},
     )

@@ -96,6 +96,11 @@ class ConsultationQuerySet(models.QuerySet):
             "authority", "plan__programme", "forum_outcome", "block_transfer"
         ).order_by("-held_on", "-pk")
 
+    def without_outcome(self):
+        """Meetings whose record says nothing under "What happened" or
+        "Decisions": the home page asks whoever logs them to add the outcome."""
+        return self.filter(summary="", decisions="")
+
     def consulting_on(self, plan):
         """Meetings that count as consulting the union on `plan` before it
         was agreed: a Schools Forum, JCNC/JCC, headteacher group or SENCO
@@ -107,6 +112,12 @@ class ConsultationQuerySet(models.QuerySet):
             union_consulted=YesNo.YES,
             held_on__lt=plan.agreement_date,
         )
+
+    def last_held_by_authority(self):
+        """{authority id: date of its latest meeting here}, in one query
+        however many authorities and meetings."""
+        rows = self.order_by().values("authority").annotate(last=models.Max("held_on"))
+        return {row["authority"]: row["last"] for row in rows}
 
 
 class Consultation(models.Model):
@@ -380,6 +391,14 @@ def plans_agreed_without_consultation(plans):
     return plans.filter(agreement_date__isnull=False).exclude(Exists(consulted))
 
 
+def with_agreed_without_consultation(plans):
+    """`plans`, each annotated with `agreed_without_consultation`: whether
+    plans_agreed_without_consultation would list it (the same rule, every
+    meeting counted), in the same query."""
+    flagged = plans_agreed_without_consultation(Plan.objects.filter(pk=OuterRef("pk")))
+    return plans.annotate(agreed_without_consultation=Exists(flagged))
+
+
 class BlockTransferQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(consultation__in=Consultation.objects.for_user(user))
@@ -387,6 +406,13 @@ class BlockTransferQuerySet(models.QuerySet):
     def listed(self):
         return self.select_related("consultation__authority").order_by(
             "-financial_year", "consultation__authority__name", "-consultation__held_on"
+        )
+
+    def proposed(self):
+        """Transfers put to a forum and not yet decided, with their meeting
+        and authority."""
+        return self.filter(outcome=BlockTransfer.Outcome.PROPOSED).select_related(
+            "consultation__authority"
         )
 
 
@@ -510,6 +536,21 @@ class ActionQuerySet(models.QuerySet):
             "due_on",
             "pk",
         )
+
+    def counts_by_authority(self, today=None):
+        """{authority id: (open, overdue)} for the actions here, in one query
+        however many authorities and actions (overdue as in overdue())."""
+        today = today or timezone.localdate()
+        rows = (
+            self.open()
+            .order_by()
+            .values("authority")
+            .annotate(
+                open=models.Count("pk"),
+                overdue=models.Count("pk", filter=Q(due_on__lt=today)),
+            )
+        )
+        return {row["authority"]: (row["open"], row["overdue"]) for row in rows}
 
 
 class Action(models.Model):
@@ -645,3 +686,43 @@ class PlanTimeline:
             plan.agreement_date is not None
             and not Consultation.objects.consulting_on(plan).exists()
         )
+
+
+class ForumAnswer(NamedTuple):
+    """One of the Schools Forum's three questions and the latest answer
+    recorded for it (empty, with no meeting, when none is)."""
+
+    question: str
+    text: str
+    amount: object  # Decimal or None
+    source: str
+    meeting: Consultation | None
+
+
+def latest_forum_answers(meetings):
+    """The briefing's three Schools Forum questions (SchoolsForumOutcome.
+    ANSWERS, in order), each with the latest answer recorded at one of
+    `meetings`' Schools Forum meetings: a later meeting that left a
+    question blank does not hide an earlier answer. One query."""
+    found = list(
+        meetings.filter(forum=Forum.SCHOOLS_FORUM, forum_outcome__isnull=False)
+        .select_related("forum_outcome")
+        .order_by("-held_on", "-pk")
+    )
+    result = []
+    for field, key in SchoolsForumOutcome.ANSWERS:
+        question = str(SchoolsForumOutcome._meta.get_field(field).verbose_name)
+        answered = next(
+            (
+                (meeting, answer)
+                for meeting in found
+                if (answer := meeting.forum_outcome.answer_for(key)) is not None
+            ),
+            None,
+        )
+        if answered is None:
+            result.append(ForumAnswer(question, "", None, "", None))
+        else:
+            meeting, (text, amount, source) = answered
+            result.append(ForumAnswer(question, text, amount, source, meeting))
+    return result

@@ -173,6 +173,7 @@ class FeedbackSummary:
         """Submissions, people and the median wait for an assessment, term by
         term, oldest first."""
         by_term = {}
+        self.assessment_wait_weeks = []  # beside each line, see below
         for row in rows:
             key, label = term_of(row[2])
             by_term.setdefault(key, (label, []))[1].append(row)
@@ -192,6 +193,10 @@ class FeedbackSummary:
                     else "Not given",
                 )
             )
+            # The same median as a number, for charts; None where the line
+            # shows no figure (suppressed, or no wait given).
+            shown = waits and (len(waits) >= SMALL_NUMBER or self.reveal_small_numbers)
+            self.assessment_wait_weeks.append(statistics.median(waits) if shown else None)
         return lines
 
     def _authorities(self, rows):
@@ -251,6 +256,43 @@ def region_feedback(region, user):
     summary.place = region.name
     summary.add_url = ""  # feedback is given for an authority
     return summary
+
+
+class AuthorityFigures(NamedTuple):
+    """One authority's line in the overview table: a number where it may be
+    shown, else FEWER. `assessment_wait` is the median wait in weeks, None
+    when no submission gave one."""
+
+    submissions: int | str
+    assessment_wait: float | str | None
+
+
+NO_FEEDBACK = AuthorityFigures(0, None)
+
+
+def figures_by_authority(submissions, *, reveal_small_numbers):
+    """{authority id: AuthorityFigures} for the authorities of `submissions`
+    (withdrawn ones left out), in one query however many there are. The
+    same rule as FeedbackSummary: a figure from fewer than SMALL_NUMBER
+    submissions is FEWER unless `reveal_small_numbers`; authorities with no
+    submission are absent (NO_FEEDBACK)."""
+    waits_by_authority = {}
+    for authority_id, weeks in submissions.active().values_list(
+        "authority_id", "assessment_wait_weeks"
+    ):
+        waits_by_authority.setdefault(authority_id, []).append(weeks)
+
+    def shown(base, value):
+        return value if base >= SMALL_NUMBER or reveal_small_numbers else FEWER
+
+    figures = {}
+    for authority_id, waits in waits_by_authority.items():
+        given = [weeks for weeks in waits if weeks is not None]
+        figures[authority_id] = AuthorityFigures(
+            submissions=shown(len(waits), len(waits)),
+            assessment_wait=shown(len(given), statistics.median(given)) if given else None,
+        )
+    return figures
 
 
 # Evidence on plans' checklists --------------------------------------------

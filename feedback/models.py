@@ -11,7 +11,9 @@ Who may see what:
 - who submitted is shown only to national officers and the submitter.
 """
 
-from datetime import timedelta
+import statistics
+from datetime import date, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -138,6 +140,24 @@ def may_export(user):
     )
 
 
+# The authority's columns read with its submissions' waits, so a WaitRise
+# carries its authority without another query (LocalAuthority.from_db: in
+# the model's field order).
+WAIT_AUTHORITY_FIELDS = ("id", "la_code", "gss_code", "name", "slug", "region_id")
+
+
+class WaitRise(NamedTuple):
+    """An authority whose median wait for an EHC needs assessment rose this
+    term (FeedbackSubmissionQuerySet.assessment_waits_rising)."""
+
+    authority: LocalAuthority
+    median: float
+    last_median: float
+    term: str  # "Spring 2026"
+    last_term: str
+    latest: date  # the latest meeting this term that gave a wait
+
+
 class FeedbackSubmissionQuerySet(models.QuerySet):
     def for_user(self, user):
         """Submissions a person may read one by one (one query): see the
@@ -158,6 +178,72 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
     def active(self):
         """Not withdrawn: what lists, aggregates and evidence counts use."""
         return self.filter(withdrawn_at__isnull=True)
+
+    def reporting_practices(self):
+        """Active submissions reporting at least one likely-unlawful practice,
+        with their authority."""
+        return self.active().exclude(practices=[]).select_related("authority")
+
+    def assessment_waits_rising(self, *, above, reveal_small_numbers, today=None):
+        """Where the median wait for an EHC needs assessment this term (the
+        school term `today` falls in, aggregates.term_of) is more than `above`
+        weeks and more than last term's, read in one query: a WaitRise for
+        each such authority, by name.
+
+        A median needs SMALL_NUMBER submissions giving a wait in its term
+        unless `reveal_small_numbers` (national officers), as everywhere
+        feedback figures are shown: fewer and the authority is left out.
+        """
+        from .aggregates import SMALL_NUMBER, term_of
+
+        today = today or timezone.localdate()
+        (year, term), this_label = term_of(today)
+        # Terms start in January, May and September (term_of).
+        last_year, last_term = (year, term - 1) if term > 1 else (year - 1, 3)
+        last_start = date(last_year, {1: 1, 2: 5, 3: 9}[last_term], 1)
+        rows = (
+            self.active()
+            .filter(
+                meeting_date__gte=last_start,
+                meeting_date__lte=today,
+                assessment_wait_weeks__isnull=False,
+            )
+            .order_by()
+            .values_list(
+                *(f"authority__{field}" for field in WAIT_AUTHORITY_FIELDS),
+                "meeting_date",
+                "assessment_wait_weeks",
+            )
+        )
+        this_term, previous_term, latest = {}, {}, {}
+        for *authority, meeting_date, weeks in rows:
+            authority = tuple(authority)
+            if term_of(meeting_date)[0] == (year, term):
+                this_term.setdefault(authority, []).append(weeks)
+                latest[authority] = max(latest.get(authority, meeting_date), meeting_date)
+            else:
+                previous_term.setdefault(authority, []).append(weeks)
+        enough = 1 if reveal_small_numbers else SMALL_NUMBER
+        found = []
+        for authority, waits in this_term.items():
+            before = previous_term.get(authority, [])
+            if len(waits) < enough or len(before) < enough:
+                continue
+            median, last_median = statistics.median(waits), statistics.median(before)
+            if median > above and median > last_median:
+                found.append(
+                    WaitRise(
+                        authority=LocalAuthority.from_db(
+                            self.db, WAIT_AUTHORITY_FIELDS, authority
+                        ),
+                        median=median,
+                        last_median=last_median,
+                        term=this_label,
+                        last_term=term_of(last_start)[1],
+                        latest=latest[authority],
+                    )
+                )
+        return sorted(found, key=lambda rise: rise.authority.name)
 
     def with_enough_per_authority(self):
         """Only submissions of authorities with at least SMALL_NUMBER of them

@@ -22,7 +22,7 @@ from feedback.aggregates import question_evidence
 from . import services
 from .checklist_forms import AnswerForm, CommentForm, ConfirmForm, EvidenceLinkForm
 from .history import entries
-from .models import Answer, Comment, EvidenceLink, Plan, PlanAccess, Question
+from .models import Answer, Comment, EvidenceLink, Plan, PlanAccess, Question, still_to_ask
 
 TEMPLATE = "plans/checklist/answer.html"
 
@@ -264,22 +264,10 @@ def questions_to_ask(request, pk):
     the next Schools Forum or JCNC meeting: questions with no answer or
     answered "not known", and those of serious concern."""
     plan = _plan(request, pk)
-    question_set = _question_set(plan)
-    assessment = getattr(plan, "assessment", None)
-    answers = (
-        {a.question_id: a for a in Answer.objects.filter(assessment=assessment)}
-        if assessment
-        else {}
-    )
-    sections = {}
-    for question in Question.objects.filter(question_set=question_set).select_related("section"):
-        existing = answers.get(question.pk)
-        if (
-            existing is None
-            or existing.response == Answer.Response.NOT_KNOWN
-            or existing.concern == Answer.Concern.SERIOUS
-        ):
-            sections.setdefault(question.section, []).append((question, existing))
+    # The rule is shared with the briefing pack (plans.models.still_to_ask).
+    sections = still_to_ask([plan]).get(plan.pk)
+    if sections is None:
+        raise Http404("No checklist has been loaded.")
     return render(
         request,
         "plans/checklist/questions_to_ask.html",

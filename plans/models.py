@@ -110,6 +110,13 @@ class PlanQuerySet(models.QuerySet):
         """Plans not replaced by a later revision."""
         return self.exclude(Exists(Plan.objects.filter(revision_of=OuterRef("pk"))))
 
+    def with_serious_concerns(self):
+        """Plans whose checklist records at least one serious concern."""
+        serious = Answer.objects.filter(
+            assessment__plan=OuterRef("pk"), concern=Answer.Concern.SERIOUS
+        )
+        return self.filter(Exists(serious))
+
     def summary(self):
         """What lists and dashboards show for each plan, in one query: the
         checklist's size (the latest bank's for a plan not yet assessed),
@@ -130,6 +137,68 @@ class PlanQuerySet(models.QuerySet):
             answered_count=count(answers.filter(carried_forward=False), "assessment"),
             serious_count=count(answers.filter(concern=Answer.Concern.SERIOUS), "assessment"),
         )
+
+    def with_targets(self):
+        """Each plan's targets, each with its progress updates newest first
+        (`target.updates.all()[0]` is the latest), in two more queries
+        however many plans, targets and updates."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "targets",
+                queryset=Target.objects.prefetch_related(
+                    models.Prefetch(
+                        "updates", queryset=TargetUpdate.objects.order_by("-recorded_on", "-pk")
+                    )
+                ),
+            )
+        )
+
+    def negotiating(self):
+        """Plans recorded as negotiating, each with `negotiating_since`: when
+        it was so recorded, from its history, else when the national office
+        was told (None when neither says)."""
+        status = Plan.Status.NEGOTIATING
+        return self.filter(status=status).annotate(
+            negotiating_since=Coalesce(
+                entered_status_on(Plan, [status]), F("national_office_told_at")
+            )
+        )
+
+    def still_to_answer(self):
+        """These plans with checklist questions still to answer (as
+        summary() counts them: a carried-forward answer still to confirm is
+        not answered yet), as a list, each given `next_question`: the first
+        such question in checklist order, and `unanswered_count`. Three queries
+        however many plans (and summary()'s own)."""
+        plans = list(
+            self.summary()
+            .annotate(bank=F("assessment__question_set"))
+            .filter(answered_count__lt=F("question_count"))
+        )
+        if not plans:
+            return plans
+        # The plans' banks and the latest (for plans not yet started).
+        latest = QuestionSet.objects.order_by("-version").values("pk")[:1]
+        banks = {}
+        for question in Question.objects.filter(
+            Q(question_set__in={plan.bank for plan in plans if plan.bank})
+            | Q(question_set=models.Subquery(latest))
+        ).select_related("question_set"):
+            banks.setdefault(question.question_set, []).append(question)
+        by_id = {bank.pk: questions for bank, questions in banks.items()}
+        latest_bank = max(banks, key=lambda bank: bank.version, default=None)
+        answered = set(
+            Answer.objects.filter(
+                assessment__plan__in=[plan.pk for plan in plans], carried_forward=False
+            ).values_list("assessment__plan", "question")
+        )
+        for plan in plans:
+            plan.unanswered_count = plan.question_count - plan.answered_count
+            bank = plan.bank or (latest_bank.pk if latest_bank else None)
+            plan.next_question = next(
+                (q for q in by_id.get(bank, []) if (plan.pk, q.pk) not in answered), None
+            )
+        return plans
 
 
 class Plan(models.Model):
@@ -232,6 +301,13 @@ class Plan(models.Model):
             )
 
     @property
+    def short_name(self):
+        """The plan without its authority: "SV 2022-23 (revision 2)"."""
+        round_ = f" {self.round_or_tranche}" if self.round_or_tranche else ""
+        revision = f" (revision {self.revision})" if self.revision > 1 else ""
+        return f"{self.programme.short_name}{round_}{revision}"
+
+    @property
     def years_label(self):
         if not self.first_year:
             return ""
@@ -251,17 +327,42 @@ class Plan(models.Model):
 
 
 class InstalmentQuerySet(models.QuerySet):
-    def totals(self):
+    @staticmethod
+    def _sums():
+        """Promised, paid and withheld (a reduced payment withholds what was
+        not paid), as aggregate expressions."""
         reduced_by = F("amount") - Coalesce(F("amount_paid"), ZERO)
-        result = self.aggregate(
-            promised=Coalesce(Sum("amount"), ZERO),
-            paid=Coalesce(Sum("amount_paid"), ZERO),
-            withheld=Coalesce(
+        return {
+            "promised": Coalesce(Sum("amount"), ZERO),
+            "paid": Coalesce(Sum("amount_paid"), ZERO),
+            "withheld": Coalesce(
                 Sum("amount", filter=Q(status=FundingInstalment.Status.WITHHELD)), ZERO
             )
             + Coalesce(Sum(reduced_by, filter=Q(status=FundingInstalment.Status.REDUCED)), ZERO),
+        }
+
+    def totals(self):
+        return self.aggregate(**self._sums())
+
+    def for_user(self, user):
+        return self.filter(plan__in=Plan.objects.for_user(user))
+
+    def held_back(self):
+        """Instalments withheld, or paid reduced (part withheld), with their
+        plan and authority, each with `held_back_since`: when it came to be
+        so, from its history (None for one loaded without history)."""
+        statuses = [FundingInstalment.Status.WITHHELD, FundingInstalment.Status.REDUCED]
+        return (
+            self.filter(status__in=statuses)
+            .select_related("plan__authority", "plan__programme")
+            .annotate(held_back_since=entered_status_on(FundingInstalment, statuses))
         )
-        return result
+
+    def totals_by_plan(self):
+        """{plan id: totals()} for every plan with instalments here, in one
+        query however many plans."""
+        rows = self.order_by().values("plan").annotate(**self._sums())
+        return {row.pop("plan"): row for row in rows}
 
 
 class FundingInstalment(models.Model):
@@ -504,6 +605,45 @@ class AnswerQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(assessment__plan__in=Plan.objects.for_user(user))
 
+    def serious(self):
+        """Serious concerns on current plans (a revised plan's answers are
+        read on its latest revision), with the question, plan and authority,
+        each with `serious_since`: when the concern became serious, from the
+        answer's history (a later edit of the evidence does not move it),
+        else when it was answered."""
+        serious = Answer.Concern.SERIOUS
+        return (
+            self.filter(concern=serious, assessment__plan__in=Plan.objects.current())
+            .select_related(
+                "question", "assessment__plan__authority", "assessment__plan__programme"
+            )
+            .annotate(
+                serious_since=Coalesce(
+                    entered_status_on(Answer, [serious], field="concern"), F("answered_at")
+                )
+            )
+        )
+
+    def for_briefing(self):
+        """Answers as dashboards and the briefing pack show them: serious
+        concerns first, then some, then the rest, each in checklist order,
+        with the question and its section. Private notes are not even read
+        (deferred), so no page built on this can show them."""
+        return (
+            self.select_related("question__section", "assessment")
+            .defer("private_notes")
+            .order_by(
+                models.Case(
+                    models.When(concern=Answer.Concern.SERIOUS, then=0),
+                    models.When(concern=Answer.Concern.SOME, then=1),
+                    default=2,
+                ),
+                "question__section__number",
+                "question__order",
+                "question__pk",
+            )
+        )
+
 
 class Answer(models.Model):
     """The union's answer to one question about one plan.
@@ -595,3 +735,78 @@ class Comment(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+def needs_asking(answer):
+    """Whether the union still has to ask the authority a question: it has
+    no answer, the answer is "not known", or the answer is of serious
+    concern."""
+    return (
+        answer is None
+        or answer.response == Answer.Response.NOT_KNOWN
+        or answer.concern == Answer.Concern.SERIOUS
+    )
+
+
+def still_to_ask(plans):
+    """What the union still needs each plan's authority to answer, for the
+    next Schools Forum or JCNC meeting: {plan id: {section: [(question,
+    answer or None)]}}, sections and questions in checklist order.
+
+    `plans` need their assessment selected (select_related("assessment")). A
+    plan with no question bank to answer (none loaded) is left out. At most
+    three queries however many plans: the latest bank (only when a plan has
+    no assessment yet), the questions, the answers (private notes unread).
+    """
+    plans = list(plans)
+    latest = None
+    bank_of, assessment_of = {}, {}
+    for plan in plans:
+        assessment = getattr(plan, "assessment", None)
+        if assessment is not None:
+            bank_of[plan.pk] = assessment.question_set_id
+            assessment_of[plan.pk] = assessment.pk
+            continue
+        if latest is None:
+            latest = QuestionSet.objects.latest_version() or False
+        if latest:
+            bank_of[plan.pk] = latest.pk
+    questions = {}
+    if bank_of:
+        for question in Question.objects.filter(
+            question_set__in=set(bank_of.values())
+        ).select_related("section"):
+            questions.setdefault(question.question_set_id, []).append(question)
+    answers = {}
+    if assessment_of:
+        found = Answer.objects.filter(assessment__in=assessment_of.values())
+        for answer in found.defer("private_notes"):
+            answers[answer.assessment_id, answer.question_id] = answer
+    result = {}
+    for plan in plans:
+        if plan.pk not in bank_of:
+            continue
+        sections = result[plan.pk] = {}
+        for question in questions.get(bank_of[plan.pk], []):
+            answer = answers.get((assessment_of.get(plan.pk), question.pk))
+            if needs_asking(answer):
+                sections.setdefault(question.section, []).append((question, answer))
+    return result
+
+
+def entered_status_on(model, statuses, field="status"):
+    """An annotation for a `model` row with a history: when its `field`
+    last came to be one of `statuses` (the first history record in them
+    with no later record outside them), or None when its history does not
+    say (rows loaded in bulk have none). One correlated subquery."""
+    within = {f"{field}__in": statuses}
+    left_again = model.history.filter(
+        id=OuterRef("id"), history_date__gt=OuterRef("history_date")
+    ).exclude(**within)
+    entered = (
+        model.history.filter(id=OuterRef("pk"), **within)
+        .exclude(Exists(left_again))
+        .order_by("history_date")
+        .values("history_date")[:1]
+    )
+    return models.Subquery(entered)

@@ -17,17 +17,13 @@ from feedback.aggregates import evidence_by_question
 
 from . import services
 from .forms import InstalmentForm, PlanFilterForm, PlanForm, TargetForm, TargetUpdateForm
-from .history import entries
+from .history import plan_changes
 from .models import (
-    Answer,
     FundingInstalment,
     Plan,
     PlanAccess,
-    Programme,
-    Question,
     Target,
     TargetUpdate,
-    year_label,
 )
 
 PLANS_PER_PAGE = 50
@@ -222,35 +218,4 @@ def plan_history(request, pk):
 
 def plan_history_entries(plan, access):
     """Every change to the plan, its instalments, targets and answers, newest first."""
-    programmes = dict(Programme.objects.values_list("pk", "short_name"))
-    found = entries(
-        Plan.history.filter(id=plan.pk),
-        describe=lambda r: "Plan",
-        labels={"programme": programmes},
-        hidden={"authority", "revision_of"},
-    )
-    found += entries(
-        FundingInstalment.history.filter(plan_id=plan.pk),
-        describe=lambda r: f"Instalment {year_label(r.financial_year)}",
-        hidden={"plan"},
-    )
-    found += entries(
-        Target.history.filter(plan_id=plan.pk),
-        describe=lambda r: f"Target: {r.description}",
-        hidden={"plan"},
-    )
-    assessment = getattr(plan, "assessment", None)
-    if assessment:
-        questions = dict(
-            Question.objects.filter(question_set=assessment.question_set_id).values_list(
-                "pk", "text"
-            )
-        )
-        found += entries(
-            Answer.history.filter(assessment_id=assessment.pk),
-            describe=lambda r: f"Answer: {questions.get(r.question_id, 'a question')}",
-            hidden={"assessment", "question"}
-            | (set() if access.can_see_private_notes else {"private_notes"}),
-        )
-    found.sort(key=lambda e: e.when, reverse=True)
-    return found
+    return plan_changes([plan], show_private_notes=access.can_see_private_notes)

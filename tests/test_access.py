@@ -47,6 +47,15 @@ CAMDEN_READ_ONLY = ("london_organiser", "camden_senco_lead")
 OUTSIDE_CAMDEN = ("northwest_nem", "kent_lns", "manchester_head_rep", "no_role_user")
 
 
+OVERVIEW = Access(
+    anonymous=LOGIN,
+    allowed=("national_officer", "london_organiser", "northwest_nem"),
+    forbidden=tuple(
+        p for p in PERSONAS if p not in ("national_officer", "london_organiser", "northwest_nem")
+    ),
+)
+
+
 def camden_2024_figures():
     AuthorityFinance.objects.create(
         authority=LocalAuthority.objects.get(slug="camden"), financial_year=2024
@@ -165,11 +174,18 @@ def camden_feedback_change():
 MATRIX = {
     "home": SIGNED_IN,
     "authorities:list": SIGNED_IN,
+    # The map: everyone signed in; their scope decides which squares are filled
+    # (test_map.py).
+    "authorities:map": SIGNED_IN,
     "authorities:detail": Access(
         anonymous=LOGIN,
         kwargs={"slug": "camden"},
         allowed=CAMDEN_SCOPE,
         not_found=("northwest_nem", "kent_lns", "manchester_head_rep", "no_role_user"),
+    ),
+    # The briefing pack: everyone who reads the authority's page may print it.
+    "authorities:briefing": Access(
+        anonymous=LOGIN, kwargs={"slug": "camden"}, allowed=CAMDEN_SCOPE, not_found=OUTSIDE_CAMDEN
     ),
     "authorities:region": Access(
         anonymous=LOGIN,
@@ -185,6 +201,12 @@ MATRIX = {
             "no_role_user",
         ),
     ),
+    # The overview table and its downloads: national officers (all of
+    # England), regional organisers and NEMs (their region); the people who
+    # cover single authorities, network leads among them, get 403.
+    "authorities:overview": OVERVIEW,
+    "authorities:overview_csv": OVERVIEW,
+    "authorities:overview_xlsx": OVERVIEW,
     # Finance facts: everyone in scope reads them on the authority page; only
     # national officers and the authority's LNS, Schools Forum and JCNC/JCC
     # representatives change them.

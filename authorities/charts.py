@@ -1,0 +1,334 @@
+"""Small bar charts drawn on the server as SVG: no JavaScript, and they print.
+
+A chart is built here, in Python, with every coordinate computed, and drawn
+by templates/includes/chart.html. Each chart carries what makes it usable
+without seeing it: a title, a sentence saying what it shows, and its data as
+a table. Values are printed beside their bars, so colour never carries the
+meaning alone, and an unknown value is a gap marked "Not known", never a bar
+of 0 (DESIGN: blank always means "not known").
+"""
+
+import math
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from .models import financial_year_label, format_pounds
+
+# The drawing's own units (the SVG scales to its box): room on the left for
+# the axis's figures, above the plot for its title and the values over the
+# tallest bar, below it for values under a negative bar and the labels.
+WIDTH, HEIGHT = 640, 320
+LEFT, RIGHT, TOP, BOTTOM = 72, 12, 44, 64
+MIN_SLOT = 60  # narrower than this and the printed values would collide
+MAX_BAR = 72
+
+
+@dataclass(frozen=True)
+class Tick:
+    y: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One category (a year, a term) and its bar, or its gap."""
+
+    label: str  # under the bar: "2024-25"
+    text: str  # printed beside the bar: "£24.6m", or why there is none
+    table_text: str  # in the data table: "£24,600,000"
+    known: bool
+    negative: bool
+    x: float
+    width: float
+    y: float
+    height: float
+    centre: float
+    value_y: float  # baseline of `text`
+
+
+@dataclass(frozen=True)
+class BarChart:
+    id: str  # unique on the page; the SVG is labelled by id-title and id-summary
+    title: str
+    summary: str
+    axis_title: str  # over the vertical axis: what the figures are
+    label_heading: str  # the table's first column: "Financial year"
+    value_heading: str  # its second: "DSG cumulative deficit"
+    colour: str  # a modifier of app-chart__bar in frontend/_charts.scss
+    bars: tuple
+    ticks: tuple
+    width: int
+    height: int
+    plot_left: float
+    plot_right: float
+    zero_y: float
+    label_y: float
+
+    @property
+    def has_data(self):
+        return any(bar.known for bar in self.bars)
+
+    @property
+    def unknown_labels(self):
+        return [bar.label for bar in self.bars if not bar.known]
+
+
+@dataclass(frozen=True)
+class Point:
+    """A chart's input: a category, its value (None when not known) and,
+    for a gap, what to say instead ("Not known", "fewer than 5")."""
+
+    label: str
+    value: Decimal | float | int | None
+    missing: str = "Not known"
+
+
+# Formatting ------------------------------------------------------------------
+
+
+def short_pounds(amount):
+    """An amount short enough to print over a bar: "£24.6m", "£450k", "£900"."""
+    amount = Decimal(amount)
+    sign = "-" if amount < 0 else ""
+    size = abs(amount)
+    # Thresholds at the rounding points, so 999,999 is "£1m", not "£1,000k".
+    if size >= 999_950:
+        millions = (size / 1_000_000).quantize(Decimal("0.1"), ROUND_HALF_UP).normalize()
+        return f"{sign}£{millions:,f}m"
+    if size >= Decimal("999.5"):
+        thousands = (size / 1_000).quantize(Decimal(1), ROUND_HALF_UP)
+        return f"{sign}£{thousands:,f}k"
+    return sign + format_pounds(size.quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def deficit_text(amount, formatter):
+    """A DSG cumulative deficit in words: a negative one is a surplus."""
+    if amount < 0:
+        return f"{formatter(-amount)} surplus"
+    return formatter(amount)
+
+
+def weeks_text(weeks):
+    return f"{weeks:g} weeks"
+
+
+def _join(labels):
+    if len(labels) < 3:
+        return " and ".join(labels)
+    return f"{', '.join(labels[:-1])} and {labels[-1]}"
+
+
+def trend_summary(subject, points, text):
+    """One sentence on the trend, from the first known value to the last:
+    "The DSG deficit grew from £3.1m in 2021-22 to £24.6m in 2024-25.",
+    and which categories are not known. `text(value)` formats a value."""
+    known = [p for p in points if p.value is not None]
+    missing = [p.label for p in points if p.value is None]
+    if not known:
+        return f"No figures for the {subject} are known yet."
+    first, last = known[0], known[-1]
+    if first is last:
+        sentence = f"The {subject} was {text(first.value)} in {first.label}."
+    elif last.value == first.value:
+        sentence = (
+            f"The {subject} was {text(last.value)} in {first.label} and again in {last.label}."
+        )
+    else:
+        verb = "grew" if last.value > first.value else "fell"
+        sentence = (
+            f"The {subject} {verb} from {text(first.value)} in {first.label} "
+            f"to {text(last.value)} in {last.label}."
+        )
+    if missing:
+        sentence += f" No figure for {_join(missing)}."
+    return sentence
+
+
+# Geometry --------------------------------------------------------------------
+
+
+def nice_step(span, target=4):
+    """A round step (1, 2, 2.5 or 5 times a power of ten) that cuts `span`
+    into about `target` parts, for the axis's figures."""
+    raw = span / target
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for multiple in (1, 2, 2.5, 5, 10):
+        if raw <= multiple * magnitude * (1 + 1e-9):
+            return multiple * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+def axis_range(values):
+    """The axis's lowest and highest figure and its step: always including
+    0, where the bars start, and extended to whole steps."""
+    low, high = min([0, *values]), max([0, *values])
+    if low == high:  # nothing known, or every known value is 0
+        return 0, 1, 1
+    step = nice_step(high - low)
+    return math.floor(low / step) * step, math.ceil(high / step) * step, step
+
+
+def bar_chart(
+    *,
+    id,
+    title,
+    subject,
+    points,
+    axis_title,
+    value_heading,
+    label_heading,
+    short,
+    full,
+    tick_text=None,
+    say=None,
+    colour="blue",
+):
+    """A BarChart of `points` (oldest first). `short(value)` is printed by
+    the bar, `full(value)` goes in the table, `say(value)` (default `short`)
+    in the summary, and `tick_text` (default `short`) labels the axis."""
+    points = list(points)
+    tick_text = tick_text or short
+    values = [float(p.value) for p in points if p.value is not None]
+    low, high, step = axis_range(values)
+
+    width = max(WIDTH, LEFT + RIGHT + MIN_SLOT * len(points))
+    plot_bottom = HEIGHT - BOTTOM
+    plot_height = plot_bottom - TOP
+
+    def y_of(value):
+        return TOP + (high - value) / (high - low) * plot_height
+
+    zero_y = y_of(0)
+    ticks = []
+    if values and step:
+        count = round((high - low) / step)
+        for n in range(count + 1):
+            figure = low + n * step
+            ticks.append(Tick(y=round(y_of(figure), 1), text=tick_text(_round(figure))))
+    slot = (width - LEFT - RIGHT) / max(len(points), 1)
+    bar_width = min(slot * 0.6, MAX_BAR)
+    bars = []
+    for n, point in enumerate(points):
+        centre = LEFT + slot * n + slot / 2
+        known = point.value is not None
+        value = float(point.value) if known else 0.0
+        negative = known and value < 0
+        top, bottom = sorted((y_of(value), zero_y))
+        if not known:
+            value_y = zero_y - 8
+        elif negative:
+            value_y = bottom + 18
+        else:
+            value_y = top - 8
+        bars.append(
+            Bar(
+                label=point.label,
+                text=short(point.value) if known else point.missing,
+                table_text=full(point.value) if known else point.missing,
+                known=known,
+                negative=negative,
+                x=round(centre - bar_width / 2, 1),
+                width=round(bar_width, 1),
+                y=round(top, 1),
+                height=round(bottom - top, 1),
+                centre=round(centre, 1),
+                value_y=round(value_y, 1),
+            )
+        )
+    return BarChart(
+        id=id,
+        title=title,
+        summary=trend_summary(subject, points, say or short),
+        axis_title=axis_title,
+        label_heading=label_heading,
+        value_heading=value_heading,
+        colour=colour,
+        bars=tuple(bars),
+        ticks=tuple(ticks),
+        width=width,
+        height=HEIGHT,
+        plot_left=LEFT,
+        plot_right=width - RIGHT,
+        zero_y=round(zero_y, 1),
+        label_y=plot_bottom + 38,
+    )
+
+
+def _round(figure):
+    """An axis figure as a Decimal without float noise (0.30000000000000004)."""
+    return Decimal(repr(round(figure, 6))).normalize()
+
+
+# The app's charts ------------------------------------------------------------
+
+
+def _years(finance_years):
+    """Every financial year from the first recorded to the last, oldest
+    first, with its row or None: a year with no row is a gap, not a 0."""
+    rows = {row.financial_year: row for row in finance_years}
+    if not rows:
+        return []
+    return [(year, rows.get(year)) for year in range(min(rows), max(rows) + 1)]
+
+
+def _finance_points(finance_years, figure):
+    return [
+        Point(financial_year_label(year), getattr(row, figure) if row else None)
+        for year, row in _years(finance_years)
+    ]
+
+
+def dsg_deficit_chart(finance_years, *, id="chart-dsg-deficit"):
+    """The DSG cumulative deficit by financial year; a surplus (a negative
+    deficit) is a bar below the line, printed as "£1.2m surplus"."""
+    return bar_chart(
+        id=id,
+        title="DSG cumulative deficit by financial year",
+        subject="DSG deficit",
+        points=_finance_points(finance_years, "dsg_cumulative_deficit"),
+        axis_title="Deficit (below 0: a surplus)",
+        label_heading="Financial year",
+        value_heading="DSG cumulative deficit",
+        short=lambda value: deficit_text(value, short_pounds),
+        full=lambda value: deficit_text(value, format_pounds),
+        tick_text=short_pounds,
+        colour="red",
+    )
+
+
+def high_needs_chart(finance_years, *, id="chart-high-needs"):
+    """The High Needs Block allocation by financial year."""
+    return bar_chart(
+        id=id,
+        title="High Needs Block allocation by financial year",
+        subject="High Needs Block allocation",
+        points=_finance_points(finance_years, "high_needs_block_allocation"),
+        axis_title="Allocation",
+        label_heading="Financial year",
+        value_heading="High Needs Block allocation",
+        short=short_pounds,
+        full=format_pounds,
+        colour="blue",
+    )
+
+
+def assessment_wait_chart(feedback, *, id="chart-assessment-wait"):
+    """The median wait for an EHC needs assessment that members report,
+    term by term, from a feedback.aggregates.FeedbackSummary: a term whose
+    figure is suppressed ("fewer than 5") or not given is a gap saying so."""
+    return bar_chart(
+        id=id,
+        title="Median wait for an EHC needs assessment, by term",
+        subject="median wait members report",
+        points=[
+            Point(term.label, weeks, term.assessment_wait)
+            for term, weeks in zip(feedback.terms, feedback.assessment_wait_weeks, strict=True)
+        ],
+        axis_title="Weeks",
+        label_heading="Term",
+        value_heading="Median wait for an assessment",
+        short=lambda weeks: f"{weeks:g}",
+        full=weeks_text,
+        say=weeks_text,
+        colour="purple",
+    )

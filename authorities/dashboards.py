@@ -1,0 +1,403 @@
+"""The overview table: every authority in a person's scope, one row each, with
+its current plans, money, checklist, meetings, actions, feedback and deficit.
+
+The national overview (/overview/) and the region page show it; the CSV and
+XLSX exports write the same columns. The rows are built in a fixed number of
+queries however many authorities, plans, meetings or submissions there are:
+one query per app, each reading through that app's own QuerySet methods,
+combined here. They are sorted in Python: some columns (the plans, the
+median wait) have no portable SQL ordering, and a scope is at most 153 rows.
+"""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils import timezone
+
+from consultations.models import Action, Consultation, with_agreed_without_consultation
+from feedback.aggregates import FEWER, NO_FEEDBACK, AuthorityFigures, figures_by_authority
+from feedback.models import FeedbackSubmission
+from plans.models import ZERO, FundingInstalment, Plan, Programme
+
+from .filters import OverviewFilter
+from .models import LocalAuthority, Region, financial_year_label, format_pounds
+from .warnings import early_warnings
+
+# Whether the union was consulted before agreement, over an authority's
+# current plans (see OverviewRow.consulted).
+NOT_CONSULTED, CONSULTED, NOT_AGREED = "No", "Yes", "No agreement date"
+STATUS_ORDER = {status: n for n, status in enumerate(Plan.Status.values)}
+
+
+@dataclass
+class OverviewRow:
+    """One authority's line in the table."""
+
+    authority: LocalAuthority  # with_latest_deficit() (and with_coverage() on region pages)
+    plans: list = field(default_factory=list)  # current, summary(), consultation flag
+    paid: Decimal | None = None  # None: no current plan
+    withheld: Decimal | None = None
+    last_meeting: date | None = None  # the latest the person may see
+    open_actions: int = 0
+    overdue_actions: int = 0
+    feedback: AuthorityFigures = NO_FEEDBACK
+    warnings: int = 0  # early warnings in the person's scope (authorities/warnings.py)
+
+    @property
+    def answered(self):
+        return sum(plan.answered_count for plan in self.plans)
+
+    @property
+    def questions(self):
+        return sum(plan.question_count for plan in self.plans)
+
+    @property
+    def serious(self):
+        return sum(plan.serious_count for plan in self.plans) if self.plans else None
+
+    @property
+    def checklist(self):
+        """ "12 of 40" answered over the current plans; "" with no plan."""
+        return f"{self.answered} of {self.questions}" if self.plans else ""
+
+    @property
+    def checklist_share(self):
+        return self.answered / self.questions if self.questions else None
+
+    @property
+    def statuses(self):
+        """Each plan's status; with several plans, each names its programme."""
+        if len(self.plans) == 1:
+            return [self.plans[0].get_status_display()]
+        return [f"{p.programme.short_name}: {p.get_status_display()}" for p in self.plans]
+
+    @property
+    def consulted(self):
+        """NOT_CONSULTED if any current plan was agreed without consultation,
+        CONSULTED if the agreed ones all were consulted, NOT_AGREED if none
+        has an agreement date, "" with no plan."""
+        if not self.plans:
+            return ""
+        if any(plan.agreed_without_consultation for plan in self.plans):
+            return NOT_CONSULTED
+        if any(plan.agreement_date for plan in self.plans):
+            return CONSULTED
+        return NOT_AGREED
+
+    @property
+    def not_consulted(self):
+        return self.consulted == NOT_CONSULTED
+
+    @property
+    def paid_text(self):
+        return "" if self.paid is None else format_pounds(self.paid)
+
+    @property
+    def withheld_text(self):
+        return "" if self.withheld is None else format_pounds(self.withheld)
+
+    @property
+    def deficit(self):
+        return self.authority.latest_deficit
+
+    @property
+    def deficit_text(self):
+        if self.deficit is None:
+            return ""
+        if self.deficit < 0:
+            return f"{format_pounds(-self.deficit)} surplus"
+        return format_pounds(self.deficit)
+
+    @property
+    def deficit_year(self):
+        return financial_year_label(self.authority.latest_deficit_year)
+
+    @property
+    def submissions_text(self):
+        count = self.feedback.submissions
+        return count if count == FEWER else f"{count:,}"
+
+    @property
+    def wait_text(self):
+        wait = self.feedback.assessment_wait
+        if wait is None:
+            return "Not given" if self.feedback.submissions else ""
+        return wait if wait == FEWER else f"{wait:g}"
+
+
+def _submissions_order(row):
+    # Every "fewer than 5" sorts as one value, so the order gives nothing away.
+    count = row.feedback.submissions
+    return 1 if count == FEWER else count
+
+
+def _wait_order(row):
+    wait = row.feedback.assessment_wait
+    return None if wait in (None, FEWER) else wait
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the table and of the exports. `value` is what an export
+    writes (a number, a date or text; None for an empty cell); `order` what
+    the table sorts by (None sorts last, whichever the direction)."""
+
+    key: str  # the `sort` parameter
+    label: str
+    value: Callable
+    order: Callable
+    numeric: bool = False
+
+
+COLUMNS = (
+    Column("authority", "Authority", lambda r: r.authority.name, lambda r: r.authority.name),
+    Column(
+        "region", "Region", lambda r: r.authority.region.name, lambda r: r.authority.region.name
+    ),
+    Column(
+        "programme",
+        "Programme",
+        lambda r: "; ".join(plan.short_name for plan in r.plans) or None,
+        lambda r: (
+            [(p.programme.order, p.programme.short_name, p.round_or_tranche) for p in r.plans]
+            or None
+        ),
+    ),
+    Column(
+        "status",
+        "Plan status",
+        lambda r: "; ".join(r.statuses) or None,
+        lambda r: sorted(STATUS_ORDER[plan.status] for plan in r.plans) or None,
+    ),
+    Column("paid", "Paid (£)", lambda r: r.paid, lambda r: r.paid, numeric=True),
+    Column("withheld", "Withheld (£)", lambda r: r.withheld, lambda r: r.withheld, numeric=True),
+    Column(
+        "checklist",
+        "Checklist answered",
+        lambda r: r.checklist or None,
+        lambda r: r.checklist_share,
+    ),
+    Column("concerns", "Serious concerns", lambda r: r.serious, lambda r: r.serious, numeric=True),
+    Column("warnings", "Early warnings", lambda r: r.warnings, lambda r: r.warnings, numeric=True),
+    Column("meeting", "Last meeting", lambda r: r.last_meeting, lambda r: r.last_meeting),
+    Column(
+        "consulted",
+        "Consulted before agreement",
+        lambda r: r.consulted or None,
+        lambda r: {NOT_CONSULTED: 0, CONSULTED: 1, NOT_AGREED: 2}.get(r.consulted),
+    ),
+    Column(
+        "open", "Open actions", lambda r: r.open_actions, lambda r: r.open_actions, numeric=True
+    ),
+    Column(
+        "overdue",
+        "Overdue actions",
+        lambda r: r.overdue_actions,
+        lambda r: r.overdue_actions,
+        numeric=True,
+    ),
+    Column(
+        "feedback",
+        "Feedback submissions",
+        lambda r: r.feedback.submissions,
+        _submissions_order,
+        numeric=True,
+    ),
+    Column(
+        "wait",
+        "Median wait for an assessment (weeks)",
+        lambda r: r.feedback.assessment_wait,
+        _wait_order,
+        numeric=True,
+    ),
+    Column(
+        "deficit",
+        "Latest DSG deficit (£)",
+        lambda r: r.deficit,
+        lambda r: r.deficit,
+        numeric=True,
+    ),
+    Column(
+        "deficit_year",
+        "Deficit year",
+        lambda r: r.deficit_year or None,
+        lambda r: r.authority.latest_deficit_year,
+    ),
+)
+COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+SORTS = [sort for column in COLUMNS for sort in (column.key, f"-{column.key}")]
+DEFAULT_SORT = "authority"
+WARNINGS_LISTED = 20  # the newest, above the table; the table counts them all
+
+
+def build_rows(user, authorities, *, with_coverage=False, today=None):
+    """An OverviewRow for each of `authorities` (already scoped to `user`),
+    by name, in a fixed number of queries: the authorities, their current
+    plans (with the checklist bank's two), instalments, meetings, actions
+    and feedback; two more `with_coverage`."""
+    authorities = authorities.select_related("region").with_latest_deficit().order_by("name")
+    if with_coverage:
+        authorities = authorities.with_coverage()
+    rows = {authority.pk: OverviewRow(authority) for authority in authorities}
+    ids = list(rows)
+    if not ids:
+        return []
+
+    plans = with_agreed_without_consultation(
+        Plan.objects.for_user(user).current().filter(authority__in=ids).summary()
+    ).order_by("programme__order", "round_or_tranche", "revision", "pk")
+    plans = list(plans)
+    money = FundingInstalment.objects.filter(plan__in=[p.pk for p in plans]).totals_by_plan()
+    for plan in plans:
+        row = rows[plan.authority_id]
+        row.plans.append(plan)
+        totals = money.get(plan.pk, {})
+        row.paid = (row.paid or ZERO) + totals.get("paid", ZERO)
+        row.withheld = (row.withheld or ZERO) + totals.get("withheld", ZERO)
+
+    meetings = Consultation.objects.for_user(user).filter(authority__in=ids)
+    for authority_id, held_on in meetings.last_held_by_authority().items():
+        rows[authority_id].last_meeting = held_on
+
+    actions = Action.objects.for_user(user).filter(authority__in=ids)
+    for authority_id, (open_, overdue) in actions.counts_by_authority(today=today).items():
+        rows[authority_id].open_actions = open_
+        rows[authority_id].overdue_actions = overdue
+
+    figures = figures_by_authority(
+        FeedbackSubmission.objects.filter(authority__in=ids),
+        reveal_small_numbers=user.has_national_scope,
+    )
+    for authority_id, line in figures.items():
+        rows[authority_id].feedback = line
+    return list(rows.values())
+
+
+def sort_rows(rows, sort):
+    """`rows` sorted by the column `sort` names ("-paid": descending); empty
+    cells last either way, and ties by authority name."""
+    column = COLUMN_BY_KEY[sort.removeprefix("-")]
+    by_name = sorted(rows, key=lambda row: row.authority.name)
+    present = [row for row in by_name if column.order(row) is not None]
+    missing = [row for row in by_name if column.order(row) is None]
+    present.sort(key=column.order, reverse=sort.startswith("-"))  # stable: ties stay by name
+    return present + missing
+
+
+@dataclass(frozen=True)
+class Header:
+    column: Column
+    url: str  # sorts by this column, ascending, or descending if it already is
+    aria_sort: str  # "ascending", "descending" or ""
+
+
+class Overview:
+    """The overview table as one person asks for it: the filters in `data`
+    (a QueryDict, usually request.GET), the rows, the sort and the links.
+
+    `region`: the region page's table (the region is fixed, so it is not a
+    filter, and each authority shows who covers it).
+    """
+
+    def __init__(self, user, data, *, region=None, today=None):
+        self.user = user
+        self.region = region
+        self.today = today or timezone.localdate()
+        authorities = LocalAuthority.objects.for_user(user)
+        # Where the table covers, for the page's caption.
+        if region is not None:
+            authorities = authorities.filter(region=region)
+            regions = None
+            self.scope = region.name
+        else:
+            in_scope = Region.objects.filter(authorities__in=authorities).distinct()
+            regions = [(r.slug, r.name) for r in in_scope]
+            self.scope = (
+                "England" if user.has_national_scope else " and ".join(n for _, n in regions)
+            )
+        self.filterset = OverviewFilter(
+            data,
+            authorities,
+            user=user,
+            regions=regions,
+            programmes=[(p.code, p.name) for p in Programme.objects.all()],
+            sorts=SORTS,
+            today=self.today,
+        )
+        self.form = self.filterset.form
+        self.is_valid = self.form.is_valid()
+        self.sort = self.form.cleaned_data.get("sort") or DEFAULT_SORT
+        rows = build_rows(
+            user, self.filterset.qs, with_coverage=region is not None, today=self.today
+        )
+        # Every warning in the page's scope, whatever the filters: the list
+        # above the table shows the newest, the table's column counts them.
+        self.warnings = early_warnings(user, authorities=authorities, today=self.today)
+        per_authority = Counter(warning.authority.pk for warning in self.warnings)
+        for row in rows:
+            row.warnings = per_authority[row.authority.pk]
+        self.rows = sort_rows(rows, self.sort)
+        self.columns = [c for c in COLUMNS if region is None or c.key != "region"]
+        self.reveal_small_numbers = user.has_national_scope
+        # The links keep the filters: a heading changes only the sort.
+        self.query = data.copy()
+        self.query.pop("sort", None)
+
+    @property
+    def newest_warnings(self):
+        return self.warnings[:WARNINGS_LISTED]
+
+    @property
+    def more_warnings(self):
+        return max(0, len(self.warnings) - WARNINGS_LISTED)
+
+    @property
+    def filtered(self):
+        return bool(self.filterset.chosen().keys() - {"sort"})
+
+    @property
+    def headers(self):
+        headers = []
+        for column in self.columns:
+            ascending = self.sort == column.key
+            query = self.query.copy()
+            query["sort"] = f"-{column.key}" if ascending else column.key
+            aria_sort = (
+                "ascending" if ascending else "descending" if self.sort == f"-{column.key}" else ""
+            )
+            headers.append(Header(column, f"?{query.urlencode()}", aria_sort))
+        return headers
+
+    def _export_url(self, name):
+        query = self.query.copy()
+        if self.region is not None:
+            query["region"] = self.region.slug
+        query["sort"] = self.sort
+        return f"{reverse(name)}?{query.urlencode()}"
+
+    @property
+    def csv_url(self):
+        return self._export_url("authorities:overview_csv")
+
+    @property
+    def xlsx_url(self):
+        return self._export_url("authorities:overview_xlsx")
+
+    def description(self):
+        """The filters and sort in words, for the export record."""
+        column = COLUMN_BY_KEY[self.sort.removeprefix("-")]
+        direction = ", descending" if self.sort.startswith("-") else ""
+        sort = f"sorted by {column.label}{direction}"
+        filters = self.filterset.description()
+        return f"{filters}; {sort}" if filters else f"All authorities in scope, {sort}"
+
+    def export_table(self):
+        """The header and the rows' values, every column (the region too)."""
+        return (
+            [column.label for column in COLUMNS],
+            [[column.value(row) for column in COLUMNS] for row in self.rows],
+        )

@@ -1,0 +1,102 @@
+"""The home page's "what needs you": a person's overdue actions, the checklist
+questions and meetings waiting on them, and new early warnings in their scope.
+
+Checklist answers and meeting outcomes are asked of the people who record
+them: national officers everywhere, and the LNS, Schools Forum and JCNC/JCC
+representatives of their own authorities (EDITOR_ROLES). A fixed number of
+queries whatever the number of authorities, plans and meetings.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from consultations.models import Consultation
+from plans.models import Plan
+
+from .models import EDITOR_ROLES, LocalAuthority
+from .warnings import Kind, early_warnings
+
+# Meetings older than this with no outcome are history, not a to-do.
+MEETING_WINDOW = datetime.timedelta(days=90)
+# "New" warnings: those that arose within this.
+WARNING_WINDOW = datetime.timedelta(days=30)
+# Rows shown in each list; the rest are counted.
+SHOWN = 10
+# A plan that has finished is not asked about.
+FINISHED = (Plan.Status.COMPLETED, Plan.Status.ENDED)
+
+
+@dataclass
+class WhatNeedsYou:
+    overdue_actions: list
+    upcoming_actions: list  # their other open actions
+    records: bool  # whether they record plans and meetings anywhere
+    plans_to_answer: list  # Plan.still_to_answer(), the first SHOWN
+    plan_count: int
+    meetings: list  # the newest SHOWN
+    meeting_count: int
+    warnings: list  # EarlyWarning, the newest SHOWN
+    warning_count: int
+    meetings_since: datetime.date
+    warnings_since: datetime.date
+
+    @property
+    def nothing(self):
+        return not (
+            self.overdue_actions or self.plan_count or self.meeting_count or self.warning_count
+        )
+
+
+def what_needs(user, *, memberships, my_actions, today=None):
+    """What needs `user` now. `memberships` (their roles, as a list) and
+    `my_actions` (their open actions, as a list) are the home page's own, so
+    reading them again costs nothing."""
+    today = today or timezone.localdate()
+    if user.has_national_scope:
+        recorded = LocalAuthority.objects.all()
+        records = True
+    else:
+        recorded = [m.authority_id for m in memberships if m.role in EDITOR_ROLES]
+        records = bool(recorded)
+    plans, meetings, meeting_count = [], [], 0
+    meetings_since = today - MEETING_WINDOW
+    if records:
+        plans = (
+            Plan.objects.for_user(user)
+            .current()
+            .filter(authority__in=recorded)
+            .exclude(status__in=FINISHED)
+            .still_to_answer()
+        )
+        waiting = (
+            Consultation.objects.for_user(user)
+            .filter(authority__in=recorded, held_on__gte=meetings_since)
+            .without_outcome()
+        )
+        meeting_count = waiting.count()
+        meetings = list(waiting.select_related("authority").order_by("-held_on", "-pk")[:SHOWN])
+    warnings_since = today - WARNING_WINDOW
+    warnings = [
+        warning
+        for warning in early_warnings(user, since=warnings_since, today=today)
+        # Their own overdue actions are listed already.
+        if not (warning.kind == Kind.ACTION_OVERDUE and warning.subject.owner_id == user.pk)
+    ]
+    overdue, upcoming = [], []
+    for action in my_actions:
+        (overdue if action.is_overdue(today) else upcoming).append(action)
+    return WhatNeedsYou(
+        overdue_actions=overdue,
+        upcoming_actions=upcoming,
+        records=records,
+        plans_to_answer=plans[:SHOWN],
+        plan_count=len(plans),
+        meetings=meetings,
+        meeting_count=meeting_count,
+        warnings=warnings[:SHOWN],
+        warning_count=len(warnings),
+        meetings_since=meetings_since,
+        warnings_since=warnings_since,
+    )

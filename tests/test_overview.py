@@ -1,0 +1,803 @@
+"""The overview table: the national overview (/overview/), the region page's
+table, their filters and sort, and the CSV and XLSX downloads."""
+
+import csv
+import io
+import re
+from collections import Counter
+from contextlib import contextmanager
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.signals import template_rendered
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from authorities.dashboards import SORTS
+from authorities.filters import months_before
+from authorities.models import AuthorityFinance, DashboardExport, LocalAuthority, Role
+from authorities.warnings import early_warnings
+from consultations.models import Action, Consultation
+from feedback.aggregates import FEWER
+from feedback.models import FeedbackSubmission
+from plans.models import (
+    Answer,
+    Assessment,
+    FundingInstalment,
+    Plan,
+    Programme,
+    Question,
+    QuestionSet,
+)
+
+from .factories import CAMDEN, authority, make_plan, make_user
+
+OVERVIEW = reverse("authorities:overview")
+CSV = reverse("authorities:overview_csv")
+XLSX = reverse("authorities:overview_xlsx")
+LONDON_PAGE = reverse("authorities:region", args=["london"])
+TODAY = timezone.localdate()
+DAY = timedelta(days=1)
+GREENWICH, ISLINGTON, LAMBETH, LEWISHAM, SOUTHWARK = "203", "206", "208", "209", "210"
+
+
+# Helpers ----------------------------------------------------------------------
+
+
+def meeting(la_code, *, held_on=TODAY - 30 * DAY, **fields):
+    fields.setdefault("forum", "schools_forum")
+    return Consultation.objects.create(authority=authority(la_code), held_on=held_on, **fields)
+
+
+def feedback(la_code, *waits):
+    """One submission per wait given (None: no wait given)."""
+    FeedbackSubmission.objects.bulk_create(
+        FeedbackSubmission(
+            authority=authority(la_code),
+            source="senco_network",
+            people_count=5,
+            meeting_date=TODAY - 10 * DAY,
+            health_care_costs="no",
+            assessment_wait_weeks=weeks,
+        )
+        for weeks in waits
+    )
+
+
+def rows(response):
+    return response.context["overview"].rows
+
+
+def names(response):
+    return [row.authority.name for row in rows(response)]
+
+
+def row_for(response, name):
+    return next(row for row in rows(response) if row.authority.name == name)
+
+
+def page_headers(response):
+    """The column headings as the page shows them (sortable ones)."""
+    html = response.content.decode()
+    return re.findall(r'<th scope="col"[^>]*>\s*<a [^>]*>([^<]+)<span', html)
+
+
+def csv_table(response):
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff"), "Excel needs the byte order mark to read UTF-8"
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+def xlsx_sheet(response):
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    return load_workbook(io.BytesIO(response.content))["Overview"]
+
+
+def xlsx_table(response):
+    return [list(values) for values in xlsx_sheet(response).iter_rows(values_only=True)]
+
+
+@contextmanager
+def queries_while_rendering():
+    """The queries made once the first template starts rendering (Django's
+    test renderer signals it): a dashboard must make none."""
+    start = []
+    with CaptureQueriesContext(connection) as captured:
+
+        def mark(sender, **kwargs):
+            if not start:
+                start.append(len(captured.captured_queries))
+
+        template_rendered.connect(mark)
+        try:
+            during = []
+            yield during
+        finally:
+            template_rendered.disconnect(mark)
+    assert start, "no template was rendered"
+    during.extend(q["sql"] for q in captured.captured_queries[start[0] :])
+
+
+@pytest.fixture
+def london(reference_data):
+    """Some London authorities with something to show.
+
+    Camden: an SV plan agreed after a Schools Forum consulted the union, with
+    money paid, withheld and reduced, three answers (one a serious concern),
+    a revised DBV plan, actions, six feedback submissions and two years of
+    deficit figures. Greenwich: a plan agreed with no consultation, three
+    submissions, a surplus. Islington: a plan agreed after a confidential
+    JCNC consultation. Lambeth: a meeting seven months ago, one submission.
+    Lewisham: a confidential meeting last week.
+    """
+    sv = make_plan(
+        CAMDEN, round_or_tranche="2023-24", agreement_date=TODAY - 100 * DAY, status="agreed"
+    )
+    FundingInstalment.objects.create(
+        plan=sv, financial_year=2023, amount=1_000_000, status="paid", amount_paid=1_000_000
+    )
+    FundingInstalment.objects.create(
+        plan=sv, financial_year=2024, amount=500_000, status="withheld"
+    )
+    FundingInstalment.objects.create(
+        plan=sv, financial_year=2025, amount=400_000, status="reduced", amount_paid=300_000
+    )
+    bank = QuestionSet.objects.latest_version()
+    assessment = Assessment.objects.create(plan=sv, question_set=bank)
+    for question, concern in zip(
+        Question.objects.filter(question_set=bank)[:3], ["serious", "some", "none"], strict=True
+    ):
+        Answer.objects.create(
+            assessment=assessment, question=question, response="no", concern=concern
+        )
+    meeting(CAMDEN, plan=sv, held_on=TODAY - 120 * DAY, union_consulted="yes")
+    meeting(CAMDEN, held_on=TODAY - 30 * DAY)
+    first_dbv = make_plan(CAMDEN, "dbv", round_or_tranche="Tranche 3", status="negotiating")
+    make_plan(
+        CAMDEN,
+        "dbv",
+        round_or_tranche="Tranche 3",
+        status="diagnostic",
+        revision_of=first_dbv,
+        revision=2,
+    )
+    camden = authority(CAMDEN)
+    Action.objects.create(authority=camden, title="Overdue", due_on=TODAY - DAY)
+    Action.objects.create(authority=camden, title="Open", due_on=TODAY + DAY)
+    Action.objects.create(authority=camden, title="Done", due_on=TODAY - DAY, status="done")
+    feedback(CAMDEN, 10, 20, 30, 40, 50, None)
+    AuthorityFinance.objects.create(
+        authority=camden, financial_year=2023, dsg_cumulative_deficit=10_000_000
+    )
+    AuthorityFinance.objects.create(
+        authority=camden, financial_year=2024, dsg_cumulative_deficit=12_500_000
+    )
+    AuthorityFinance.objects.create(authority=camden, financial_year=2025, ehcp_count=2400)
+
+    greenwich = make_plan(GREENWICH, agreement_date=TODAY - 50 * DAY)
+    meeting(GREENWICH, plan=greenwich, held_on=TODAY - 10 * DAY, union_consulted="yes")  # after
+    feedback(GREENWICH, 12, 14, 16)
+    AuthorityFinance.objects.create(
+        authority=authority(GREENWICH), financial_year=2024, dsg_cumulative_deficit=-250_000
+    )
+
+    islington = make_plan(ISLINGTON, agreement_date=TODAY - 50 * DAY)
+    meeting(
+        ISLINGTON,
+        plan=islington,
+        forum="jcnc",
+        held_on=TODAY - 60 * DAY,
+        union_consulted="yes",
+        confidential=True,
+    )
+    meeting(LAMBETH, held_on=TODAY - 215 * DAY)
+    feedback(LAMBETH, 8)
+    meeting(LEWISHAM, held_on=TODAY - 7 * DAY, confidential=True)
+
+
+# Who sees what ------------------------------------------------------------------
+
+
+class TestScope:
+    def test_a_national_officer_sees_every_authority(self, national_officer_client):
+        response = national_officer_client.get(OVERVIEW)
+        assert len(rows(response)) == 153
+        assert response.context["overview"].scope == "England"
+
+    def test_a_regional_organiser_sees_their_region(self, london_organiser_client):
+        response = london_organiser_client.get(OVERVIEW)
+        assert len(rows(response)) == 33
+        assert {row.authority.region.name for row in rows(response)} == {"London"}
+        assert "Overview: London" in response.content.decode()
+
+    def test_a_nem_sees_their_region(self, client_for, northwest_nem):
+        response = client_for(northwest_nem).get(OVERVIEW)
+        assert {row.authority.region.name for row in rows(response)} == {"North West"}
+        assert len(rows(response)) == 24
+
+    def test_asking_for_another_region_is_an_error_not_a_leak(self, london_organiser_client):
+        response = london_organiser_client.get(OVERVIEW, {"region": "north-west"})
+        assert response.status_code == 200
+        assert "Choose a region from the list" in response.content.decode()
+        assert {row.authority.region.name for row in rows(response)} == {"London"}
+
+    @pytest.mark.parametrize("url", [CSV, XLSX])
+    def test_exports_asking_for_another_region_go_back_to_the_page(
+        self, london_organiser_client, url
+    ):
+        response = london_organiser_client.get(url, {"region": "north-west", "sort": "-paid"})
+        assert response.status_code == 302
+        assert response["Location"] == f"{OVERVIEW}?region=north-west&sort=-paid"
+        assert not DashboardExport.objects.exists()
+
+    def test_the_organiser_exports_only_their_region(self, london_organiser_client):
+        london = set(
+            LocalAuthority.objects.filter(region__name="London").values_list("name", flat=True)
+        )
+        for table in (
+            csv_table(london_organiser_client.get(CSV)),
+            xlsx_table(london_organiser_client.get(XLSX)),
+        ):
+            assert {line[0] for line in table[1:]} == london
+            assert {line[1] for line in table[1:]} == {"London"}
+
+    @pytest.mark.parametrize(
+        "persona", ["camden_lns", "camden_forum_rep", "camden_senco_lead", "manchester_head_rep"]
+    )
+    @pytest.mark.parametrize("url", [OVERVIEW, CSV, XLSX])
+    def test_network_leads_and_local_roles_do_not_see_the_national_overview(
+        self, request, client_for, persona, url
+    ):
+        client = client_for(request.getfixturevalue(persona))
+        assert client.get(url).status_code == 403
+
+    def test_the_menu_offers_the_overview_to_those_who_may_see_it(
+        self, london_organiser_client, camden_lns_client
+    ):
+        link = f'href="{OVERVIEW}"'
+        assert link in london_organiser_client.get(reverse("home")).content.decode()
+        assert link not in camden_lns_client.get(reverse("home")).content.decode()
+
+
+# The columns ----------------------------------------------------------------------
+
+
+class TestColumns:
+    def test_camden_line(self, london_organiser_client, london):
+        response = london_organiser_client.get(OVERVIEW)
+        camden = row_for(response, "Camden")
+        # The current plans only: the DBV plan's first version was revised.
+        assert [plan.short_name for plan in camden.plans] == [
+            "SV 2023-24",
+            "DBV Tranche 3 (revision 2)",
+        ]
+        assert camden.statuses == ["SV: Agreed", "DBV: Diagnostic"]
+        assert camden.paid == Decimal("1300000")
+        assert camden.withheld == Decimal("600000")  # withheld, and the reduction
+        questions = Question.objects.filter(question_set=QuestionSet.objects.latest_version())
+        assert camden.checklist == f"3 of {2 * questions.count()}"
+        assert camden.serious == 1
+        assert camden.last_meeting == TODAY - 30 * DAY
+        assert camden.consulted == "Yes"
+        assert (camden.open_actions, camden.overdue_actions) == (2, 1)
+        assert (camden.submissions_text, camden.wait_text) == ("6", "30")
+        assert (camden.deficit_text, camden.deficit_year) == ("£12,500,000", "2024-25")
+        page = response.content.decode()
+        assert "£1,300,000" in page
+        assert "£600,000" in page
+
+    def test_an_authority_with_no_plan(self, london_organiser_client, london):
+        barnet = row_for(london_organiser_client.get(OVERVIEW), "Barnet")
+        assert barnet.plans == []
+        assert (barnet.paid, barnet.serious, barnet.consulted, barnet.checklist) == (
+            None,
+            None,
+            "",
+            "",
+        )
+        assert (barnet.submissions_text, barnet.wait_text, barnet.deficit_text) == ("0", "", "")
+
+    def test_a_plan_agreed_without_consultation_is_flagged(self, london_organiser_client, london):
+        response = london_organiser_client.get(OVERVIEW)
+        # Greenwich's only consulting meeting came after the agreement.
+        assert row_for(response, "Greenwich").consulted == "No"
+        assert '<strong class="govuk-tag govuk-tag--red">No</strong>' in response.content.decode()
+
+    def test_a_confidential_consultation_counts_but_is_not_shown(
+        self, london_organiser_client, national_officer_client, london
+    ):
+        organiser = row_for(london_organiser_client.get(OVERVIEW), "Islington")
+        assert organiser.consulted == "Yes"
+        assert organiser.last_meeting is None  # the organiser may not see the meeting
+        national = row_for(national_officer_client.get(OVERVIEW), "Islington")
+        assert national.last_meeting == TODAY - 60 * DAY
+
+    def test_a_surplus_is_named(self, london_organiser_client, london):
+        greenwich = row_for(london_organiser_client.get(OVERVIEW), "Greenwich")
+        assert greenwich.deficit_text == "£250,000 surplus"
+
+    def test_feedback_from_fewer_than_5_is_suppressed_except_for_national_officers(
+        self, london_organiser_client, national_officer_client, london
+    ):
+        organiser = row_for(london_organiser_client.get(OVERVIEW), "Greenwich")
+        assert (organiser.submissions_text, organiser.wait_text) == (FEWER, FEWER)
+        national = row_for(national_officer_client.get(OVERVIEW), "Greenwich")
+        assert (national.submissions_text, national.wait_text) == ("3", "14")
+
+    def test_withdrawn_feedback_is_not_counted(self, london_organiser_client, london):
+        FeedbackSubmission.objects.filter(authority=authority(CAMDEN)).update(
+            withdrawn_at=timezone.now()
+        )
+        camden = row_for(london_organiser_client.get(OVERVIEW), "Camden")
+        assert (camden.submissions_text, camden.wait_text) == ("0", "")
+
+
+# Filters -----------------------------------------------------------------------
+
+
+class TestFilters:
+    def test_region(self, national_officer_client):
+        response = national_officer_client.get(OVERVIEW, {"region": "north-east"})
+        assert len(rows(response)) == 12
+        assert {row.authority.region.name for row in rows(response)} == {"North East"}
+
+    def test_programme(self, national_officer_client, london):
+        response = national_officer_client.get(OVERVIEW, {"programme": "dbv"})
+        with_dbv = set(
+            Plan.objects.current()
+            .filter(programme__code="dbv")
+            .values_list("authority__name", flat=True)
+        )
+        assert set(names(response)) == with_dbv
+        assert "Camden" in with_dbv
+
+    def test_programme_and_status_hold_for_the_same_plan(self, national_officer_client, london):
+        # Camden's SV plan is agreed and its DBV plan in diagnostic.
+        both = {"programme": "sv", "status": "diagnostic", "region": "london"}
+        assert "Camden" not in names(national_officer_client.get(OVERVIEW, both))
+        both["programme"] = "dbv"
+        assert names(national_officer_client.get(OVERVIEW, both)) == ["Camden"]
+
+    def test_a_revised_plan_s_old_status_does_not_count(self, national_officer_client, london):
+        # Camden's DBV plan was negotiating before its revision.
+        response = national_officer_client.get(OVERVIEW, {"status": "negotiating"})
+        assert "Camden" not in names(response)
+
+    def test_serious_concerns(self, london_organiser_client, london):
+        assert names(london_organiser_client.get(OVERVIEW, {"only": "concerns"})) == ["Camden"]
+
+    def test_not_consulted(self, london_organiser_client, london):
+        response = london_organiser_client.get(OVERVIEW, {"only": "not_consulted"})
+        assert names(response) == ["Greenwich"]
+
+    def test_no_meeting_in_the_last_6_months(
+        self, london_organiser_client, national_officer_client, london
+    ):
+        query = {"only": "no_recent_meeting", "region": "london"}
+        quiet = names(london_organiser_client.get(OVERVIEW, query))
+        assert "Lambeth" in quiet  # seven months ago
+        assert "Barnet" in quiet  # never
+        assert "Camden" not in quiet
+        assert "Greenwich" not in quiet
+        # Lewisham's meeting is confidential: the organiser cannot see it, as
+        # in the "last meeting" column; a national officer can.
+        assert "Lewisham" in quiet
+        assert "Lewisham" not in names(national_officer_client.get(OVERVIEW, query))
+
+    def test_filters_combine(self, london_organiser_client, london):
+        response = london_organiser_client.get(OVERVIEW, {"only": ["concerns", "not_consulted"]})
+        assert names(response) == []
+        content = response.content.decode()
+        assert "No authorities match these filters" in content
+        assert f'<a class="govuk-link" href="{OVERVIEW}">Clear the filters</a>' in content
+
+    @pytest.mark.parametrize(
+        ("query", "message"),
+        [
+            ({"region": "atlantis"}, "Choose a region from the list"),
+            ({"programme": "nope"}, "Choose a programme from the list"),
+            ({"status": "sunk"}, "Choose a plan status from the list"),
+            ({"only": ["not_consulted", "everything"]}, "Choose from the options shown"),
+            ({"sort": "shoe-size"}, "Sort the table by one of its columns"),
+        ],
+    )
+    def test_a_bad_value_is_reported_and_the_rest_still_apply(
+        self, london_organiser_client, london, query, message
+    ):
+        response = london_organiser_client.get(OVERVIEW, {"only": "not_consulted", **query})
+        assert response.status_code == 200
+        content = response.content.decode()
+        assert "govuk-error-summary" in content
+        assert message in content
+        if "only" not in query:
+            assert names(response) == ["Greenwich"]
+
+    def test_the_filters_are_in_the_address(self, london_organiser_client, london):
+        response = london_organiser_client.get(
+            OVERVIEW, {"only": "not_consulted", "status": "agreed"}
+        )
+        content = response.content.decode()
+        assert 'value="not_consulted" class="govuk-checkboxes__input" id="id_only_1" checked' in (
+            content
+        )
+        assert '<option value="agreed" selected>' in content
+        assert "/overview/export.csv?only=not_consulted&amp;status=agreed&amp;sort=authority" in (
+            content
+        )
+
+    def test_six_months_before(self):
+        assert months_before(date(2026, 8, 31), 6) == date(2026, 2, 28)
+        assert months_before(date(2028, 8, 31), 6) == date(2028, 2, 29)
+        assert months_before(date(2026, 3, 15), 6) == date(2025, 9, 15)
+
+
+# Sorting -----------------------------------------------------------------------
+
+
+class TestSort:
+    @pytest.mark.parametrize("sort", SORTS)
+    def test_every_column_sorts_both_ways(self, national_officer_client, london, sort):
+        response = national_officer_client.get(OVERVIEW, {"sort": sort, "region": "london"})
+        assert len(rows(response)) == 33
+        direction = "descending" if sort.startswith("-") else "ascending"
+        headers = [h for h in response.context["overview"].headers if h.aria_sort]
+        assert [(h.column.key, h.aria_sort) for h in headers] == [
+            (sort.removeprefix("-"), direction)
+        ]
+        assert f'aria-sort="{direction}"' in response.content.decode()
+
+    def test_by_money_withheld(self, london_organiser_client, london):
+        response = london_organiser_client.get(OVERVIEW, {"sort": "-withheld"})
+        assert names(response)[0] == "Camden"
+        # Authorities with no plan have nothing to sort by: last, either way.
+        assert rows(response)[-1].withheld is None
+        ascending = london_organiser_client.get(OVERVIEW, {"sort": "withheld"})
+        assert rows(ascending)[-1].withheld is None
+
+    def test_by_deficit(self, london_organiser_client, london):
+        ascending = names(london_organiser_client.get(OVERVIEW, {"sort": "deficit"}))
+        assert ascending[:2] == ["Greenwich", "Camden"]
+        descending = names(london_organiser_client.get(OVERVIEW, {"sort": "-deficit"}))
+        assert descending[:2] == ["Camden", "Greenwich"]
+
+    def test_fewer_than_5_sort_together(
+        self, london_organiser_client, national_officer_client, london
+    ):
+        # Greenwich has 3 submissions, Lambeth 1: to an organiser both are
+        # "fewer than 5", and the order must not tell them apart.
+        for sort in ("feedback", "-feedback"):
+            order = names(london_organiser_client.get(OVERVIEW, {"sort": sort}))
+            assert order.index("Greenwich") < order.index("Lambeth")
+        national = names(
+            national_officer_client.get(OVERVIEW, {"sort": "-feedback", "region": "london"})
+        )
+        assert national[:3] == ["Camden", "Greenwich", "Lambeth"]
+
+    def test_headings_keep_the_filters_and_turn_the_order(self, london_organiser_client, london):
+        response = london_organiser_client.get(OVERVIEW, {"only": "not_consulted", "sort": "paid"})
+        urls = {h.column.key: h.url for h in response.context["overview"].headers}
+        assert urls["paid"] == "?only=not_consulted&sort=-paid"
+        assert urls["withheld"] == "?only=not_consulted&sort=withheld"
+        content = response.content.decode()
+        assert 'Paid (£)<span class="govuk-visually-hidden">, sort descending</span>' in content
+
+
+class TestEarlyWarnings:
+    def test_the_column_counts_each_authority_s_warnings(
+        self, national_officer, national_officer_client, london
+    ):
+        response = national_officer_client.get(OVERVIEW, {"region": "london", "sort": "-warnings"})
+        overview = response.context["overview"]
+        listed = early_warnings(national_officer)
+        counts = Counter(warning.authority.pk for warning in listed)
+        assert {row.authority.pk: row.warnings for row in overview.rows if row.warnings} == counts
+        assert overview.rows[0].authority.pk == counts.most_common(1)[0][0]
+
+    def test_the_newest_are_listed_above_the_table(self, london_organiser_client, london):
+        response = london_organiser_client.get(OVERVIEW)
+        overview = response.context["overview"]
+        assert overview.warnings, "the fixture should raise some warnings"
+        content = response.content.decode()
+        assert content.index('id="warnings"') < content.index('id="authorities"')
+        for warning in overview.newest_warnings:
+            assert warning.reason in content.replace("&#x27;", "'")
+
+    def test_only_the_newest_are_listed(self, london_organiser_client, london, monkeypatch):
+        monkeypatch.setattr("authorities.dashboards.WARNINGS_LISTED", 1)
+        response = london_organiser_client.get(OVERVIEW)
+        overview = response.context["overview"]
+        assert len(overview.newest_warnings) == 1
+        assert f"And {len(overview.warnings) - 1} older warning" in response.content.decode()
+
+
+# Downloads --------------------------------------------------------------------
+
+
+class TestExports:
+    QUERY = {"region": "london", "sort": "-withheld"}
+
+    @pytest.mark.parametrize("read", [csv_table, xlsx_table])
+    def test_the_columns_and_rows_are_the_table_s(self, national_officer_client, london, read):
+        page = national_officer_client.get(OVERVIEW, self.QUERY)
+        url = CSV if read is csv_table else XLSX
+        table = read(national_officer_client.get(url, self.QUERY))
+        assert table[0] == page_headers(page)
+        assert [line[0] for line in table[1:]] == names(page)
+
+    def test_csv_values(self, national_officer_client, london):
+        table = csv_table(national_officer_client.get(CSV, self.QUERY))
+        camden = dict(zip(table[0], table[1], strict=True))
+        questions = 2 * QuestionSet.objects.latest_version().questions.count()
+        assert camden == {
+            "Authority": "Camden",
+            "Region": "London",
+            "Programme": "SV 2023-24; DBV Tranche 3 (revision 2)",
+            "Plan status": "SV: Agreed; DBV: Diagnostic",
+            "Paid (£)": "1300000.00",
+            "Withheld (£)": "600000.00",
+            "Checklist answered": f"3 of {questions}",
+            "Serious concerns": "1",
+            # A withheld and a reduced instalment, the serious concern and
+            # the overdue action (tests/test_warnings.py tests each kind).
+            "Early warnings": "4",
+            "Last meeting": (TODAY - 30 * DAY).isoformat(),
+            "Consulted before agreement": "Yes",
+            "Open actions": "2",
+            "Overdue actions": "1",
+            "Feedback submissions": "6",
+            "Median wait for an assessment (weeks)": "30",
+            "Latest DSG deficit (£)": "12500000.00",
+            "Deficit year": "2024-25",
+        }
+
+    def test_xlsx_values_are_typed(self, national_officer_client, london):
+        sheet = xlsx_sheet(national_officer_client.get(XLSX, self.QUERY))
+        header = [cell.value for cell in sheet[1]]
+        camden = dict(zip(header, sheet[2], strict=True))
+        assert camden["Paid (£)"].value == 1_300_000
+        assert camden["Paid (£)"].number_format == '"£"#,##0.00'
+        assert camden["Last meeting"].value.date() == TODAY - 30 * DAY
+        assert camden["Open actions"].value == 2
+
+    @pytest.mark.parametrize("reader", ["csv", "xlsx"])
+    def test_suppression_is_the_page_s(
+        self, london_organiser_client, national_officer_client, london, reader
+    ):
+        def greenwich(client):
+            url, read = (CSV, csv_table) if reader == "csv" else (XLSX, xlsx_table)
+            table = read(client.get(url, {"region": "london"}))
+            line = dict(zip(table[0], next(r for r in table if r[0] == "Greenwich"), strict=True))
+            return (
+                line["Feedback submissions"],
+                line["Median wait for an assessment (weeks)"],
+            )
+
+        assert greenwich(london_organiser_client) == (FEWER, FEWER)
+        expected = ("3", "14") if reader == "csv" else (3, 14)
+        assert greenwich(national_officer_client) == expected
+
+    @pytest.mark.parametrize("reader", ["csv", "xlsx"])
+    def test_formula_cells_are_neutralised(self, national_officer_client, london, reader):
+        names_ = {
+            CAMDEN: "=HYPERLINK(1)",
+            GREENWICH: "+SUM(1)",
+            ISLINGTON: "-2+3",
+            LAMBETH: "@cmd",
+            LEWISHAM: "\tTab",
+            SOUTHWARK: "\rReturn",
+        }
+        for code, name in names_.items():
+            LocalAuthority.objects.filter(la_code=code).update(name=name)
+        Programme.objects.filter(code="sv").update(short_name="=SV")
+        if reader == "csv":
+            table = csv_table(national_officer_client.get(CSV, {"region": "london"}))
+            cells = [line[0] for line in table] + [line[2] for line in table]
+            for name in [*names_.values(), "=SV 2023-24; DBV Tranche 3 (revision 2)"]:
+                assert f"'{name}" in cells
+            assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+        else:
+            sheet = xlsx_sheet(national_officer_client.get(XLSX, {"region": "london"}))
+            cells = [c for line in sheet.iter_rows() for c in line if isinstance(c.value, str)]
+            values = [cell.value for cell in cells]
+            for name in [*names_.values(), "=SV 2023-24; DBV Tranche 3 (revision 2)"]:
+                # XML reads a carriage return back as a line feed.
+                assert f"'{name}".replace("\r", "\n") in values
+            assert all(cell.data_type == "s" for cell in cells)  # never "f", a formula
+
+    def test_a_control_character_does_not_break_the_workbook(
+        self, national_officer_client, london
+    ):
+        LocalAuthority.objects.filter(la_code=CAMDEN).update(name="Camden\x01")
+        response = national_officer_client.get(XLSX, {"region": "london"})
+        assert response.status_code == 200
+        assert "Camden" in [line[0] for line in xlsx_table(response)]
+
+    def test_each_download_is_recorded(self, london_organiser_client, london_organiser, london):
+        response = london_organiser_client.get(CSV, {"only": "not_consulted", "sort": "-paid"})
+        assert response["Content-Disposition"] == (
+            f'attachment; filename="overview-{TODAY:%Y-%m-%d}.csv"'
+        )
+        london_organiser_client.get(XLSX)
+        xlsx, csv_ = DashboardExport.objects.order_by("-exported_at", "-pk")
+        assert csv_.exported_by == london_organiser
+        assert csv_.exported_by_email == "london.organiser@example.org"
+        assert csv_.format == "csv"
+        assert csv_.filters == {"only": ["not_consulted"], "sort": "-paid"}
+        assert csv_.description == (
+            "Show only authorities with: A plan agreed without consultation; "
+            "sorted by Paid (£), descending"
+        )
+        assert csv_.row_count == 1
+        assert csv_.small_numbers_withheld
+        assert (xlsx.format, xlsx.row_count) == ("xlsx", 33)
+        assert xlsx.description == "All authorities in scope, sorted by Authority"
+
+    def test_a_national_officer_s_download_reveals_small_numbers(self, national_officer_client):
+        national_officer_client.get(CSV)
+        assert not DashboardExport.objects.get().small_numbers_withheld
+
+    def test_the_record_is_read_only_in_the_admin(self, national_officer_client):
+        national_officer_client.get(CSV)
+        changelist = reverse("admin:authorities_dashboardexport_changelist")
+        assert national_officer_client.get(changelist).status_code == 200
+        add = reverse("admin:authorities_dashboardexport_add")
+        assert national_officer_client.get(add).status_code == 403
+        export = DashboardExport.objects.get()
+        change = reverse("admin:authorities_dashboardexport_change", args=[export.pk])
+        response = national_officer_client.post(change, {"exported_by_email": "x@example.org"})
+        assert response.status_code == 403
+        export.refresh_from_db()
+        assert export.exported_by_email == "national.officer@example.org"
+
+
+# The region page -----------------------------------------------------------------
+
+
+class TestRegionPage:
+    def test_it_shows_the_table_with_who_covers_each_authority(
+        self, london_organiser_client, camden_lns, london
+    ):
+        response = london_organiser_client.get(LONDON_PAGE)
+        assert len(rows(response)) == 33
+        content = response.content.decode()
+        assert "Carys Evans" in content
+        headers = page_headers(response)
+        assert "Region" not in headers  # the page is the region's
+        assert "Covered by" in content
+
+    def test_it_filters_and_sorts(self, london_organiser_client, london):
+        response = london_organiser_client.get(
+            LONDON_PAGE, {"only": "not_consulted", "sort": "-paid"}
+        )
+        assert names(response) == ["Greenwich"]
+        content = response.content.decode()
+        # The downloads are the overview's, for this region.
+        assert (
+            'href="/overview/export.csv?only=not_consulted&amp;region=london&amp;sort=-paid"'
+        ) in content
+        # The region's other sections stay.
+        assert 'id="feedback"' in content
+        assert 'id="not-consulted"' in content
+
+    def test_a_bad_filter_is_an_error_not_a_500(self, london_organiser_client):
+        response = london_organiser_client.get(LONDON_PAGE, {"status": "lost"})
+        assert response.status_code == 200
+        assert "Choose a plan status from the list" in response.content.decode()
+
+
+# Queries -------------------------------------------------------------------------
+
+
+def populate(count):
+    """Plans, instalments, answers, meetings, actions and feedback for
+    `count` authorities (London's first, then the rest)."""
+    places = list(LocalAuthority.objects.order_by("region__name", "name")[:count])
+    reform = Programme.objects.get(code="send-reform")
+    plans = Plan.objects.bulk_create(
+        Plan(authority=la, programme=reform, status="agreed", agreement_date=TODAY - 90 * DAY)
+        for la in places
+    )
+    FundingInstalment.objects.bulk_create(
+        FundingInstalment(plan=plan, financial_year=year, amount=100, status="withheld")
+        for plan in plans
+        for year in (2024, 2025)
+    )
+    bank = QuestionSet.objects.latest_version()
+    assessments = Assessment.objects.bulk_create(
+        Assessment(plan=plan, question_set=bank) for plan in plans
+    )
+    questions = list(bank.questions.all()[:3])
+    Answer.objects.bulk_create(
+        Answer(assessment=a, question=q, response="no", concern="serious")
+        for a in assessments
+        for q in questions
+    )
+    Consultation.objects.bulk_create(
+        Consultation(authority=la, forum="jcnc", held_on=TODAY - n * DAY, confidential=n % 2)
+        for la in places
+        for n in range(3)
+    )
+    Action.objects.bulk_create(
+        Action(authority=la, title="Follow up", due_on=TODAY - n * DAY)
+        for la in places
+        for n in range(3)
+    )
+    FeedbackSubmission.objects.bulk_create(
+        FeedbackSubmission(
+            authority=la,
+            source="senco_network",
+            people_count=3,
+            meeting_date=TODAY,
+            health_care_costs="no",
+            assessment_wait_weeks=n,
+        )
+        for la in places
+        for n in range(6)
+    )
+    AuthorityFinance.objects.bulk_create(
+        AuthorityFinance(authority=la, financial_year=year, dsg_cumulative_deficit=year)
+        for la in places
+        for year in (2023, 2024)
+    )
+
+
+# session, user, regions in scope, programmes, authorities (with their latest
+# deficit), the checklist bank (latest version, its size), plans (with their
+# checklist counts and consultation flag), instalments, meetings, actions,
+# feedback, and the early warnings (one query per kind: authorities/warnings.py).
+OVERVIEW_QUERIES = 20
+
+
+class TestQueries:
+    @pytest.mark.parametrize("count", [1, 10, 150])
+    def test_the_overview_makes_the_same_queries_however_many(
+        self, national_officer_client, django_assert_num_queries, count
+    ):
+        populate(count)
+        with django_assert_num_queries(OVERVIEW_QUERIES):
+            response = national_officer_client.get(OVERVIEW, {"sort": "-withheld"})
+        assert len(rows(response)) == 153
+        assert sum(1 for row in rows(response) if row.withheld == 200) == count
+
+    @pytest.mark.parametrize("count", [1, 10, 150])
+    @pytest.mark.parametrize("url", [CSV, XLSX])
+    def test_the_downloads_too(
+        self, national_officer_client, django_assert_num_queries, count, url
+    ):
+        populate(count)
+        # The page's, and the record of the download.
+        with django_assert_num_queries(OVERVIEW_QUERIES + 1):
+            response = national_officer_client.get(url, {"only": "concerns"})
+        table = csv_table(response) if url == CSV else xlsx_table(response)
+        assert len(table) == count + 1
+
+    @pytest.mark.parametrize("count", [1, 10, 33])
+    def test_the_region_page(
+        self, london_organiser_client, django_assert_num_queries, count, reference_data
+    ):
+        populate(count)
+        for la in LocalAuthority.objects.filter(region__name="London"):
+            make_user(roles=[(Role.LNS, la)])
+        # tests/test_authorities.py's region pin.
+        with django_assert_num_queries(27):
+            response = london_organiser_client.get(LONDON_PAGE)
+        assert len(rows(response)) == 33
+
+    @pytest.mark.parametrize(
+        ("persona", "url"),
+        [("national_officer", OVERVIEW), ("london_organiser", LONDON_PAGE)],
+    )
+    def test_no_query_while_the_page_renders(
+        self, request, client_for, reference_data, persona, url
+    ):
+        populate(10)
+        client = client_for(request.getfixturevalue(persona))
+        with queries_while_rendering() as during:
+            response = client.get(url, {"sort": "-concerns"})
+        assert response.status_code == 200
+        assert during == []
