@@ -347,7 +347,7 @@ class TestPage:
         page = response.content.decode()
         assert response.context["tile_map"].measure.key == measure
         assert re.search(rf'value="{measure}"[^>]* checked', page)
-        assert f"Key: {MEASURES[measure].label.lower()}" in page
+        assert f"Key: {MEASURES[measure].label}" in page
         assert page.count('<tr class="govuk-table__row">') == 153 + 1  # and the header
 
     @pytest.mark.parametrize("bad", ["rainfall", "<script>", "PROGRAMME"])

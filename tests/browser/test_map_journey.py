@@ -71,7 +71,7 @@ def test_the_measure_is_chosen_with_the_form_and_the_map_fits_a_phone(
     sign_in(london_organiser)
     visit("/map/?measure=deficit")
     expect(page.get_by_role("radio", name="Latest DSG deficit")).to_be_checked()
-    expect(page.locator("figure.app-map h3")).to_have_text("Key: latest dsg deficit")
+    expect(page.locator("figure.app-map h3")).to_have_text("Key: Latest DSG deficit")
     page.get_by_role("radio", name="Union consulted before agreement").check()
     submit("Show on the map")
     expect(page).to_have_url(re.compile(r"measure=consultation"))

@@ -103,3 +103,30 @@ def test_the_overview_table_works_by_keyboard(
         page.keyboard.press("Enter")
     assert_accessible(page)
     assert page.url.endswith("/authorities/camden/")
+
+
+def test_from_the_overview_by_the_map_to_a_printed_briefing_pack(
+    page, sign_in, visit, assert_accessible, london_organiser, plans
+):
+    """The issue's whole journey for the London organiser: where was the union
+    not consulted, that authority found on the map, its briefing pack printed."""
+    sign_in(london_organiser)
+    visit("/overview/?only=not_consulted")
+    rows = page.get_by_role("table", name="Authorities in London").locator("tbody tr")
+    expect(rows.first.get_by_role("rowheader")).to_have_text("Greenwich")
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="See these authorities on the map of England").click()
+    assert_accessible(page)
+    with page.expect_navigation():
+        page.locator("svg a.app-map__cell", has_text="GRN").first.click()
+    assert_accessible(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Greenwich")
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="Briefing pack for Greenwich").click()
+    assert_accessible(page)
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="Main menu")).to_be_hidden()
+    expect(page.locator(".app-briefing__footer")).to_contain_text("by Liam Hughes")
+    assert_accessible(page)
