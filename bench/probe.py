@@ -70,6 +70,9 @@ def queries(plan_path):
         "/overview/": "national.officer@example.org",
         "/regions/london/": "london.organiser@example.org",
         "/authorities/camden/": "camden.lns@example.org",
+        "/authorities/camden/briefing/": "camden.lns@example.org",
+        "/map/": "national.officer@example.org",
+        "/": "national.officer@example.org",
         "/feedback/": "london.organiser@example.org",
         "/authorities/": "london.organiser@example.org",
     }

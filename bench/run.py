@@ -40,6 +40,10 @@ PAGES = [
     ("region dashboard", "london.organiser@example.org", "/regions/london/", "GET"),
     ("authority dashboard", "camden.lns@example.org", "/authorities/camden/", "GET"),
     ("plan page", "camden.lns@example.org", "{plan}", "GET"),
+    ("briefing pack", "camden.lns@example.org", "/authorities/camden/briefing/", "GET"),
+    ("map", "national.officer@example.org", "/map/", "GET"),
+    ("home (national officer)", "national.officer@example.org", "/", "GET"),
+    # Feedback figures are on the region and authority pages; this is the list.
     ("feedback list", "london.organiser@example.org", "/feedback/", "GET"),
     ("authority list", "london.organiser@example.org", "/authorities/", "GET"),
     ("feedback form POST", "camden.senco@example.org", "{feedback_form}", "POST"),
