@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AuthoritiesConfig(AppConfig):
     name = "authorities"
     verbose_name = "Authorities and people"
+
+    def ready(self):
+        from . import caching
+
+        caching.connect()

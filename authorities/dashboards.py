@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +24,7 @@ from feedback.aggregates import FEWER, NO_FEEDBACK, AuthorityFigures, figures_by
 from feedback.models import FeedbackSubmission
 from plans.models import ZERO, FundingInstalment, Plan, Programme
 
+from .caching import cached
 from .filters import OverviewFilter
 from .models import LocalAuthority, Region, financial_year_label, format_pounds
 from .warnings import early_warnings
@@ -288,6 +290,11 @@ def sort_rows(rows, sort):
     return present + missing
 
 
+class WarningSummary(NamedTuple):
+    count: int
+    newest: list  # EarlyWarning, the newest WARNINGS_LISTED
+
+
 @dataclass(frozen=True)
 class Header:
     column: Column
@@ -331,15 +338,18 @@ class Overview:
         self.form = self.filterset.form
         self.is_valid = self.form.is_valid()
         self.sort = self.form.cleaned_data.get("sort") or DEFAULT_SORT
-        rows = build_rows(
-            user, self.filterset.qs, with_coverage=region is not None, today=self.today
+        # The rows and the warnings, cached per person, filters (and sort:
+        # a cheap part, but one key is simpler) and day until the data next
+        # changes (authorities/caching.py).
+        rows, warnings = cached(
+            "overview",
+            user,
+            (region and region.pk, sorted(self.filterset.chosen().items())),
+            lambda: self._compute(authorities, region),
+            today=self.today,
         )
-        # Every warning in the page's scope, whatever the filters: the list
-        # above the table shows the newest, the table's column counts them.
-        self.warnings = early_warnings(user, authorities=authorities, today=self.today)
-        per_authority = Counter(warning.authority.pk for warning in self.warnings)
-        for row in rows:
-            row.warnings = per_authority[row.authority.pk]
+        self.warning_count = warnings.count
+        self.newest_warnings = warnings.newest
         self.rows = sort_rows(rows, self.sort)
         self.columns = [c for c in COLUMNS if region is None or c.key != "region"]
         self.reveal_small_numbers = user.has_national_scope
@@ -347,13 +357,22 @@ class Overview:
         self.query = data.copy()
         self.query.pop("sort", None)
 
-    @property
-    def newest_warnings(self):
-        return self.warnings[:WARNINGS_LISTED]
+    def _compute(self, authorities, region):
+        """The rows, each with its count of warnings, and the warnings'
+        summary. Every warning in the page's scope counts, whatever the
+        filters: the list above the table shows the newest."""
+        rows = build_rows(
+            self.user, self.filterset.qs, with_coverage=region is not None, today=self.today
+        )
+        warnings = early_warnings(self.user, authorities=authorities, today=self.today)
+        per_authority = Counter(warning.authority.pk for warning in warnings)
+        for row in rows:
+            row.warnings = per_authority[row.authority.pk]
+        return rows, WarningSummary(len(warnings), warnings[:WARNINGS_LISTED])
 
     @property
     def more_warnings(self):
-        return max(0, len(self.warnings) - WARNINGS_LISTED)
+        return max(0, self.warning_count - len(self.newest_warnings))
 
     @property
     def filtered(self):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from consultations.models import Consultation
 from plans.models import Plan
 
+from .caching import cached
 from .models import EDITOR_ROLES, LocalAuthority
 from .warnings import Kind, early_warnings
 
@@ -78,12 +79,14 @@ def what_needs(user, *, memberships, my_actions, today=None):
         meeting_count = waiting.count()
         meetings = list(waiting.select_related("authority").order_by("-held_on", "-pk")[:SHOWN])
     warnings_since = today - WARNING_WINDOW
-    warnings = [
-        warning
-        for warning in early_warnings(user, since=warnings_since, today=today)
-        # Their own overdue actions are listed already.
-        if not (warning.kind == Kind.ACTION_OVERDUE and warning.subject.owner_id == user.pk)
-    ]
+    # The newest SHOWN and how many, cached until the data next changes.
+    warnings, warning_count = cached(
+        "home-warnings",
+        user,
+        warnings_since,
+        lambda: _new_warnings(user, warnings_since, today),
+        today=today,
+    )
     overdue, upcoming = [], []
     for action in my_actions:
         (overdue if action.is_overdue(today) else upcoming).append(action)
@@ -95,8 +98,18 @@ def what_needs(user, *, memberships, my_actions, today=None):
         plan_count=len(plans),
         meetings=meetings,
         meeting_count=meeting_count,
-        warnings=warnings[:SHOWN],
-        warning_count=len(warnings),
+        warnings=warnings,
+        warning_count=warning_count,
         meetings_since=meetings_since,
         warnings_since=warnings_since,
     )
+
+
+def _new_warnings(user, since, today):
+    warnings = [
+        warning
+        for warning in early_warnings(user, since=since, today=today)
+        # Their own overdue actions are listed already.
+        if not (warning.kind == Kind.ACTION_OVERDUE and warning.subject.owner_id == user.pk)
+    ]
+    return warnings[:SHOWN], len(warnings)

@@ -50,8 +50,8 @@ class TestHome:
         # 9, plus the person's open actions (tests/test_consultations.py),
         # plus one query per kind of early warning under "What needs you"
         # (tests/test_home.py; an organiser is not asked about checklists or
-        # meetings).
-        with django_assert_num_queries(17):
+        # meetings), kept in the cache (7 the first time).
+        with django_assert_num_queries(24):
             response = client.get(reverse("home"))
         assert len(response.context["authorities"]) == 33
 
@@ -231,7 +231,8 @@ class TestRegion:
         # session, user, region, its people; the overview table (programmes,
         # authorities, who covers them (2), the checklist bank (2), plans,
         # instalments, meetings, actions, feedback, the early warnings (8):
-        # tests/test_overview.py); plans agreed without consultation, the
-        # feedback figures, meetings and block transfers.
-        with django_assert_num_queries(27):
+        # tests/test_overview.py) and storing it in the cache (7); plans agreed
+        # without consultation, the feedback figures, meetings and block
+        # transfers.
+        with django_assert_num_queries(34):
             london_organiser_client.get(reverse("authorities:region", args=["london"]))

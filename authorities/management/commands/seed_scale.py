@@ -25,6 +25,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from authorities.caching import data_changed
 from authorities.models import (
     AUTHORITY_ROLES,
     AuthorityFinance,
@@ -93,6 +94,7 @@ class Command(BaseCommand):
                 self.remove_earlier_run(seeded)
             self.seed = Seeder(random.Random(SEED))
             counts = self.seed.everything(sizes)
+            data_changed()  # bulk inserts send no signal (authorities/caching.py)
         # Fresh planner statistics: straight after a bulk load PostgreSQL
         # still thinks the tables are nearly empty and picks plans (nested
         # loops over "a few" rows) that take seconds on 100,000.

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from authorities.caching import data_changed
 from feedback.models import PRACTICE_EXAMPLES, FeedbackEvidence, FeedbackSubmission
 
 FREE_TEXT = ("pressures_other", "working_well", "barriers_other", *PRACTICE_EXAMPLES.values())
@@ -48,6 +49,7 @@ class Command(BaseCommand):
                 **dict.fromkeys(FREE_TEXT, ""),
             )
             withdrawn.delete()
+            data_changed()  # update() sends no signal (authorities/caching.py)
         verb = "Would delete" if dry_run else "Deleted"
         self.stdout.write(
             f"{verb} {counts[0]} withdrawn and "

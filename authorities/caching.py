@@ -1,0 +1,86 @@
+"""Caching of the dashboards' expensive aggregates, with one rule for
+invalidation: any change to the app's data makes every cached aggregate old.
+
+A single "data version" lives in the shared cache. Every save or delete of a
+model of the app's own apps (outside transactions at once, inside them when
+they commit) sets a new version; cached values are stored under the version
+they were computed at, so the next request after a change computes afresh
+and a save is visible on the very next page. Writes are rare beside reads
+(a meeting logged, an answer given), so the simple rule costs little.
+
+Values are cached per person (their scope, their roles and what they may read
+all shape them) and per day (overdue and "new" depend on the date).
+
+Bulk writes that send no signals (QuerySet.update, bulk_create) must call
+`data_changed()` themselves; the management commands that write do.
+"""
+
+import hashlib
+import time
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+VERSION_KEY = "data-version"
+TIMEOUT = 60 * 60  # an hour: a value no one asks for again soon is dropped
+# The apps whose data the dashboards read.
+APPS = frozenset({"authorities", "plans", "consultations", "feedback"})
+# Records of who downloaded what: they change no figure.
+IGNORED = frozenset({"dashboardexport", "feedbackexport"})
+
+
+def data_version():
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = _new_version()
+    return version
+
+
+def _new_version():
+    # A time, not a counter: if the key is ever evicted, a new value can
+    # never repeat an old one (and so never revive an old cached value).
+    version = time.time_ns()
+    cache.set(VERSION_KEY, version, None)
+    return version
+
+
+def data_changed():
+    """Make every cached aggregate old: now, and again when the current
+    transaction commits (so that nothing computed from the data before the
+    commit outlives it)."""
+    _new_version()
+    transaction.on_commit(_new_version)
+
+
+def cached(name, user, parts, compute, *, today):
+    """compute(), cached for `user` under the current data version and
+    `today`; `parts` (hashable by repr) tells apart the variants of one page,
+    such as its filters."""
+    detail = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+    key = f"{name}:{user.pk}:{data_version()}:{today.isoformat()}:{detail}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
+
+
+def _on_change(sender, **kwargs):
+    meta = getattr(sender, "_meta", None)
+    if meta is None or meta.app_label not in APPS or meta.model_name in IGNORED:
+        return
+    # django-simple-history's records are written beside the real change,
+    # which has already made the data new.
+    if meta.model_name.startswith("historical"):
+        return
+    # Signing in records the time on the person, which no figure shows.
+    if kwargs.get("update_fields") == frozenset({"last_login"}):
+        return
+    data_changed()
+
+
+def connect():
+    """Called once, from AuthoritiesConfig.ready()."""
+    for signal in (post_save, post_delete, m2m_changed):
+        signal.connect(_on_change, dispatch_uid=f"data-version-{signal!r}")

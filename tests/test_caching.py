@@ -1,0 +1,80 @@
+"""The dashboards' cache: a save is visible on the very next request."""
+
+from io import StringIO
+
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
+from django.urls import reverse
+
+from authorities import caching
+from consultations.models import Action
+from plans.models import FundingInstalment
+
+from .factories import CAMDEN, authority, make_plan
+
+OVERVIEW = reverse("authorities:overview")
+
+
+def camden_row(response):
+    return next(r for r in response.context["overview"].rows if r.authority.la_code == CAMDEN)
+
+
+def test_a_save_is_seen_on_the_next_request(national_officer_client):
+    plan = make_plan(CAMDEN)
+    assert camden_row(national_officer_client.get(OVERVIEW)).withheld == 0
+    FundingInstalment.objects.create(plan=plan, financial_year=2024, amount=5, status="withheld")
+    assert camden_row(national_officer_client.get(OVERVIEW)).withheld == 5
+
+
+def test_a_delete_is_seen_on_the_next_request(national_officer_client):
+    action = Action.objects.create(authority=authority(CAMDEN), title="Ask the Forum")
+    assert camden_row(national_officer_client.get(OVERVIEW)).open_actions == 1
+    action.delete()
+    assert camden_row(national_officer_client.get(OVERVIEW)).open_actions == 0
+
+
+def test_an_unchanged_page_comes_from_the_cache(national_officer_client, monkeypatch):
+    national_officer_client.get(OVERVIEW)
+    computed = []
+    monkeypatch.setattr(
+        "authorities.dashboards.build_rows", lambda *a, **k: computed.append(1) or []
+    )
+    national_officer_client.get(OVERVIEW)
+    assert computed == []
+
+
+def test_each_person_has_their_own(national_officer_client, london_organiser_client):
+    national = national_officer_client.get(OVERVIEW).context["overview"].rows
+    london = london_organiser_client.get(OVERVIEW).context["overview"].rows
+    assert (len(national), len(london)) == (153, 33)
+
+
+def test_the_version_changes_again_when_a_transaction_commits(
+    db, django_capture_on_commit_callbacks
+):
+    before = caching.data_version()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        caching.data_changed()
+        during = caching.data_version()
+    assert before != during != caching.data_version()
+
+
+def test_a_lost_version_never_comes_back(db):
+    first = caching.data_version()
+    cache.delete(caching.VERSION_KEY)
+    assert caching.data_version() != first
+
+
+def test_signing_in_does_not_make_the_data_new(db, national_officer):
+    before = caching.data_version()
+    national_officer.save(update_fields=["last_login"])
+    assert caching.data_version() == before
+    national_officer.save()
+    assert caching.data_version() != before
+
+
+def test_pruning_feedback_makes_the_data_new(db):
+    before = caching.data_version()
+    call_command("prune_feedback", stdout=StringIO())
+    assert caching.data_version() != before
