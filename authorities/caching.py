@@ -21,6 +21,7 @@ import time
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils.safestring import mark_safe
 
 VERSION_KEY = "data-version"
 TIMEOUT = 60 * 60  # an hour: a value no one asks for again soon is dropped
@@ -54,16 +55,24 @@ def data_changed():
 
 
 def cached(name, user, parts, compute, *, today):
-    """compute(), cached for `user` under the current data version and
+    """compute(), cached for `user` (None: a value the same for everyone,
+    `parts` saying what it depends on) under the current data version and
     `today`; `parts` (hashable by repr) tells apart the variants of one page,
     such as its filters."""
     detail = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
-    key = f"{name}:{user.pk}:{data_version()}:{today.isoformat()}:{detail}"
+    person = user.pk if user is not None else "all"
+    key = f"{name}:{person}:{data_version()}:{today.isoformat()}:{detail}"
     value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, TIMEOUT)
     return value
+
+
+def cached_html(name, user, parts, render, *, today):
+    """A rendered fragment, cached as cached() caches a value; safe to
+    insert in a page as it is."""
+    return mark_safe(cached(name, user, parts, render, today=today))
 
 
 def _on_change(sender, **kwargs):

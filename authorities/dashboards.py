@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +25,7 @@ from feedback.aggregates import FEWER, NO_FEEDBACK, AuthorityFigures, figures_by
 from feedback.models import FeedbackSubmission
 from plans.models import ZERO, FundingInstalment, Plan, Programme
 
-from .caching import cached
+from .caching import cached, cached_html
 from .filters import OverviewFilter
 from .models import LocalAuthority, Region, financial_year_label, format_pounds
 from .warnings import early_warnings
@@ -350,6 +351,7 @@ class Overview:
         )
         self.warning_count = warnings.count
         self.newest_warnings = warnings.newest
+        self.data = data
         self.rows = sort_rows(rows, self.sort)
         self.columns = [c for c in COLUMNS if region is None or c.key != "region"]
         self.reveal_small_numbers = user.has_national_scope
@@ -369,6 +371,23 @@ class Overview:
         for row in rows:
             row.warnings = per_authority[row.authority.pk]
         return rows, WarningSummary(len(warnings), warnings[:WARNINGS_LISTED])
+
+    def table(self, request, caption):
+        """The table with its filters and downloads, rendered: cached like
+        the rows, per address (153 rows take longer to render than to
+        read), and rendered here so that the page makes no query while its
+        template renders."""
+        return cached_html(
+            "overview-table",
+            self.user,
+            (request.path, self.data.urlencode(), caption),
+            lambda: render_to_string(
+                "authorities/_overview_table.html",
+                {"overview": self, "caption": caption},
+                request,
+            ),
+            today=self.today,
+        )
 
     @property
     def more_warnings(self):

@@ -61,23 +61,18 @@ def what_needs(user, *, memberships, my_actions, today=None):
     else:
         recorded = [m.authority_id for m in memberships if m.role in EDITOR_ROLES]
         records = bool(recorded)
-    plans, meetings, meeting_count = [], [], 0
+    plans, plan_count, meetings, meeting_count = [], 0, [], 0
     meetings_since = today - MEETING_WINDOW
     if records:
-        plans = (
-            Plan.objects.for_user(user)
-            .current()
-            .filter(authority__in=recorded)
-            .exclude(status__in=FINISHED)
-            .still_to_answer()
+        # Cached until the data next changes: for a national officer this
+        # reads every current plan's answers.
+        plans, plan_count, meetings, meeting_count = cached(
+            "home-waiting",
+            user,
+            (sorted(recorded) if isinstance(recorded, list) else "all", meetings_since),
+            lambda: _waiting_on(user, recorded, meetings_since),
+            today=today,
         )
-        waiting = (
-            Consultation.objects.for_user(user)
-            .filter(authority__in=recorded, held_on__gte=meetings_since)
-            .without_outcome()
-        )
-        meeting_count = waiting.count()
-        meetings = list(waiting.select_related("authority").order_by("-held_on", "-pk")[:SHOWN])
     warnings_since = today - WARNING_WINDOW
     # The newest SHOWN and how many, cached until the data next changes.
     warnings, warning_count = cached(
@@ -94,8 +89,8 @@ def what_needs(user, *, memberships, my_actions, today=None):
         overdue_actions=overdue,
         upcoming_actions=upcoming,
         records=records,
-        plans_to_answer=plans[:SHOWN],
-        plan_count=len(plans),
+        plans_to_answer=plans,
+        plan_count=plan_count,
         meetings=meetings,
         meeting_count=meeting_count,
         warnings=warnings,
@@ -113,3 +108,23 @@ def _new_warnings(user, since, today):
         if not (warning.kind == Kind.ACTION_OVERDUE and warning.subject.owner_id == user.pk)
     ]
     return warnings[:SHOWN], len(warnings)
+
+
+def _waiting_on(user, recorded, meetings_since):
+    """The plans with questions to answer and the meetings with no outcome,
+    at the authorities `user` records for: the first SHOWN of each and how
+    many there are."""
+    plans = (
+        Plan.objects.for_user(user)
+        .current()
+        .filter(authority__in=recorded)
+        .exclude(status__in=FINISHED)
+        .still_to_answer()
+    )
+    waiting = (
+        Consultation.objects.for_user(user)
+        .filter(authority__in=recorded, held_on__gte=meetings_since)
+        .without_outcome()
+    )
+    meetings = list(waiting.select_related("authority").order_by("-held_on", "-pk")[:SHOWN])
+    return plans[:SHOWN], len(plans), meetings, waiting.count()

@@ -165,6 +165,7 @@ def briefing(request, slug):
 @require_GET
 def region_detail(request, slug):
     region = get_object_or_404(Region.objects.for_user(request.user), slug=slug)
+    overview = Overview(request.user, request.GET, region=region)
     # Lists, read here: the page makes no query while it renders.
     return render(
         request,
@@ -174,7 +175,8 @@ def region_detail(request, slug):
             "regional_people": list(region.memberships.select_related("user")),
             # The overview table for the region, with its filters and
             # downloads (authorities/dashboards.py).
-            "overview": Overview(request.user, request.GET, region=region),
+            "overview": overview,
+            "overview_table": overview.table(request, caption=f"Authorities in {region.name}"),
             # Feedback figures, small numbers suppressed (feedback/_summary.html).
             "feedback": region_feedback(region, request.user),
             # Where the union was left out (consultations/_region_section.html).
@@ -209,7 +211,11 @@ def _overview(request):
 
 @require_GET
 def overview(request):
-    return render(request, "authorities/overview.html", {"overview": _overview(request)})
+    overview = _overview(request)
+    table = overview.table(request, caption=f"Authorities in {overview.scope}")
+    return render(
+        request, "authorities/overview.html", {"overview": overview, "overview_table": table}
+    )
 
 
 EXPORT_TYPES = {

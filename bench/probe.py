@@ -1,6 +1,7 @@
 """bench/run.py's second half, in its own process with the server's settings:
 the CSV export of every submission (rows per second, peak memory growth), then
-the number of queries each benchmarked page makes. Prints JSON.
+the number of queries each benchmarked page makes when asked a second time
+(what it caches is cached by then). Prints JSON.
 
 Usage (bench/run.py calls it): python bench/probe.py [PLAN_PATH]
 """
@@ -81,6 +82,7 @@ def queries(plan_path):
     counts = {}
     for path, email in pages.items():
         client = client_for(email) if email else Client(HTTP_HOST="127.0.0.1")
+        client.get(path)  # the steady state: what is cached is cached
         with CaptureQueriesContext(connection) as context:
             response = client.get(path)
         counts[path] = len(context) if response.status_code == 200 else f"{response.status_code}!"

@@ -15,7 +15,9 @@ from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
+from django.utils import timezone
 
+from authorities.caching import cached
 from authorities.models import Role
 
 from .models import (
@@ -236,8 +238,17 @@ class FeedbackSummary:
 def authority_feedback(authority, user, roles):
     """The authority page's feedback figures (one query): `roles` are the
     person's roles over the authority (LocalAuthority.roles_of)."""
-    summary = FeedbackSubmission.objects.filter(authority=authority).summary(
-        reveal_small_numbers=Role.NATIONAL_OFFICER in roles
+    reveal = Role.NATIONAL_OFFICER in roles
+    # The same figures for everyone who may (or may not) see small numbers,
+    # so they are cached once for each, until the data next changes.
+    summary = cached(
+        "authority-feedback",
+        None,
+        (authority.pk, reveal),
+        lambda: FeedbackSubmission.objects.filter(authority=authority).summary(
+            reveal_small_numbers=reveal
+        ),
+        today=timezone.localdate(),
     )
     summary.place = authority.name
     summary.add_url = (
@@ -250,8 +261,15 @@ def authority_feedback(authority, user, roles):
 
 def region_feedback(region, user):
     """The region page's feedback figures, with a line per authority."""
-    summary = FeedbackSubmission.objects.filter(authority__region=region).summary(
-        reveal_small_numbers=user.has_national_scope, by_authority=True
+    reveal = user.has_national_scope
+    summary = cached(
+        "region-feedback",
+        None,
+        (region.pk, reveal),
+        lambda: FeedbackSubmission.objects.filter(authority__region=region).summary(
+            reveal_small_numbers=reveal, by_authority=True
+        ),
+        today=timezone.localdate(),
     )
     summary.place = region.name
     summary.add_url = ""  # feedback is given for an authority

@@ -205,7 +205,7 @@ class TestAuthorityDetail:
         # plus the feedback figures (tests/test_feedback.py), plus the Schools
         # Forum's answers (tests/test_authority_dashboard.py, which pins the
         # page with plans).
-        with django_assert_num_queries(17):
+        with django_assert_num_queries(24):
             client.get(reverse("authorities:detail", args=["camden"]))
 
 
@@ -234,5 +234,5 @@ class TestRegion:
         # tests/test_overview.py) and storing it in the cache (7); plans agreed
         # without consultation, the feedback figures, meetings and block
         # transfers.
-        with django_assert_num_queries(34):
+        with django_assert_num_queries(48):
             london_organiser_client.get(reverse("authorities:region", args=["london"]))

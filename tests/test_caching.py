@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from authorities import caching
 from consultations.models import Action
+from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment
 
 from .factories import CAMDEN, authority, make_plan
@@ -78,3 +79,21 @@ def test_pruning_feedback_makes_the_data_new(db):
     before = caching.data_version()
     call_command("prune_feedback", stdout=StringIO())
     assert caching.data_version() != before
+
+
+def test_new_feedback_is_counted_on_the_next_request(london_organiser_client, camden_senco_lead):
+    page = reverse("authorities:region", args=["london"])
+
+    def count():
+        return london_organiser_client.get(page).context["feedback"].count
+
+    before = count()
+    FeedbackSubmission.objects.create(
+        authority=authority(CAMDEN),
+        submitted_by=camden_senco_lead,
+        source="senco_network",
+        people_count=3,
+        meeting_date="2026-10-01",
+        health_care_costs="no",
+    )
+    assert count() == before + 1

@@ -395,7 +395,7 @@ class TestAggregates:
         many("203", 3)  # Greenwich: too few to show
         # The region page's pin (tests/test_authorities.py), which includes the
         # submissions, read once for the overview table and once for the figures.
-        with django_assert_num_queries(34):
+        with django_assert_num_queries(48):
             response = london_organiser_client.get(LONDON_PAGE)
         lines = {line.name: line for line in response.context["feedback"].authorities}
         assert lines["Camden"].submissions == f"{rows:,}"

@@ -236,7 +236,7 @@ class TestQueryCount:
         # and answers: 5), the meetings (count and rows: 2), one query for
         # each kind of warning (8) and keeping those in the cache (the data
         # version, a read, and the database cache's writes: 7).
-        with django_assert_num_queries(31):
+        with django_assert_num_queries(38):
             response = camden_lns_client.get(HOME)
         found = response.context["needs"]
         assert len(found.overdue_actions) == rows
@@ -252,7 +252,7 @@ class TestQueryCount:
         fill(list(la_codes[:authorities]), 1)
         # As for an LNS, less the authorities with who covers them (national
         # scope is shown its regions).
-        with django_assert_num_queries(28):
+        with django_assert_num_queries(35):
             response = national_officer_client.get(HOME)
         found = response.context["needs"]
         assert found.meeting_count == authorities

@@ -9,9 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
-from django.test.signals import template_rendered
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from authorities import maps
@@ -29,6 +26,7 @@ from consultations.models import Consultation
 from plans.models import Plan
 
 from .factories import CAMDEN, KENT, authority, make_plan
+from .rendering import queries_while_rendering
 
 MAP = reverse("authorities:map")
 REFERENCE = Path(maps.__file__).resolve().parent / "data" / "local_authorities.csv"
@@ -386,27 +384,9 @@ def fill(la_codes):
             )
 
 
-def queries_while_rendering(client, url):
-    """GET `url`: the response and the queries made once its template
-    started to render (the test client signals each template it renders)."""
-    started = []
-    with CaptureQueriesContext(connection) as captured:
-
-        def mark(sender, **kwargs):
-            if not started:
-                started.append(len(captured.captured_queries))
-
-        template_rendered.connect(mark)
-        try:
-            response = client.get(url)
-        finally:
-            template_rendered.disconnect(mark)
-    return response, [query["sql"] for query in captured.captured_queries[started[0] :]]
-
-
 class TestQueryCount:
-    # Session and user (2), the person's wide roles, the authorities and the
-    # measure's figures (3); the scope for anyone who does not see England.
+    # Session and user (with their wide roles: 2), the authorities and the
+    # measure's figures (2); the scope for anyone who does not see England.
     @pytest.mark.parametrize("authorities", [1, 10, 150])
     @pytest.mark.parametrize("measure", list(MEASURES))
     def test_pinned_whatever_the_number_of_plans(
@@ -431,6 +411,8 @@ class TestQueryCount:
     def test_no_queries_while_rendering(self, request, client_for, no_plans, persona):
         fill(["202", "886", "352"])
         client = client_for(request.getfixturevalue(persona))
-        response, queries = queries_while_rendering(client, MAP + "?measure=deficit")
+        response, queries = queries_while_rendering(
+            client, MAP, "authorities/map.html", {"measure": "deficit"}
+        )
         assert response.status_code == 200
         assert queries == []
