@@ -90,5 +90,11 @@ def queries(plan_path):
 
 
 if __name__ == "__main__":
-    result = {"export": export(), "queries": queries(sys.argv[1] if len(sys.argv) > 1 else "")}
+    from django.conf import settings
+
+    result = {
+        "export": export(),
+        "queries": queries(sys.argv[1] if len(sys.argv) > 1 else ""),
+        "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+    }
     print(json.dumps(result))
