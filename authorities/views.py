@@ -26,6 +26,7 @@ from feedback.aggregates import authority_feedback, region_feedback
 from plans.models import Plan, PlanAccess
 
 from .briefing import authority_plans, briefing_pack, forum_answers
+from .caching import cached
 from .charts import assessment_wait_chart, dsg_deficit_chart, high_needs_chart
 from .dashboards import Overview
 from .exports import csv_lines, xlsx_bytes
@@ -90,49 +91,55 @@ def authority_list(request):
 @require_GET
 def authority_detail(request, slug):
     user = request.user
-    authority = get_object_or_404(
-        LocalAuthority.objects.for_user(user).with_coverage().prefetch_related("aliases"),
-        slug=slug,
+    authority = get_object_or_404(LocalAuthority.objects.for_user(user), slug=slug)
+    # Everything on the page is this person's view of the authority, cached
+    # until the data next changes (authorities/caching.py).
+    context = cached(
+        "authority-page",
+        user,
+        authority.pk,
+        lambda: _authority_page(user, authority.pk),
+        today=timezone.localdate(),
     )
+    return render(request, "authorities/authority_detail.html", context)
+
+
+def _authority_page(user, pk):
+    """The authority page's context: lists and charts, read here, so the
+    page makes no query while it renders."""
+    authority = LocalAuthority.objects.with_coverage().prefetch_related("aliases").get(pk=pk)
     region_visible = Region.objects.for_user(user).filter(pk=authority.region_id).exists()
     # One look at this person's roles decides what they may record here.
     roles = authority.roles_of(user)
     can_edit = not EDITOR_ROLES.isdisjoint(roles)
     finance_years = authority.finance_years.trend()
     feedback = authority_feedback(authority, user, roles)
-    # Lists and charts, read here: the page makes no query while it renders.
-    return render(
-        request,
-        "authorities/authority_detail.html",
-        {
-            "authority": authority,
-            "region_visible": region_visible,
-            "plans": authority_plans(user, authority, PlanAccess(frozenset(roles))),
-            "can_add_plan": can_edit,
-            "finance_years": finance_years,
-            "finance_charts": [dsg_deficit_chart(finance_years), high_needs_chart(finance_years)]
-            if finance_years
-            else [],
-            "can_edit_finance": can_edit,
-            # Feedback figures, small numbers suppressed (feedback/_summary.html).
-            "feedback": feedback,
-            "feedback_chart": assessment_wait_chart(feedback)
-            if feedback.count and not feedback.withheld
-            else None,
-            "recent_meetings": list(
-                Consultation.objects.for_user(user).filter(authority=authority).listed()[:5]
-            ),
-            "forum_answers": forum_answers(user, authority),
-            "block_transfers": list(
-                BlockTransfer.objects.for_user(user)
-                .filter(consultation__authority=authority)
-                .listed()
-            ),
-            "open_actions": list(
-                Action.objects.for_user(user).filter(authority=authority).open().overdue_first()
-            ),
-        },
-    )
+    return {
+        "authority": authority,
+        "region_visible": region_visible,
+        "plans": authority_plans(user, authority, PlanAccess(frozenset(roles))),
+        "can_add_plan": can_edit,
+        "finance_years": finance_years,
+        "finance_charts": [dsg_deficit_chart(finance_years), high_needs_chart(finance_years)]
+        if finance_years
+        else [],
+        "can_edit_finance": can_edit,
+        # Feedback figures, small numbers suppressed (feedback/_summary.html).
+        "feedback": feedback,
+        "feedback_chart": assessment_wait_chart(feedback)
+        if feedback.count and not feedback.withheld
+        else None,
+        "recent_meetings": list(
+            Consultation.objects.for_user(user).filter(authority=authority).listed()[:5]
+        ),
+        "forum_answers": forum_answers(user, authority),
+        "block_transfers": list(
+            BlockTransfer.objects.for_user(user).filter(consultation__authority=authority).listed()
+        ),
+        "open_actions": list(
+            Action.objects.for_user(user).filter(authority=authority).open().overdue_first()
+        ),
+    }
 
 
 # A plan's id in the briefing pack's address: digits, and few enough for

@@ -265,15 +265,25 @@ class TestPrivacy:
 # Speed ---------------------------------------------------------------------
 
 
-# Session and user; the authority with who covers it (2) and its aliases;
+# Session and user; the authority (to check it is in scope), then again with
+# who covers it (2) and its aliases;
 # whether its region is visible; the person's roles; the finance years; the
 # feedback; the plans with their checklist counts (the latest question bank
 # and its size, then the plans), targets and progress; the history (the
 # programmes, then plans, instalments, targets, questions and answers);
 # instalment totals; answers of concern; the Schools Forum's answers;
-# meetings, block transfers and actions; and keeping the feedback figures
-# in the cache the first time (the data version, a read, the writes: 7).
-AUTHORITY_PAGE_QUERIES = 34
+# meetings, block transfers and actions; and keeping the feedback figures,
+# then the whole page's context, in the cache the first time (the data
+# version, a read, the writes: 7 each).
+AUTHORITY_PAGE_QUERIES = 42
+# Asked again before the data changes: session, user, the authority, the
+# data version and the cached context.
+AUTHORITY_PAGE_QUERIES_CACHED = 5
+
+
+def main(response):
+    content = response.content.decode()
+    return content[content.index("<main") : content.index("</main>")]
 
 
 class TestQueryCount:
@@ -286,6 +296,10 @@ class TestQueryCount:
         with django_assert_num_queries(AUTHORITY_PAGE_QUERIES):
             response = client.get(PAGE)
         assert len(response.context["plans"].current) == rows
+        with django_assert_num_queries(AUTHORITY_PAGE_QUERIES_CACHED):
+            again = client.get(PAGE)
+        # The same page (less the per-request nonce and token in its head).
+        assert main(again) == main(response)
 
     @pytest.mark.parametrize("rows", [1, 6])
     def test_no_queries_while_rendering(self, camden_lns_client, camden_lns, rows):

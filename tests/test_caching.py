@@ -97,3 +97,11 @@ def test_new_feedback_is_counted_on_the_next_request(london_organiser_client, ca
         health_care_costs="no",
     )
     assert count() == before + 1
+
+
+def test_the_authority_page_shows_a_new_action_at_once(camden_lns_client):
+    page = reverse("authorities:detail", args=["camden"])
+    assert camden_lns_client.get(page).context["open_actions"] == []
+    Action.objects.create(authority=authority(CAMDEN), title="Arrange a SENCO meeting")
+    titles = [a.title for a in camden_lns_client.get(page).context["open_actions"]]
+    assert titles == ["Arrange a SENCO meeting"]
