@@ -96,6 +96,11 @@ if env.str("DATABASE_URL", default=""):
             "max_size": env.int("DATABASE_POOL_MAX", default=10),
             "timeout": 10,
         }
+        # The planner prices the scoped queries (EXISTS over memberships,
+        # OR-ed) above jit_above_cost, and compiling them takes 50 ms or more
+        # on queries that run in one: JIT pays for long reports, not pages.
+        options = DATABASES["default"]["OPTIONS"]
+        options["options"] = " ".join(filter(None, [options.get("options"), "-c jit=off"]))
 else:
     DATABASES = {
         "default": {
