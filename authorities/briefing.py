@@ -10,8 +10,6 @@ lists, so rendering asks the database nothing.
 
 from dataclasses import dataclass, field
 
-from django.utils import timezone
-
 from consultations.models import (
     Action,
     Consultation,
@@ -167,8 +165,6 @@ class BriefingPack:
     feedback: object  # feedback.aggregates.FeedbackSummary, suppressed as on the authority page
     actions: list
     charts: list  # authorities.charts.BarChart
-    produced_by: object
-    produced_at: object
 
 
 def briefing_pack(user, authority, roles, *, plan_pk=None):
@@ -196,6 +192,4 @@ def briefing_pack(user, authority, roles, *, plan_pk=None):
             .overdue_first()
         ),
         charts=[chart for chart in charts if chart.bars],
-        produced_by=user,
-        produced_at=timezone.localtime(),
     )

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from consultations.models import Action, Consultation, with_agreed_without_consultation
 from feedback.aggregates import FEWER, NO_FEEDBACK, AuthorityFigures, figures_by_authority
@@ -294,6 +295,13 @@ def sort_rows(rows, sort):
 class WarningSummary(NamedTuple):
     count: int
     newest: list  # EarlyWarning, the newest WARNINGS_LISTED
+    per_authority: dict  # {authority id: its number of warnings}
+
+
+def summarise(warnings):
+    """The WarningSummary of `warnings` (early_warnings(), newest first)."""
+    per_authority = Counter(warning.authority.pk for warning in warnings)
+    return WarningSummary(len(warnings), warnings[:WARNINGS_LISTED], dict(per_authority))
 
 
 @dataclass(frozen=True)
@@ -339,38 +347,56 @@ class Overview:
         self.form = self.filterset.form
         self.is_valid = self.form.is_valid()
         self.sort = self.form.cleaned_data.get("sort") or DEFAULT_SORT
-        # The rows and the warnings, cached per person, filters (and sort:
-        # a cheap part, but one key is simpler) and day until the data next
-        # changes (authorities/caching.py).
-        rows, warnings = cached(
-            "overview",
-            user,
-            (region and region.pk, sorted(self.filterset.chosen().items())),
-            lambda: self._compute(authorities, region),
-            today=self.today,
-        )
-        self.warning_count = warnings.count
-        self.newest_warnings = warnings.newest
         self.data = data
-        self.rows = sort_rows(rows, self.sort)
         self.columns = [c for c in COLUMNS if region is None or c.key != "region"]
         self.reveal_small_numbers = user.has_national_scope
         # The links keep the filters: a heading changes only the sort.
         self.query = data.copy()
         self.query.pop("sort", None)
-
-    def _compute(self, authorities, region):
-        """The rows, each with its count of warnings, and the warnings'
-        summary. Every warning in the page's scope counts, whatever the
-        filters: the list above the table shows the newest."""
-        rows = build_rows(
-            self.user, self.filterset.qs, with_coverage=region is not None, today=self.today
+        # Every warning in the page's scope, whatever the filters: the list
+        # above the table shows the newest, the table counts them all.
+        self.warnings = cached(
+            "overview-warnings",
+            user,
+            region and region.pk,
+            lambda: summarise(early_warnings(user, authorities=authorities, today=self.today)),
+            today=self.today,
         )
-        warnings = early_warnings(self.user, authorities=authorities, today=self.today)
-        per_authority = Counter(warning.authority.pk for warning in warnings)
+
+    @property
+    def warning_count(self):
+        return self.warnings.count
+
+    @property
+    def newest_warnings(self):
+        return self.warnings.newest
+
+    @cached_property
+    def rows(self):
+        """The rows, sorted; cached per person, filters and day until the
+        data next changes (authorities/caching.py). Read only when the table
+        is rendered or exported: a cached table needs no rows, and 153 rows
+        of model instances take longer to unpickle than the page to send."""
+        rows = cached(
+            "overview",
+            self.user,
+            (self.region and self.region.pk, sorted(self.filterset.chosen().items())),
+            self._compute,
+            today=self.today,
+        )
+        return sort_rows(rows, self.sort)
+
+    def _compute(self):
+        """The rows, each with its count of warnings."""
+        rows = build_rows(
+            self.user,
+            self.filterset.qs,
+            with_coverage=self.region is not None,
+            today=self.today,
+        )
         for row in rows:
-            row.warnings = per_authority[row.authority.pk]
-        return rows, WarningSummary(len(warnings), warnings[:WARNINGS_LISTED])
+            row.warnings = self.warnings.per_authority.get(row.authority.pk, 0)
+        return rows
 
     def table(self, request, caption):
         """The table with its filters and downloads, rendered: cached like

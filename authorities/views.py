@@ -12,8 +12,10 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
 from consultations.models import (
@@ -26,7 +28,7 @@ from feedback.aggregates import authority_feedback, region_feedback
 from plans.models import Plan, PlanAccess
 
 from .briefing import authority_plans, briefing_pack, forum_answers
-from .caching import cached
+from .caching import cached, cached_html
 from .charts import assessment_wait_chart, dsg_deficit_chart, high_needs_chart
 from .dashboards import Overview
 from .exports import csv_lines, xlsx_bytes
@@ -91,17 +93,37 @@ def authority_list(request):
 @require_GET
 def authority_detail(request, slug):
     user = request.user
-    authority = get_object_or_404(LocalAuthority.objects.for_user(user), slug=slug)
-    # Everything on the page is this person's view of the authority, cached
-    # until the data next changes (authorities/caching.py).
-    context = cached(
-        "authority-page",
+    authority = get_object_or_404(
+        LocalAuthority.objects.for_user(user).select_related("region"), slug=slug
+    )
+    # Everything on the page is this person's view of the authority: it is
+    # rendered once and cached until the data next changes
+    # (authorities/caching.py). Unpickling the lists would cost more than
+    # reading them.
+    page = cached(
+        "authority-page-html",
         user,
         authority.pk,
-        lambda: _authority_page(user, authority.pk),
+        lambda: _render_authority_page(request, authority.pk),
         today=timezone.localdate(),
     )
-    return render(request, "authorities/authority_detail.html", context)
+    return render(
+        request,
+        "authorities/authority_detail.html",
+        {
+            "authority": authority,
+            "region_visible": page["region_visible"],
+            "body": mark_safe(page["body"]),
+        },
+    )
+
+
+def _render_authority_page(request, pk):
+    context = _authority_page(request.user, pk)
+    return {
+        "region_visible": context["region_visible"],
+        "body": render_to_string("authorities/authority_detail.html#body", context, request),
+    }
 
 
 def _authority_page(user, pk):
@@ -152,28 +174,59 @@ def briefing(request, slug):
     """The printable briefing pack: everyone who reads the authority's page
     may print it. `?plan=<id>` narrows it to one of the authority's plans;
     any other plan, or anything but an id, is not found."""
+    user = request.user
     authority = get_object_or_404(
-        LocalAuthority.objects.for_user(request.user).select_related("region"), slug=slug
+        LocalAuthority.objects.for_user(user).select_related("region"), slug=slug
     )
     plan_id = request.GET.get("plan", "")
     if plan_id and not PLAN_ID.fullmatch(plan_id):
         raise Http404("No such plan.")
-    pack = briefing_pack(
-        request.user,
-        authority,
-        authority.roles_of(request.user),
-        plan_pk=int(plan_id) if plan_id else None,
+    plan_pk = int(plan_id) if plan_id else None
+    # Rendered once per person and plan until the data next changes
+    # (authorities/caching.py); the footer says when it was printed.
+    page = cached(
+        "briefing-page",
+        user,
+        (authority.pk, plan_pk),
+        lambda: _render_briefing(request, authority, plan_pk),
+        today=timezone.localdate(),
     )
-    if plan_id and not pack.plans:
+    if not page:
         raise Http404("No such plan.")
-    return render(request, "authorities/briefing.html", {"pack": pack, "authority": authority})
+    return render(
+        request,
+        "authorities/briefing.html",
+        {
+            "authority": authority,
+            "plan_name": page["plan_name"],
+            "body": mark_safe(page["body"]),
+            "produced_by": user,
+            "produced_at": timezone.localtime(),
+        },
+    )
+
+
+def _render_briefing(request, authority, plan_pk):
+    """The briefing pack's title and body; empty when `plan_pk` is none of
+    the authority's plans in scope."""
+    pack = briefing_pack(
+        request.user, authority, authority.roles_of(request.user), plan_pk=plan_pk
+    )
+    if plan_pk is not None and not pack.plans:
+        return {}
+    return {
+        "plan_name": pack.plans[0].plan.short_name if pack.one_plan else "",
+        "body": render_to_string(
+            "authorities/briefing.html#body", {"pack": pack, "authority": authority}, request
+        ),
+    }
 
 
 @require_GET
 def region_detail(request, slug):
-    region = get_object_or_404(Region.objects.for_user(request.user), slug=slug)
-    overview = Overview(request.user, request.GET, region=region)
-    # Lists, read here: the page makes no query while it renders.
+    user = request.user
+    region = get_object_or_404(Region.objects.for_user(user), slug=slug)
+    overview = Overview(user, request.GET, region=region)
     return render(
         request,
         "authorities/region_detail.html",
@@ -184,26 +237,44 @@ def region_detail(request, slug):
             # downloads (authorities/dashboards.py).
             "overview": overview,
             "overview_table": overview.table(request, caption=f"Authorities in {region.name}"),
-            # Feedback figures, small numbers suppressed (feedback/_summary.html).
-            "feedback": region_feedback(region, request.user),
-            # Where the union was left out (consultations/_region_section.html).
-            "unconsulted_plans": list(
-                plans_agreed_without_consultation(
-                    Plan.objects.for_user(request.user).filter(authority__region=region).current()
-                ).select_related("authority", "programme")
-            ),
-            "region_meetings": list(
-                Consultation.objects.for_user(request.user)
-                .filter(authority__region=region)
-                .listed()[:10]
-            ),
-            "block_transfers": list(
-                BlockTransfer.objects.for_user(request.user)
-                .filter(consultation__authority__region=region)
-                .listed()
+            # The rest of the page: hundreds of meetings and transfers in a
+            # large region take longer to render than to read, so the HTML
+            # is cached as the aggregates are (authorities/caching.py).
+            "region_sections": cached_html(
+                "region-sections",
+                user,
+                region.pk,
+                lambda: render_to_string(
+                    "authorities/_region_sections.html", _region_sections(user, region), request
+                ),
+                today=overview.today,
             ),
         },
     )
+
+
+def _region_sections(user, region):
+    """The region page's context below the table: lists, read here, so the
+    page makes no query while it renders."""
+    return {
+        "region": region,
+        # Feedback figures, small numbers suppressed (feedback/_summary.html).
+        "feedback": region_feedback(region, user),
+        # Where the union was left out (consultations/_region_section.html).
+        "unconsulted_plans": list(
+            plans_agreed_without_consultation(
+                Plan.objects.for_user(user).filter(authority__region=region).current()
+            ).select_related("authority", "programme")
+        ),
+        "region_meetings": list(
+            Consultation.objects.for_user(user).filter(authority__region=region).listed()[:10]
+        ),
+        "block_transfers": list(
+            BlockTransfer.objects.for_user(user)
+            .filter(consultation__authority__region=region)
+            .listed()
+        ),
+    }
 
 
 def _overview(request):

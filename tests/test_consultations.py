@@ -25,6 +25,7 @@ from plans.services import assessment_for
 
 from .conftest import PERSONAS
 from .factories import CAMDEN, authority, make_plan, make_user
+from .test_authorities import REGION_PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -677,7 +678,7 @@ class TestPagesWithSections:
         # tests/test_authorities.py's region pin (the overview table there
         # reads meetings and actions in one query each, however many, and
         # the early warnings one query per kind).
-        with django_assert_num_queries(48):
+        with django_assert_num_queries(REGION_PAGE_QUERIES):
             response = london_organiser_client.get(reverse("authorities:region", args=["london"]))
         assert len(response.context["block_transfers"]) == rows
 
