@@ -15,7 +15,6 @@ from django.utils import timezone
 from consultations.models import Consultation
 from plans.models import Plan
 
-from .caching import cached
 from .models import EDITOR_ROLES, LocalAuthority
 from .warnings import Kind, early_warnings
 
@@ -64,24 +63,9 @@ def what_needs(user, *, memberships, my_actions, today=None):
     plans, plan_count, meetings, meeting_count = [], 0, [], 0
     meetings_since = today - MEETING_WINDOW
     if records:
-        # Cached until the data next changes: for a national officer this
-        # reads every current plan's answers.
-        plans, plan_count, meetings, meeting_count = cached(
-            "home-waiting",
-            user,
-            (sorted(recorded) if isinstance(recorded, list) else "all", meetings_since),
-            lambda: _waiting_on(user, recorded, meetings_since),
-            today=today,
-        )
+        plans, plan_count, meetings, meeting_count = _waiting_on(user, recorded, meetings_since)
     warnings_since = today - WARNING_WINDOW
-    # The newest SHOWN and how many, cached until the data next changes.
-    warnings, warning_count = cached(
-        "home-warnings",
-        user,
-        warnings_since,
-        lambda: _new_warnings(user, warnings_since, today),
-        today=today,
-    )
+    warnings, warning_count = _new_warnings(user, warnings_since, today)
     overdue, upcoming = [], []
     for action in my_actions:
         (overdue if action.is_overdue(today) else upcoming).append(action)

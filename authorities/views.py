@@ -43,13 +43,27 @@ AUTHORITIES_PER_PAGE = 50
 @require_GET
 def home(request):
     user = request.user
+    # Everything on it is this person's: rendered once and cached until the
+    # data next changes (authorities/caching.py), or the day does ("overdue"
+    # and "new" depend on it).
+    body = cached_html(
+        "home-html",
+        user,
+        None,
+        lambda: render_to_string("authorities/home.html#body", _home(user), request),
+        today=timezone.localdate(),
+    )
+    return render(request, "authorities/home.html", {"body": body})
+
+
+def _home(user):
     regions = list(Region.objects.for_user(user).with_authority_count())
     authorities = LocalAuthority.objects.for_user(user)
     # Lists, read here rather than while rendering; "what needs you" is
     # worked out from the memberships and actions too.
     memberships = list(user.memberships.select_related("region", "authority"))
     my_actions = list(Action.objects.for_user(user).filter(owner=user).open().overdue_first())
-    context = {
+    return {
         "memberships": memberships,
         "regions": regions,
         # National scope means all 153: the regions table is the way in.
@@ -58,7 +72,6 @@ def home(request):
         "my_actions": my_actions,
         "needs": what_needs(user, memberships=memberships, my_actions=my_actions),
     }
-    return render(request, "authorities/home.html", context)
 
 
 @require_GET
@@ -405,8 +418,17 @@ def authority_map(request):
     are filled. A bad measure is reported and the default drawn."""
     form = MapForm(request.GET)
     form.is_valid()
-    return render(
-        request,
-        "authorities/map.html",
-        {"form": form, "tile_map": build_map(request.user, form.chosen())},
+    measure = form.chosen()
+    # 153 squares and the table beside them take longer to draw than to
+    # read: the drawing is cached per person and measure until the data
+    # next changes (authorities/caching.py).
+    tile_map = cached_html(
+        "map-html",
+        request.user,
+        measure.key,
+        lambda: render_to_string(
+            "authorities/_map.html", {"tile_map": build_map(request.user, measure)}, request
+        ),
+        today=timezone.localdate(),
     )
+    return render(request, "authorities/map.html", {"form": form, "tile_map_html": tile_map})

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from authorities.caching import cached
 from authorities.models import LocalAuthority
 from plans.models import Plan, PlanAccess, Question
 
@@ -36,9 +37,18 @@ def submission_list(request):
     form = FilterForm(request.GET, user=user)
     form.is_valid()
     submissions = form.filter(FeedbackSubmission.objects.for_user(user).active())
-    page = Paginator(submissions.select_related("authority", "submitted_by"), PER_PAGE).get_page(
-        request.GET.get("page")
+    paginator = Paginator(submissions.select_related("authority", "submitted_by"), PER_PAGE)
+    # Counting a region's tens of thousands of submissions is the slowest
+    # part of the page: the count is cached as the aggregates are
+    # (authorities/caching.py), per person and filter.
+    paginator.count = cached(
+        "feedback-list-count",
+        user,
+        sorted(form.description().items()),
+        submissions.count,
+        today=timezone.localdate(),
     )
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

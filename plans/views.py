@@ -9,8 +9,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from authorities.caching import cached_html
 from authorities.models import LocalAuthority, Region
 from consultations.models import PlanTimeline
 from feedback.aggregates import evidence_by_question
@@ -65,6 +68,22 @@ def plan_list(request):
 @require_GET
 def plan_detail(request, pk):
     plan, access = plan_for(request, pk)
+    # Rendered once per person until the data next changes
+    # (authorities/caching.py): the checklist, targets, history and
+    # timeline take longer to draw than to read.
+    body = cached_html(
+        "plan-page-html",
+        request.user,
+        plan.pk,
+        lambda: render_to_string(
+            "plans/plan_detail.html#body", _plan_page(request.user, plan, access), request
+        ),
+        today=timezone.localdate(),
+    )
+    return render(request, "plans/plan_detail.html", {"plan": plan, "body": body})
+
+
+def _plan_page(user, plan, access):
     assessment = getattr(plan, "assessment", None)
     question_set = plan.checklist_question_set()
     answers = {}
@@ -77,24 +96,20 @@ def plan_detail(request, pk):
         "recommendations",
         Prefetch("updates", queryset=TargetUpdate.objects.order_by("-recorded_on", "-pk")),
     )
-    return render(
-        request,
-        "plans/plan_detail.html",
-        {
-            "plan": plan,
-            "access": access,
-            "money": plan.money(),
-            "instalments": plan.instalments.all(),
-            "targets": targets,
-            "questions": questions,
-            "answered": sum(1 for q in questions if q.answer and not q.answer.carried_forward),
-            "serious": [q for q in questions if q.answer and q.answer.concern == "serious"],
-            "revisions": plan.revisions.all(),
-            "recent_changes": plan_history_entries(plan, access)[:RECENT_CHANGES],
-            "consultation_timeline": PlanTimeline(plan, request.user),
-            "feedback_evidence": evidence_by_question(plan, access),
-        },
-    )
+    return {
+        "plan": plan,
+        "access": access,
+        "money": plan.money(),
+        "instalments": plan.instalments.all(),
+        "targets": targets,
+        "questions": questions,
+        "answered": sum(1 for q in questions if q.answer and not q.answer.carried_forward),
+        "serious": [q for q in questions if q.answer and q.answer.concern == "serious"],
+        "revisions": plan.revisions.all(),
+        "recent_changes": plan_history_entries(plan, access)[:RECENT_CHANGES],
+        "consultation_timeline": PlanTimeline(plan, user),
+        "feedback_evidence": evidence_by_question(plan, access),
+    }
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,20 +1,28 @@
 """The dashboards' cache: a save is visible on the very next request."""
 
+import datetime
+import re
 from io import StringIO
 
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from authorities import caching
-from consultations.models import Action
+from consultations.models import Action, Consultation
 from feedback.models import FeedbackSubmission
-from plans.models import FundingInstalment
+from plans.models import FundingInstalment, Plan, Target
 
 from .factories import CAMDEN, authority, make_plan
 
 OVERVIEW = reverse("authorities:overview")
+
+
+def text(response):
+    """The page's words, tags stripped and spaces collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
 
 
 def camden_row(response):
@@ -105,3 +113,78 @@ def test_the_authority_page_shows_a_new_action_at_once(camden_lns_client):
     Action.objects.create(authority=authority(CAMDEN), title="Arrange a SENCO meeting")
     titles = [a.title for a in camden_lns_client.get(page).context["open_actions"]]
     assert titles == ["Arrange a SENCO meeting"]
+
+
+# Pages kept as rendered HTML: each shows a change on the very next request.
+
+
+def test_the_plan_page_shows_a_new_target_at_once(camden_lns_client):
+    plan = make_plan(CAMDEN)
+    assert "Cut the wait for assessments" not in text(
+        camden_lns_client.get(plan.get_absolute_url())
+    )
+    Target.objects.create(plan=plan, description="Cut the wait for assessments", goal="provision")
+    assert "Cut the wait for assessments" in text(camden_lns_client.get(plan.get_absolute_url()))
+
+
+def test_the_briefing_pack_shows_a_new_action_and_says_when_it_was_printed(
+    camden_lns_client, monkeypatch
+):
+    page = reverse("authorities:briefing", args=["camden"])
+    assert "Ask for the NHS figures" not in text(camden_lns_client.get(page))
+    Action.objects.create(authority=authority(CAMDEN), title="Ask for the NHS figures")
+    assert "Ask for the NHS figures" in text(camden_lns_client.get(page))
+    # The pack is cached; its footer is not.
+    printed = timezone.make_aware(datetime.datetime(2026, 12, 24, 9, 30))
+    localtime = timezone.localtime
+    monkeypatch.setattr(
+        timezone,
+        "localtime",
+        lambda value=None, *a: printed if value is None else localtime(value, *a),
+    )
+    assert "Produced on 24 December 2026 at 09:30" in text(camden_lns_client.get(page))
+
+
+def test_the_map_shows_a_new_plan_at_once(camden_lns_client):
+    page = reverse("authorities:map") + "?measure=status"
+    # Camden's line in the table beside the map.
+    assert "Camden London No plan" in text(camden_lns_client.get(page))
+    make_plan(CAMDEN, status=Plan.Status.UNDER_REVIEW)
+    assert "Camden London Under review, payments withheld" in text(camden_lns_client.get(page))
+
+
+def test_the_region_page_shows_a_new_meeting_at_once(london_organiser_client):
+    page = reverse("authorities:region", args=["london"])
+    assert "No meetings have been logged in London" in text(london_organiser_client.get(page))
+    Consultation.objects.create(
+        authority=authority(CAMDEN), forum="schools_forum", held_on=datetime.date(2026, 10, 1)
+    )
+    assert "No meetings have been logged in London" not in text(london_organiser_client.get(page))
+
+
+def test_the_feedback_list_counts_a_new_submission_at_once(
+    london_organiser_client, camden_senco_lead
+):
+    page = reverse("feedback:list")
+    assert london_organiser_client.get(page).context["page"].paginator.count == 0
+    FeedbackSubmission.objects.create(
+        authority=authority(CAMDEN),
+        submitted_by=camden_senco_lead,
+        source="senco_network",
+        people_count=3,
+        meeting_date="2026-10-01",
+        health_care_costs="no",
+    )
+    assert london_organiser_client.get(page).context["page"].paginator.count == 1
+
+
+def test_home_shows_a_newly_given_action_at_once(camden_lns_client, camden_lns):
+    home = reverse("home")
+    assert "Chase the Forum papers" not in text(camden_lns_client.get(home))
+    Action.objects.create(
+        authority=authority(CAMDEN),
+        title="Chase the Forum papers",
+        owner=camden_lns,
+        due_on=datetime.date(2026, 1, 5),
+    )
+    assert "Chase the Forum papers" in text(camden_lns_client.get(home))

@@ -687,8 +687,9 @@ class TestPagesWithSections:
         self.fill(rows, camden_lns)
         # tests/test_authorities.py's home pin, which includes the actions,
         # plus what "What needs you" asks an LNS (tests/test_home.py): plans
-        # to answer (3 with none to answer), meetings with no outcome (2).
-        with django_assert_num_queries(36):
+        # to answer (3 with none to answer), meetings with no outcome (2),
+        # and the rendered page stored in the cache (7).
+        with django_assert_num_queries(29):
             response = camden_lns_client.get(reverse("home"))
         assert len(response.context["my_actions"]) == rows
 
@@ -698,8 +699,8 @@ class TestPagesWithSections:
         for n in range(rows):
             make_meeting(plan=plan, held_on=TODAY - n * DAY)
         # The plan page with nothing else on it, its meetings and the flag's
-        # check.
-        with django_assert_num_queries(18):
+        # check, and the rendered page stored in the cache (7).
+        with django_assert_num_queries(25):
             response = camden_lns_client.get(plan.get_absolute_url())
         assert len(response.context["consultation_timeline"].meetings) == rows
 

@@ -251,8 +251,9 @@ class TestPlanPage:
             TargetUpdate.objects.create(target=target, status="on_track")
         client = client_for(camden_lns)
         # 20, plus the plan's meetings (tests/test_consultations.py) and the
-        # feedback linked to its checklist (tests/test_feedback.py).
-        with django_assert_num_queries(22):
+        # feedback linked to its checklist (tests/test_feedback.py), and the
+        # rendered page stored in the cache (7).
+        with django_assert_num_queries(29):
             client.get(camden_plan.get_absolute_url())
 
 

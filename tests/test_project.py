@@ -1,6 +1,7 @@
 """Project-wide promises: production settings, health check, demo people, pages."""
 
 import os
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -8,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.core.paginator import Paginator
 from django.db.utils import OperationalError
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from authorities.models import Membership, User
@@ -130,3 +133,30 @@ class TestDemoPeople:
         assert DEMO_PASSWORD in readme
         for email, *_ in PERSONAS:
             assert email in readme
+
+
+class TestPagination:
+    """includes/pagination.html, shared by every paginated list."""
+
+    def render(self, number, pages=400):
+        page = Paginator(range(pages * 50), 50).get_page(number)
+        return render_to_string(
+            "includes/pagination.html", {"page": page, "page_query": "", "label": "Pages"}
+        )
+
+    def test_a_long_list_links_the_ends_and_the_neighbours_not_every_page(self):
+        html = self.render(200)
+        linked = [int(n) for n in re.findall(r'aria-label="Page (\d+)"', html)]
+        assert linked == [1, 199, 200, 201, 400]
+        assert html.count("govuk-pagination__item--ellipses") == 2
+        assert 'aria-label="Page 200" aria-current="page"' in html
+        assert 'rel="prev"' in html
+        assert 'rel="next"' in html
+
+    def test_a_short_list_links_every_page(self):
+        html = self.render(2, pages=4)
+        assert re.findall(r'aria-label="Page (\d+)"', html) == ["1", "2", "3", "4"]
+        assert "ellipses" not in html
+
+    def test_one_page_needs_no_pagination(self):
+        assert "govuk-pagination" not in self.render(1, pages=1)
