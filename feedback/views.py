@@ -11,11 +11,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from authorities.caching import cached
+from authorities.caching import cached_html
 from authorities.models import LocalAuthority
 from plans.models import Plan, PlanAccess, Question
 
@@ -33,37 +34,40 @@ def _absolute_url(request):
 
 @require_GET
 def submission_list(request):
+    # Rendered once per person and address (filters, page) until the data
+    # next changes (authorities/caching.py): building the scoped queries and
+    # the table cost more than reading the rows.
+    body = cached_html(
+        "feedback-list-html",
+        request.user,
+        request.GET.urlencode(),
+        lambda: render_to_string(
+            "feedback/submission_list.html#body", _submission_list(request), request
+        ),
+        today=timezone.localdate(),
+    )
+    return render(request, "feedback/submission_list.html", {"body": body})
+
+
+def _submission_list(request):
     user = request.user
     form = FilterForm(request.GET, user=user)
     form.is_valid()
     submissions = form.filter(FeedbackSubmission.objects.for_user(user).active())
-    paginator = Paginator(submissions.select_related("authority", "submitted_by"), PER_PAGE)
-    # Counting a region's tens of thousands of submissions is the slowest
-    # part of the page: the count is cached as the aggregates are
-    # (authorities/caching.py), per person and filter.
-    paginator.count = cached(
-        "feedback-list-count",
-        user,
-        sorted(form.description().items()),
-        submissions.count,
-        today=timezone.localdate(),
+    page = Paginator(submissions.select_related("authority", "submitted_by"), PER_PAGE).get_page(
+        request.GET.get("page")
     )
-    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "feedback/submission_list.html",
-        {
-            "form": form,
-            "page": page,
-            "page_query": query.urlencode(),
-            "can_export": may_export(user),
-            # Where this person can give feedback from (national officers
-            # start from an authority's page: they cover all 153).
-            "own_authorities": LocalAuthority.objects.filter(memberships__user=user).distinct(),
-        },
-    )
+    return {
+        "form": form,
+        "page": page,
+        "page_query": query.urlencode(),
+        "can_export": may_export(user),
+        # Where this person can give feedback from (national officers
+        # start from an authority's page: they cover all 153).
+        "own_authorities": list(LocalAuthority.objects.filter(memberships__user=user).distinct()),
+    }
 
 
 @require_http_methods(["GET", "POST"])

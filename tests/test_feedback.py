@@ -549,8 +549,8 @@ class TestList:
         self, london_organiser_client, django_assert_num_queries, reference_data, rows
     ):
         many(CAMDEN, rows)
-        # The page's 9 (the count among them), and the count stored in the
-        # cache (7: the data version, a read, the database cache's writes).
+        # The page's 9, and the rendered page stored in the cache (7: the
+        # data version, a read, the database cache's writes).
         with django_assert_num_queries(16):
             response = london_organiser_client.get(LIST)
         assert response.context["page"].paginator.count == rows
