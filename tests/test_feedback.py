@@ -3,6 +3,7 @@ the edit window, evidence on the checklist, aggregates with small numbers
 suppressed, the CSV export, the national office's e-mail and retention."""
 
 import csv
+import datetime
 import io
 from datetime import date, timedelta
 from io import StringIO
@@ -16,9 +17,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authorities.models import LocalAuthority, Role
+from feedback import exports
 from feedback.aggregates import FEWER, FeedbackSummary, term_of
 from feedback.forms import looks_identifying
-from feedback.models import FeedbackEvidence, FeedbackExport, FeedbackSubmission
+from feedback.models import (
+    FeedbackEvidence,
+    FeedbackExport,
+    FeedbackSubmission,
+    HealthCosts,
+    Practice,
+)
 
 from .factories import CAMDEN, authority, make_plan, make_user
 from .test_authorities import REGION_PAGE_QUERIES
@@ -525,6 +533,64 @@ class TestExport:
         assert row["Other barriers"] == "'@SUM(A1)"
         assert row["Practices reported"].startswith("Systematically refusing")
         assert row["People it speaks for"] == "10"
+
+    def test_every_cell_is_written_as_the_form_lists_it(self, client_for, national_officer):
+        submission(
+            phases=["secondary", "primary"],  # written in the form's order
+            pressures=[],
+            practices=["bureaucratic", "refusing"],
+            bureaucratic_example="Forms, forms and forms",
+            assessment_wait_weeks=None,
+            consent_to_share=True,
+            submitted_at=timezone.make_aware(datetime.datetime(2026, 10, 31, 23, 30)),
+        )
+        (row,) = rows_of(client_for(national_officer).get(EXPORT))
+        assert row["Setting phases"] == "Primary; Secondary"
+        assert row["Pressures"] == ""
+        assert row["Practices reported"] == (
+            f"{Practice.BUREAUCRATIC.label}: Forms, forms and forms; {Practice.REFUSING.label}"
+        )
+        assert row["Wait for an EHC needs assessment (weeks)"] == ""
+        assert row["Health and social care meet EHCP costs"] == HealthCosts.NO.label
+        assert row["National office may use it"] == "Yes"
+        # 23:30 in London on the last day of British Summer Time is that day.
+        assert row["Submitted"] == "2026-10-31"
+        assert row["Date of the meeting"] == "2026-10-01"
+
+    @pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="PostgreSQL writes the rows with COPY"
+    )
+    def test_postgresql_writes_the_same_bytes_as_python(self, reference_data, camden_senco_lead):
+        """feedback/exports.py has two writers: they must not drift apart."""
+        many(CAMDEN, 40)
+        tricky = [
+            'Quotes "like this", commas, and\na new line',
+            "\rA carriage return first",
+            "\tA tab first",
+            "=1+1",
+            "-minus",
+            "Ünïcödé, £ and “curly quotes”",
+            "",
+            " spaces around ",
+        ]
+        for n, value in enumerate(tricky):
+            submission(
+                "203",
+                by=camden_senco_lead if n % 2 else None,
+                working_well=value,
+                pressures_other=tricky[-1 - n],
+                practices=["extra_information", "bureaucratic"],
+                extra_information_example=value,
+                support_wait_weeks=n,
+                phases=[] if n % 3 else ["special", "primary"],
+            )
+        submissions = FeedbackSubmission.objects.all()
+        for with_submitters in (True, False):
+            columns = exports.columns(with_submitters=with_submitters)
+            copied = b"".join(exports.copied_lines(submissions, columns))
+            written = "".join(exports.written_lines(submissions, columns)).encode()
+            assert copied.decode().splitlines() == written.decode().splitlines()
+            assert copied == written
 
     @pytest.mark.parametrize("persona", ["northwest_nem", "camden_lns", "camden_senco_lead"])
     def test_others_may_not_export(self, request, client_for, persona):
