@@ -72,43 +72,45 @@ def _practices(chosen, *examples):
     )
 
 
-# The same cells in SQL, for PostgreSQL's COPY. Text is neutralised as in
-# neutralise() (the regular expression's \t and \r are tab and carriage
-# return), and empty text is NULL: COPY writes NULL as nothing, as Python's
-# csv module writes "" and None, but "" as a quoted "".
+# The same cells in SQL, for PostgreSQL's COPY. Free text is neutralised as
+# in neutralise() (the regular expression's \t and \r are tab and carriage
+# return); cells made of the form's labels need not be, as no label starts
+# like a formula (a test holds them to that). Empty text is NULL: COPY writes
+# NULL as nothing, as Python's csv module writes "" and None, but "" as "".
 class _Neutralised(Func):
     template = r"regexp_replace(%(expressions)s, '^([-=+@\t\r])', '''\1')"
     output_field = TextField()
 
 
+def _or_null(expression):
+    return NullIf(expression, Value(""), output_field=TextField())
+
+
 def _text_sql(expression):
-    return NullIf(_Neutralised(expression), Value(""), output_field=TextField())
+    return _or_null(_Neutralised(expression))
 
 
 def _choice_sql(field, choices):
-    return _text_sql(
-        Case(
-            *(When(**{field: value}, then=Value(label)) for value, label in choices.choices),
-            output_field=TextField(),
-        )
+    return Case(
+        *(When(**{field: value}, then=Value(label)) for value, label in choices.choices),
+        output_field=TextField(),
     )
 
 
 def _joined_sql(*cells):
     """The cells that are not NULL, joined with "; " (CONCAT_WS skips NULLs)."""
-    return Func(*cells, template="CONCAT_WS('; ', %(expressions)s)", output_field=TextField())
+    return _or_null(
+        Func(*cells, template="CONCAT_WS('; ', %(expressions)s)", output_field=TextField())
+    )
 
 
 def _labels_sql(field, choices):
-    return _text_sql(
-        _joined_sql(
-            *(
-                Case(
-                    When(**{f"{field}__contains": [value]}, then=Value(label)),
-                    output_field=TextField(),
-                )
-                for value, label in choices.choices
-            )
+    # has_key is jsonb's "?": a string element of the list, and quicker than
+    # containment (@>) at 100,000 rows.
+    return _joined_sql(
+        *(
+            Case(When(**{f"{field}__has_key": value}, then=Value(label)), output_field=TextField())
+            for value, label in choices.choices
         )
     )
 
@@ -124,11 +126,11 @@ def _practices_sql():
         )
         cells.append(
             Case(
-                When(practices__contains=[practice.value], then=with_example),
+                When(practices__has_key=practice.value, then=with_example),
                 output_field=TextField(),
             )
         )
-    return _text_sql(_joined_sql(*cells))
+    return _joined_sql(*cells)
 
 
 def _iso_date_sql(expression):

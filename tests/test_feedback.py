@@ -21,11 +21,15 @@ from feedback import exports
 from feedback.aggregates import FEWER, FeedbackSummary, term_of
 from feedback.forms import looks_identifying
 from feedback.models import (
+    Barrier,
     FeedbackEvidence,
     FeedbackExport,
     FeedbackSubmission,
     HealthCosts,
+    Phase,
     Practice,
+    Pressure,
+    Source,
 )
 
 from .factories import CAMDEN, authority, make_plan, make_user
@@ -557,6 +561,12 @@ class TestExport:
         assert row["Submitted"] == "2026-10-31"
         assert row["Date of the meeting"] == "2026-10-01"
 
+    def test_no_label_starts_like_a_formula(self):
+        """PostgreSQL's export neutralises free text only (feedback/exports.py)."""
+        for choices in (Source, Phase, Pressure, Barrier, HealthCosts, Practice):
+            for label in choices.labels:
+                assert not label.startswith(exports.FORMULA_START), label
+
     @pytest.mark.skipif(
         connection.vendor != "postgresql", reason="PostgreSQL writes the rows with COPY"
     )
@@ -592,6 +602,37 @@ class TestExport:
             assert copied.decode().splitlines() == written.decode().splitlines()
             assert copied == written
 
+    @pytest.mark.parametrize(
+        "persona",
+        [
+            "national_officer",
+            "london_organiser",
+            "northwest_nem",
+            "camden_lns",
+            "camden_senco_lead",
+            "manchester_head_rep",
+            "no_role_user",
+        ],
+    )
+    def test_the_export_reads_the_same_rows_as_every_page(
+        self, request, persona, camden_senco_lead, manchester_head_rep, kent_lns
+    ):
+        """readable_by() (the export's scope) is for_user() read another way."""
+        person = request.getfixturevalue(persona)
+        for la_code in (CAMDEN, "203", "886", "352"):  # Camden, Greenwich, Kent, Manchester
+            submission(la_code)
+        submission(CAMDEN, by=camden_senco_lead)
+        submission("352", by=manchester_head_rep)
+        submission("886", by=kent_lns)
+        # Their own, where they may not read the others'.
+        submission("886", by=person)
+        expected = set(FeedbackSubmission.objects.for_user(person))
+        assert set(FeedbackSubmission.objects.readable_by(person)) == expected
+        person.is_superuser = True
+        assert set(FeedbackSubmission.objects.readable_by(person)) == set(
+            FeedbackSubmission.objects.for_user(person)
+        )
+
     @pytest.mark.parametrize("persona", ["northwest_nem", "camden_lns", "camden_senco_lead"])
     def test_others_may_not_export(self, request, client_for, persona):
         assert client_for(request.getfixturevalue(persona)).get(EXPORT).status_code == 403
@@ -603,9 +644,10 @@ class TestExport:
     ):
         many(CAMDEN, rows)
         # session, user, national scope, organiser role, the filter's region
-        # check and its region and authority, the record, then the rows in
-        # one query (read in chunks from one cursor).
-        with django_assert_num_queries(6):
+        # check and its region and authority, the record, the scope read as
+        # two lists of authorities (FeedbackSubmissionQuerySet.readable_by),
+        # then the rows in one query (one cursor, or PostgreSQL's COPY).
+        with django_assert_num_queries(8):
             assert len(rows_of(london_organiser_client.get(EXPORT))) == rows
 
 
