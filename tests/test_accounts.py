@@ -7,7 +7,8 @@ from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 
-from authorities.models import User
+from authorities.backends import AuthenticationBackend
+from authorities.models import Role, User
 
 from .factories import PASSWORD
 
@@ -170,3 +171,29 @@ def test_a_flood_of_attempts_from_one_ip_address_gets_a_clear_page(client, refer
     response = sign_in(client, "one.more@example.org", "guess")
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
+
+
+class TestLoadingThePersonOnEachRequest:
+    """authorities/backends.py: the signed-in person with their wide roles."""
+
+    backend = AuthenticationBackend()
+
+    def test_in_one_query_with_their_wide_roles(
+        self, london_organiser, national_officer, django_assert_num_queries
+    ):
+        with django_assert_num_queries(2):
+            organiser = self.backend.get_user(london_organiser.pk)
+            officer = self.backend.get_user(str(national_officer.pk))  # as the session keeps it
+        with django_assert_num_queries(0):
+            assert organiser.wide_roles == {Role.REGIONAL_ORGANISER}
+            assert officer.has_national_scope
+        assert (organiser, officer) == (london_organiser, national_officer)
+
+    def test_no_one_for_an_id_that_is_not_one(self, camden_lns):
+        assert self.backend.get_user("1; drop table") is None
+        assert self.backend.get_user(camden_lns.pk + 1000) is None
+
+    def test_no_one_once_made_inactive(self, camden_lns):
+        camden_lns.is_active = False
+        camden_lns.save()
+        assert self.backend.get_user(camden_lns.pk) is None
