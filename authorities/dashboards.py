@@ -16,7 +16,6 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -26,7 +25,7 @@ from feedback.aggregates import FEWER, NO_FEEDBACK, AuthorityFigures, figures_by
 from feedback.models import FeedbackSubmission
 from plans.models import ZERO, FundingInstalment, Plan, Programme
 
-from .caching import cached, cached_html
+from .caching import cached
 from .filters import OverviewFilter
 from .models import LocalAuthority, Region, financial_year_label, format_pounds
 from .warnings import early_warnings
@@ -397,23 +396,6 @@ class Overview:
         for row in rows:
             row.warnings = self.warnings.per_authority.get(row.authority.pk, 0)
         return rows
-
-    def table(self, request, caption):
-        """The table with its filters and downloads, rendered: cached like
-        the rows, per address (153 rows take longer to render than to
-        read), and rendered here so that the page makes no query while its
-        template renders."""
-        return cached_html(
-            "overview-table",
-            self.user,
-            (request.path, self.data.urlencode(), caption),
-            lambda: render_to_string(
-                "authorities/_overview_table.html",
-                {"overview": self, "caption": caption},
-                request,
-            ),
-            today=self.today,
-        )
 
     @property
     def more_warnings(self):

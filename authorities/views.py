@@ -239,38 +239,31 @@ def _render_briefing(request, authority, plan_pk):
 def region_detail(request, slug):
     user = request.user
     region = get_object_or_404(Region.objects.for_user(user), slug=slug)
-    overview = Overview(user, request.GET, region=region)
-    return render(
-        request,
-        "authorities/region_detail.html",
-        {
-            "region": region,
-            "regional_people": list(region.memberships.select_related("user")),
-            # The overview table for the region, with its filters and
-            # downloads (authorities/dashboards.py).
-            "overview": overview,
-            "overview_table": overview.table(request, caption=f"Authorities in {region.name}"),
-            # The rest of the page: hundreds of meetings and transfers in a
-            # large region take longer to render than to read, so the HTML
-            # is cached as the aggregates are (authorities/caching.py).
-            "region_sections": cached_html(
-                "region-sections",
-                user,
-                region.pk,
-                lambda: render_to_string(
-                    "authorities/_region_sections.html", _region_sections(user, region), request
-                ),
-                today=overview.today,
-            ),
-        },
+    # Rendered once per person and address (the table's filters and sort)
+    # until the data next changes (authorities/caching.py): a large region's
+    # table, meetings and transfers take longer to draw than to read.
+    body = cached_html(
+        "region-page",
+        user,
+        (region.pk, request.GET.urlencode()),
+        lambda: render_to_string(
+            "authorities/region_detail.html#body", _region_page(request, region), request
+        ),
+        today=timezone.localdate(),
     )
+    return render(request, "authorities/region_detail.html", {"region": region, "body": body})
 
 
-def _region_sections(user, region):
-    """The region page's context below the table: lists, read here, so the
-    page makes no query while it renders."""
+def _region_page(request, region):
+    """The region page's context: lists, read here, so the page makes no
+    query while it renders."""
+    user = request.user
     return {
         "region": region,
+        "regional_people": list(region.memberships.select_related("user")),
+        # The overview table for the region, with its filters and downloads
+        # (authorities/dashboards.py).
+        "overview": Overview(user, request.GET, region=region),
         # Feedback figures, small numbers suppressed (feedback/_summary.html).
         "feedback": region_feedback(region, user),
         # Where the union was left out (consultations/_region_section.html).
@@ -290,23 +283,41 @@ def _region_sections(user, region):
     }
 
 
-def _overview(request):
-    """The overview table as this person asked for it. National officers
-    see every authority, regional organisers and NEMs their region's; the
-    people who cover single authorities (network leads among them) get 403:
-    they work from their authorities' pages."""
+def overview_permitted(request):
+    """National officers see every authority, regional organisers and NEMs
+    their region's; the people who cover single authorities (network leads
+    among them) get 403: they work from their authorities' pages."""
     if not request.user.can_see_overview:
         raise PermissionDenied
-    return Overview(request.user, request.GET)
 
 
 @require_GET
 def overview(request):
-    overview = _overview(request)
-    table = overview.table(request, caption=f"Authorities in {overview.scope}")
-    return render(
-        request, "authorities/overview.html", {"overview": overview, "overview_table": table}
+    overview_permitted(request)
+    # Rendered once per person and address (filters and sort) until the data
+    # next changes (authorities/caching.py).
+    page = cached(
+        "overview-page",
+        request.user,
+        request.GET.urlencode(),
+        lambda: _render_overview(request),
+        today=timezone.localdate(),
     )
+    return render(
+        request,
+        "authorities/overview.html",
+        {"scope": page["scope"], "body": mark_safe(page["body"])},
+    )
+
+
+def _render_overview(request):
+    overview = Overview(request.user, request.GET)
+    return {
+        "scope": overview.scope,
+        "body": render_to_string(
+            "authorities/overview.html#body", {"overview": overview}, request
+        ),
+    }
 
 
 EXPORT_TYPES = {
@@ -320,7 +331,8 @@ def overview_export(request, file_format):
     """The overview table as CSV (streamed) or XLSX, with the page's filters,
     sort and suppression; each download is recorded. A filter that is not
     valid sends the person back to the page, which says what is wrong."""
-    overview = _overview(request)
+    overview_permitted(request)
+    overview = Overview(request.user, request.GET)
     if not overview.is_valid:
         return redirect(f"{reverse('authorities:overview')}?{request.GET.urlencode()}")
     header, rows = overview.export_table()

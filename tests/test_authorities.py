@@ -213,11 +213,11 @@ class TestAuthorityDetail:
 # early warnings (8) and storing them in the cache (7); the overview table's
 # rows (programmes, authorities, who covers them (2), the checklist bank (2),
 # plans, instalments, meetings, actions, feedback: tests/test_overview.py),
-# stored (7), and the rendered table, stored (7); then the page's own
-# sections (plans agreed without consultation, the feedback figures, stored
-# (7), meetings and block transfers), rendered and stored (7). With the
-# database cache each store is the data version, a read and the writes.
-REGION_PAGE_QUERIES = 62
+# stored (7); plans agreed without consultation, the feedback figures,
+# stored (7), meetings and block transfers; then the rendered page, stored
+# (7). With the database cache each store is the data version, a read and
+# the writes.
+REGION_PAGE_QUERIES = 55
 
 
 class TestRegion:

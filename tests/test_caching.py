@@ -4,6 +4,7 @@ import datetime
 import re
 from io import StringIO
 
+import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
@@ -188,3 +189,28 @@ def test_home_shows_a_newly_given_action_at_once(camden_lns_client, camden_lns):
         due_on=datetime.date(2026, 1, 5),
     )
     assert "Chase the Forum papers" in text(camden_lns_client.get(home))
+
+
+@pytest.mark.parametrize(
+    ("persona", "url"),
+    [
+        ("national_officer", "/"),
+        ("national_officer", "/overview/"),
+        ("national_officer", "/map/"),
+        ("london_organiser", "/regions/london/"),
+        ("london_organiser", "/feedback/"),
+        ("camden_lns", "/authorities/camden/"),
+        ("camden_lns", "/authorities/camden/briefing/"),
+        ("camden_lns", "plan"),
+    ],
+)
+def test_no_cached_page_holds_a_form_token(request, client_for, persona, url):
+    """A CSRF token belongs to one browser: a page cached for a person, who
+    may be signed in on two, must hold no form that posts. The one token on
+    each page is the sign-out form's, outside what is cached."""
+    client = client_for(request.getfixturevalue(persona))
+    if url == "plan":
+        url = make_plan(CAMDEN).get_absolute_url()
+    for _ in range(2):  # rendered, then from the cache
+        content = client.get(url).content.decode()
+        assert content.count("csrfmiddlewaretoken") == 1
