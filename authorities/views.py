@@ -76,6 +76,23 @@ def _home(user):
 
 @require_GET
 def authority_list(request):
+    # Rendered once per person and address (search, filter, sort, page)
+    # until the data next changes (authorities/caching.py).
+    page = cached(
+        "authority-list-page",
+        request.user,
+        request.GET.urlencode(),
+        lambda: _render_authority_list(request),
+        today=timezone.localdate(),
+    )
+    return render(
+        request,
+        "authorities/authority_list.html",
+        {"page_number": page["page_number"], "body": mark_safe(page["body"])},
+    )
+
+
+def _render_authority_list(request):
     authorities = LocalAuthority.objects.for_user(request.user)
     regions = Region.objects.filter(authorities__in=authorities).distinct()
     form = AuthorityFilterForm(request.GET, regions=regions)
@@ -90,17 +107,17 @@ def authority_list(request):
     page_query = filter_query.copy()
     if request.GET.get("sort"):
         page_query["sort"] = request.GET["sort"]
-    return render(
-        request,
-        "authorities/authority_list.html",
-        {
-            "form": form,
-            "page": page,
-            "sort": form.cleaned_data.get("sort") or "name",
-            "filter_query": filter_query.urlencode(),
-            "page_query": page_query.urlencode(),
-        },
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "sort": form.cleaned_data.get("sort") or "name",
+        "filter_query": filter_query.urlencode(),
+        "page_query": page_query.urlencode(),
+    }
+    return {
+        "page_number": page.number,
+        "body": render_to_string("authorities/authority_list.html#body", context, request),
+    }
 
 
 @require_GET

@@ -199,6 +199,7 @@ def test_home_shows_a_newly_given_action_at_once(camden_lns_client, camden_lns):
         ("national_officer", "/map/"),
         ("london_organiser", "/regions/london/"),
         ("london_organiser", "/feedback/"),
+        ("london_organiser", "/authorities/"),
         ("camden_lns", "/authorities/camden/"),
         ("camden_lns", "/authorities/camden/briefing/"),
         ("camden_lns", "plan"),
