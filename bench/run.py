@@ -342,14 +342,14 @@ def report(results, probe, args):
         f"{os.cpu_count()} cores, scale {args.scale}, cache {probe['cache']}"
     )
     header = f"{'page':<24} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-    header += f"{'errors':>7} {'ratio':>7} {'queries':>8}"
+    header += f"{'errors':>7} {'ratio':>7} {'queries':>8} {'cold':>5}"
     print(header)
     print("-" * len(header))
     for label, path, rps, p50, p95, p99, errors in results:
-        queries = probe["queries"].get(path, "")
+        cold, warm = probe["queries"].get(path) or ("", "")
         print(
             f"{label:<24} {rps:>8.1f} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} "
-            f"{errors:>7} {rps / ceiling:>7.3f} {queries!s:>8}"
+            f"{errors:>7} {rps / ceiling:>7.3f} {warm!s:>8} {cold!s:>5}"
         )
     export = probe["export"]
     print(
