@@ -24,6 +24,8 @@ import time
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 VERSION_KEY = "data-version"
@@ -72,10 +74,21 @@ def cached(name, user, parts, compute, *, today):
     return value
 
 
-def cached_html(name, user, parts, render, *, today):
-    """A rendered fragment, cached as cached() caches a value; safe to
-    insert in a page as it is."""
-    return mark_safe(cached(name, user, parts, render, today=today))
+def cached_page(request, name, parts, make):
+    """What a page shows below its menu, cached for the person asking as
+    cached() caches a value (`parts`: what else it depends on, such as the
+    address). make() returns a dict: "body", the rendered HTML (render_body),
+    and whatever the page's title and breadcrumbs need; or an empty dict
+    when there is no such page for this person (the view answers 404).
+    The body must hold no form that posts: a CSRF token belongs to one
+    browser, and a person may be signed in on two."""
+    page = cached(name, request.user, parts, make, today=timezone.localdate())
+    return {**page, "body": mark_safe(page["body"])} if page else page
+
+
+def render_body(request, template, context):
+    """`template`'s "body" partial (Django's template partials), rendered."""
+    return render_to_string(f"{template}#body", context, request)
 
 
 def _on_change(sender, **kwargs):

@@ -12,10 +12,8 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
 from consultations.models import (
@@ -28,7 +26,7 @@ from feedback.aggregates import authority_feedback, region_feedback
 from plans.models import Plan, PlanAccess
 
 from .briefing import authority_plans, briefing_pack, forum_answers
-from .caching import cached, cached_html
+from .caching import cached_page, render_body
 from .charts import assessment_wait_chart, dsg_deficit_chart, high_needs_chart
 from .dashboards import Overview
 from .exports import csv_lines, xlsx_bytes
@@ -46,14 +44,13 @@ def home(request):
     # Everything on it is this person's: rendered once and cached until the
     # data next changes (authorities/caching.py), or the day does ("overdue"
     # and "new" depend on it).
-    body = cached_html(
-        "home-html",
-        user,
+    page = cached_page(
+        request,
+        "home-page",
         None,
-        lambda: render_to_string("authorities/home.html#body", _home(user), request),
-        today=timezone.localdate(),
+        lambda: {"body": render_body(request, "authorities/home.html", _home(user))},
     )
-    return render(request, "authorities/home.html", {"body": body})
+    return render(request, "authorities/home.html", page)
 
 
 def _home(user):
@@ -78,21 +75,13 @@ def _home(user):
 def authority_list(request):
     # Rendered once per person and address (search, filter, sort, page)
     # until the data next changes (authorities/caching.py).
-    page = cached(
-        "authority-list-page",
-        request.user,
-        request.GET.urlencode(),
-        lambda: _render_authority_list(request),
-        today=timezone.localdate(),
+    page = cached_page(
+        request, "authority-list-page", request.GET.urlencode(), lambda: _authority_list(request)
     )
-    return render(
-        request,
-        "authorities/authority_list.html",
-        {"page_number": page["page_number"], "body": mark_safe(page["body"])},
-    )
+    return render(request, "authorities/authority_list.html", page)
 
 
-def _render_authority_list(request):
+def _authority_list(request):
     authorities = LocalAuthority.objects.for_user(request.user)
     regions = Region.objects.filter(authorities__in=authorities).distinct()
     form = AuthorityFilterForm(request.GET, regions=regions)
@@ -116,7 +105,7 @@ def _render_authority_list(request):
     }
     return {
         "page_number": page.number,
-        "body": render_to_string("authorities/authority_list.html#body", context, request),
+        "body": render_body(request, "authorities/authority_list.html", context),
     }
 
 
@@ -130,29 +119,20 @@ def authority_detail(request, slug):
     # rendered once and cached until the data next changes
     # (authorities/caching.py). Unpickling the lists would cost more than
     # reading them.
-    page = cached(
-        "authority-page-html",
-        user,
-        authority.pk,
-        lambda: _render_authority_page(request, authority.pk),
-        today=timezone.localdate(),
-    )
-    return render(
+    page = cached_page(
         request,
-        "authorities/authority_detail.html",
-        {
-            "authority": authority,
-            "region_visible": page["region_visible"],
-            "body": mark_safe(page["body"]),
-        },
+        "authority-page",
+        authority.pk,
+        lambda: _rendered_authority_page(request, authority),
     )
+    return render(request, "authorities/authority_detail.html", {"authority": authority, **page})
 
 
-def _render_authority_page(request, pk):
-    context = _authority_page(request.user, pk)
+def _rendered_authority_page(request, authority):
+    context = _authority_page(request.user, authority.pk)
     return {
         "region_visible": context["region_visible"],
-        "body": render_to_string("authorities/authority_detail.html#body", context, request),
+        "body": render_body(request, "authorities/authority_detail.html", context),
     }
 
 
@@ -214,29 +194,22 @@ def briefing(request, slug):
     plan_pk = int(plan_id) if plan_id else None
     # Rendered once per person and plan until the data next changes
     # (authorities/caching.py); the footer says when it was printed.
-    page = cached(
+    page = cached_page(
+        request,
         "briefing-page",
-        user,
         (authority.pk, plan_pk),
-        lambda: _render_briefing(request, authority, plan_pk),
-        today=timezone.localdate(),
+        lambda: _briefing(request, authority, plan_pk),
     )
     if not page:
         raise Http404("No such plan.")
     return render(
         request,
         "authorities/briefing.html",
-        {
-            "authority": authority,
-            "plan_name": page["plan_name"],
-            "body": mark_safe(page["body"]),
-            "produced_by": user,
-            "produced_at": timezone.localtime(),
-        },
+        {"authority": authority, "produced_by": user, "produced_at": timezone.localtime(), **page},
     )
 
 
-def _render_briefing(request, authority, plan_pk):
+def _briefing(request, authority, plan_pk):
     """The briefing pack's title and body; empty when `plan_pk` is none of
     the authority's plans in scope."""
     pack = briefing_pack(
@@ -246,8 +219,8 @@ def _render_briefing(request, authority, plan_pk):
         return {}
     return {
         "plan_name": pack.plans[0].plan.short_name if pack.one_plan else "",
-        "body": render_to_string(
-            "authorities/briefing.html#body", {"pack": pack, "authority": authority}, request
+        "body": render_body(
+            request, "authorities/briefing.html", {"pack": pack, "authority": authority}
         ),
     }
 
@@ -259,16 +232,17 @@ def region_detail(request, slug):
     # Rendered once per person and address (the table's filters and sort)
     # until the data next changes (authorities/caching.py): a large region's
     # table, meetings and transfers take longer to draw than to read.
-    body = cached_html(
+    page = cached_page(
+        request,
         "region-page",
-        user,
         (region.pk, request.GET.urlencode()),
-        lambda: render_to_string(
-            "authorities/region_detail.html#body", _region_page(request, region), request
-        ),
-        today=timezone.localdate(),
+        lambda: {
+            "body": render_body(
+                request, "authorities/region_detail.html", _region_page(request, region)
+            )
+        },
     )
-    return render(request, "authorities/region_detail.html", {"region": region, "body": body})
+    return render(request, "authorities/region_detail.html", {"region": region, **page})
 
 
 def _region_page(request, region):
@@ -313,27 +287,17 @@ def overview(request):
     overview_permitted(request)
     # Rendered once per person and address (filters and sort) until the data
     # next changes (authorities/caching.py).
-    page = cached(
-        "overview-page",
-        request.user,
-        request.GET.urlencode(),
-        lambda: _render_overview(request),
-        today=timezone.localdate(),
+    page = cached_page(
+        request, "overview-page", request.GET.urlencode(), lambda: _overview(request)
     )
-    return render(
-        request,
-        "authorities/overview.html",
-        {"scope": page["scope"], "body": mark_safe(page["body"])},
-    )
+    return render(request, "authorities/overview.html", page)
 
 
-def _render_overview(request):
+def _overview(request):
     overview = Overview(request.user, request.GET)
     return {
         "scope": overview.scope,
-        "body": render_to_string(
-            "authorities/overview.html#body", {"overview": overview}, request
-        ),
+        "body": render_body(request, "authorities/overview.html", {"overview": overview}),
     }
 
 
@@ -451,13 +415,14 @@ def authority_map(request):
     # 153 squares and the table beside them take longer to draw than to
     # read: the drawing is cached per person and measure until the data
     # next changes (authorities/caching.py).
-    tile_map = cached_html(
-        "map-html",
-        request.user,
+    page = cached_page(
+        request,
+        "map-page",
         measure.key,
-        lambda: render_to_string(
-            "authorities/_map.html", {"tile_map": build_map(request.user, measure)}, request
-        ),
-        today=timezone.localdate(),
+        lambda: {
+            "body": render_body(
+                request, "authorities/map.html", {"tile_map": build_map(request.user, measure)}
+            )
+        },
     )
-    return render(request, "authorities/map.html", {"form": form, "tile_map_html": tile_map})
+    return render(request, "authorities/map.html", {"form": form, **page})

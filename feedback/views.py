@@ -11,12 +11,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from authorities.caching import cached_html
+from authorities.caching import cached_page, render_body
 from authorities.models import LocalAuthority
 from plans.models import Plan, PlanAccess, Question
 
@@ -37,16 +36,17 @@ def submission_list(request):
     # Rendered once per person and address (filters, page) until the data
     # next changes (authorities/caching.py): building the scoped queries and
     # the table cost more than reading the rows.
-    body = cached_html(
-        "feedback-list-html",
-        request.user,
+    page = cached_page(
+        request,
+        "feedback-list-page",
         request.GET.urlencode(),
-        lambda: render_to_string(
-            "feedback/submission_list.html#body", _submission_list(request), request
-        ),
-        today=timezone.localdate(),
+        lambda: {
+            "body": render_body(
+                request, "feedback/submission_list.html", _submission_list(request)
+            )
+        },
     )
-    return render(request, "feedback/submission_list.html", {"body": body})
+    return render(request, "feedback/submission_list.html", page)
 
 
 def _submission_list(request):

@@ -9,11 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from authorities.caching import cached_html
+from authorities.caching import cached_page, render_body
 from authorities.models import LocalAuthority, Region
 from consultations.models import PlanTimeline
 from feedback.aggregates import evidence_by_question
@@ -71,16 +69,17 @@ def plan_detail(request, pk):
     # Rendered once per person until the data next changes
     # (authorities/caching.py): the checklist, targets, history and
     # timeline take longer to draw than to read.
-    body = cached_html(
-        "plan-page-html",
-        request.user,
+    page = cached_page(
+        request,
+        "plan-page",
         plan.pk,
-        lambda: render_to_string(
-            "plans/plan_detail.html#body", _plan_page(request.user, plan, access), request
-        ),
-        today=timezone.localdate(),
+        lambda: {
+            "body": render_body(
+                request, "plans/plan_detail.html", _plan_page(request.user, plan, access)
+            )
+        },
     )
-    return render(request, "plans/plan_detail.html", {"plan": plan, "body": body})
+    return render(request, "plans/plan_detail.html", {"plan": plan, **page})
 
 
 def _plan_page(user, plan, access):

@@ -90,6 +90,17 @@ def test_pruning_feedback_makes_the_data_new(db):
     assert caching.data_version() != before
 
 
+def new_submission(by):
+    return FeedbackSubmission.objects.create(
+        authority=authority(CAMDEN),
+        submitted_by=by,
+        source="senco_network",
+        people_count=3,
+        meeting_date="2026-10-01",
+        health_care_costs="no",
+    )
+
+
 def test_new_feedback_is_counted_on_the_next_request(london_organiser_client, camden_senco_lead):
     page = reverse("authorities:region", args=["london"])
 
@@ -97,14 +108,7 @@ def test_new_feedback_is_counted_on_the_next_request(london_organiser_client, ca
         return london_organiser_client.get(page).context["feedback"].count
 
     before = count()
-    FeedbackSubmission.objects.create(
-        authority=authority(CAMDEN),
-        submitted_by=camden_senco_lead,
-        source="senco_network",
-        people_count=3,
-        meeting_date="2026-10-01",
-        health_care_costs="no",
-    )
+    new_submission(by=camden_senco_lead)
     assert count() == before + 1
 
 
@@ -168,14 +172,7 @@ def test_the_feedback_list_counts_a_new_submission_at_once(
 ):
     page = reverse("feedback:list")
     assert london_organiser_client.get(page).context["page"].paginator.count == 0
-    FeedbackSubmission.objects.create(
-        authority=authority(CAMDEN),
-        submitted_by=camden_senco_lead,
-        source="senco_network",
-        people_count=3,
-        meeting_date="2026-10-01",
-        health_care_costs="no",
-    )
+    new_submission(by=camden_senco_lead)
     assert london_organiser_client.get(page).context["page"].paginator.count == 1
 
 
