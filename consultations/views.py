@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from authorities.caching import cached_page, render_body
 from authorities.models import LocalAuthority
 from plans.history import entries
 from plans.models import Answer, Plan, PlanAccess, Question
@@ -64,24 +65,37 @@ def _page(request, queryset):
 def meeting_list(request, slug=None):
     """Meetings across everything in scope, or for one authority."""
     authority = access = None
-    meetings = Consultation.objects.for_user(request.user)
     if slug:
         authority, access = _authority(request, slug)
+    # Rendered once per person and address until the data next changes
+    # (authorities/caching.py).
+    page = cached_page(
+        request,
+        "meeting-list-page",
+        (authority and authority.pk, request.GET.urlencode()),
+        lambda: _meeting_list(request, authority, access),
+    )
+    return render(request, "consultations/meeting_list.html", {"authority": authority, **page})
+
+
+def _meeting_list(request, authority, access):
+    meetings = Consultation.objects.for_user(request.user)
+    if authority is not None:
         meetings = meetings.filter(authority=authority)
     form = MeetingFilterForm(request.GET)
     form.is_valid()
     page, page_query = _page(request, form.filter(meetings).listed())
-    return render(
-        request,
-        "consultations/meeting_list.html",
-        {
-            "form": form,
-            "page": page,
-            "page_query": page_query,
-            "authority": authority,
-            "access": access,
-        },
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "page_query": page_query,
+        "authority": authority,
+        "access": access,
+    }
+    return {
+        "has_errors": bool(form.errors),
+        "body": render_body(request, "consultations/meeting_list.html", context),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -206,15 +220,24 @@ def link_evidence(request, pk, key, meeting_pk):
 
 @require_GET
 def action_list(request):
+    # Rendered once per person and address until the data next changes
+    # (authorities/caching.py).
+    page = cached_page(
+        request, "action-list-page", request.GET.urlencode(), lambda: _action_list(request)
+    )
+    return render(request, "consultations/action_list.html", page)
+
+
+def _action_list(request):
     form = ActionFilterForm(request.GET)
     form.is_valid()
     actions = form.filter(Action.objects.for_user(request.user), request.user)
     page, page_query = _page(request, actions.overdue_first())
-    return render(
-        request,
-        "consultations/action_list.html",
-        {"form": form, "page": page, "page_query": page_query},
-    )
+    context = {"form": form, "page": page, "page_query": page_query}
+    return {
+        "has_errors": bool(form.errors),
+        "body": render_body(request, "consultations/action_list.html", context),
+    }
 
 
 @require_http_methods(["GET", "POST"])

@@ -46,6 +46,18 @@ def plan_for(request, pk, *, edit=False):
 
 @require_GET
 def plan_list(request):
+    # Rendered once per person and address until the data next changes
+    # (authorities/caching.py).
+    page = cached_page(
+        request,
+        "plan-list-page",
+        request.GET.urlencode(),
+        lambda: {"body": render_body(request, "plans/plan_list.html", _plan_list(request))},
+    )
+    return render(request, "plans/plan_list.html", page)
+
+
+def _plan_list(request):
     plans = Plan.objects.for_user(request.user).current()
     regions = Region.objects.filter(authorities__plans__in=plans).distinct()
     form = PlanFilterForm(request.GET, regions=regions)
@@ -56,11 +68,7 @@ def plan_list(request):
     ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "plans/plan_list.html",
-        {"form": form, "page": page, "page_query": query.urlencode()},
-    )
+    return {"form": form, "page": page, "page_query": query.urlencode()}
 
 
 @require_GET

@@ -197,6 +197,10 @@ def test_home_shows_a_newly_given_action_at_once(camden_lns_client, camden_lns):
         ("london_organiser", "/regions/london/"),
         ("london_organiser", "/feedback/"),
         ("london_organiser", "/authorities/"),
+        ("national_officer", "/meetings/"),
+        ("camden_lns", "/authorities/camden/meetings/"),
+        ("national_officer", "/actions/"),
+        ("national_officer", "/plans/"),
         ("camden_lns", "/authorities/camden/"),
         ("camden_lns", "/authorities/camden/briefing/"),
         ("camden_lns", "plan"),
@@ -212,3 +216,12 @@ def test_no_cached_page_holds_a_form_token(request, client_for, persona, url):
     for _ in range(2):  # rendered, then from the cache
         content = client.get(url).content.decode()
         assert content.count("csrfmiddlewaretoken") == 1
+
+
+def test_the_meeting_list_shows_a_new_meeting_at_once(camden_lns_client):
+    page = reverse("consultations:list")
+    assert "No meetings" in text(camden_lns_client.get(page))
+    Consultation.objects.create(
+        authority=authority(CAMDEN), forum="jcnc", held_on=datetime.date(2026, 11, 2)
+    )
+    assert "2 Nov 2026" in text(camden_lns_client.get(page))
