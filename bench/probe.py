@@ -86,6 +86,7 @@ def queries(plan_path):
         "/": "national.officer@example.org",
         "/feedback/": "london.organiser@example.org",
         "/authorities/": "london.organiser@example.org",
+        "/meetings/": "national.officer@example.org",
     }
     if plan_path:
         pages[plan_path] = "camden.lns@example.org"

@@ -46,6 +46,7 @@ PAGES = [
     # Feedback figures are on the region and authority pages; this is the list.
     ("feedback list", "london.organiser@example.org", "/feedback/", "GET"),
     ("authority list", "london.organiser@example.org", "/authorities/", "GET"),
+    ("meeting list", "national.officer@example.org", "/meetings/", "GET"),
     ("feedback form POST", "camden.senco@example.org", "{feedback_form}", "POST"),
 ]
 
