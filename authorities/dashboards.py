@@ -374,10 +374,9 @@ class Overview:
     def rows(self):
         """The rows, sorted; cached per person, filters and day until the
         data next changes (authorities/caching.py). Read only when the table
-        is rendered or exported: a cached table needs no rows, and 153 rows
-        of model instances take longer to unpickle than the page to send."""
+        is rendered or exported: a page served from the cache needs none."""
         rows = cached(
-            "overview",
+            "overview-rows",
             self.user,
             (self.region and self.region.pk, sorted(self.filterset.chosen().items())),
             self._compute,

@@ -121,7 +121,7 @@ def authority_detail(request, slug):
     # reading them.
     page = cached_page(
         request,
-        "authority-page",
+        "authority-page-html",
         authority.pk,
         lambda: _rendered_authority_page(request, authority),
     )
