@@ -73,17 +73,23 @@ def _plan_list(request):
 
 @require_GET
 def plan_detail(request, pk):
-    plan, access = plan_for(request, pk)
+    plan = get_object_or_404(
+        Plan.objects.for_user(request.user).select_related("authority__region", "programme"),
+        pk=pk,
+    )
     # Rendered once per person until the data next changes
     # (authorities/caching.py): the checklist, targets, history and
-    # timeline take longer to draw than to read.
+    # timeline take longer to draw than to read. What the person may do
+    # here is asked only then: the page is theirs alone.
     page = cached_page(
         request,
         "plan-page",
         plan.pk,
         lambda: {
             "body": render_body(
-                request, "plans/plan_detail.html", _plan_page(request.user, plan, access)
+                request,
+                "plans/plan_detail.html",
+                _plan_page(request.user, plan, PlanAccess.of(request.user, plan.authority)),
             )
         },
     )
