@@ -1,5 +1,6 @@
-"""Caching of the dashboards' expensive aggregates, with one rule for
-invalidation: any change to the app's data makes every cached aggregate old.
+"""Caching of rendered pages and the expensive aggregates behind them, with
+one rule for invalidation: any change to the app's data makes every cached
+value old.
 
 A single "data version" lives in the shared cache. Every save or delete of a
 model of the app's own apps (outside transactions at once, inside them when
