@@ -346,7 +346,6 @@ class Overview:
         self.form = self.filterset.form
         self.is_valid = self.form.is_valid()
         self.sort = self.form.cleaned_data.get("sort") or DEFAULT_SORT
-        self.data = data
         self.columns = [c for c in COLUMNS if region is None or c.key != "region"]
         self.reveal_small_numbers = user.has_national_scope
         # The links keep the filters: a heading changes only the sort.
