@@ -68,6 +68,18 @@ class LoginForm(allauth_forms.LoginForm):
             self.fields["remember"].label = "Keep me signed in on this device"
 
 
+class DateInput(forms.DateInput):
+    """A browser's date picker. `<input type="date">` takes its value only as
+    ISO 8601 ("2026-12-29"): in the locale's format ("29/12/2026") a browser
+    shows the field blank and posts it blank, so a form opened and saved
+    unchanged would erase the date. The one date widget every form uses."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs, format=format or "%Y-%m-%d")
+
+
 class PoundsInput(forms.TextInput):
     """A text input with GOV.UK's "£" prefix. Text, not type="number", as
     GOV.UK Frontend advises; `inputmode` still brings up a number keypad."""

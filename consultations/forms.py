@@ -2,9 +2,9 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.forms.utils import ErrorDict
 
-from authorities.forms import PoundsField
+from authorities.forms import DateInput, PoundsField
 from authorities.models import NATIONAL_ROLES, Membership, User
-from plans.forms import DateInput, LimitedTextMixin, YearField
+from plans.forms import LimitedTextMixin, YearField
 
 from .models import Action, BlockTransfer, Consultation, Forum, SchoolsForumOutcome, YesNo
 

@@ -4,8 +4,9 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.text import capfirst
 
+from authorities.forms import DateInput
 from authorities.models import LocalAuthority, Region
-from plans.forms import TEXT_LIMIT, DateInput, LimitedTextMixin
+from plans.forms import TEXT_LIMIT, LimitedTextMixin
 
 from .models import (
     MAX_PEOPLE,

@@ -1,6 +1,8 @@
 from django import forms
 from django.core.validators import MaxLengthValidator
 
+from authorities.forms import DateInput
+
 from .models import FundingInstalment, Plan, Programme, Target, TargetUpdate, year_choices
 
 # Long enough for any real note, short enough that a runaway paste is a form
@@ -36,10 +38,6 @@ def money_widget():
     return forms.TextInput(
         attrs={"inputmode": "decimal", "class": "govuk-input--width-10", "spellcheck": "false"}
     )
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class PlanForm(LimitedTextMixin, forms.ModelForm):
