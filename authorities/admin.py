@@ -1,7 +1,9 @@
+from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from .edits import EditAdmin, EditInline
 from .models import (
     AuthorityAlias,
     AuthorityFinance,
@@ -13,7 +15,21 @@ from .models import (
 )
 
 
-class MembershipInline(admin.TabularInline):
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record kept as evidence (who downloaded what, who deleted what):
+    listed and read, never added, changed or deleted in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(EditInline, admin.TabularInline):
     model = Membership
     extra = 1
     autocomplete_fields = ["authority"]
@@ -33,7 +49,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(EditAdmin, BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     inlines = [MembershipInline]
@@ -74,14 +90,21 @@ class UserAdmin(BaseUserAdmin):
         )
     ]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            # allauth signs in and sends reset links to any address it holds
+            # for a person: the old one must go with the change.
+            EmailAddress.objects.filter(user=obj).exclude(email__iexact=obj.email).delete()
 
-class AuthorityAliasInline(admin.TabularInline):
+
+class AuthorityAliasInline(EditInline, admin.TabularInline):
     model = AuthorityAlias
     extra = 1
 
 
 @admin.register(LocalAuthority)
-class LocalAuthorityAdmin(admin.ModelAdmin):
+class LocalAuthorityAdmin(EditAdmin):
     list_display = ["name", "la_code", "gss_code", "region"]
     list_filter = ["region"]
     search_fields = ["name", "la_code", "gss_code", "aliases__name"]
@@ -91,14 +114,14 @@ class LocalAuthorityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(EditAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(EditAdmin):
     list_display = ["user", "role", "region", "authority"]
     list_filter = ["role", "region"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "authority__name"]
@@ -107,7 +130,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuthorityFinance)
-class AuthorityFinanceAdmin(admin.ModelAdmin):
+class AuthorityFinanceAdmin(EditAdmin):
     list_display = [
         "authority",
         "year",
@@ -133,19 +156,28 @@ class AuthorityFinanceAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+@admin.register(AuthorityFinance.history.model)
+class AuthorityFinanceHistoryAdmin(ReadOnlyAdmin):
+    """Every version of every year's figures, deleted years included, with
+    who changed or deleted them and why: read only, so it can be trusted."""
+
+    list_display = [
+        "authority",
+        "financial_year",
+        "history_type",
+        "history_user",
+        "history_date",
+        "history_change_reason",
+    ]
+    list_filter = ["history_type", "financial_year"]
+    search_fields = ["authority__name", "history_change_reason"]
+    list_select_related = ["authority", "history_user"]
+
+
 @admin.register(DashboardExport)
-class DashboardExportAdmin(admin.ModelAdmin):
+class DashboardExportAdmin(ReadOnlyAdmin):
     """The record of overview downloads: read only, so it can be trusted."""
 
     list_display = ["exported_by_email", "exported_at", "format", "description", "row_count"]
     list_filter = ["format", "small_numbers_withheld"]
     search_fields = ["exported_by_email", "description"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -5,6 +5,7 @@ from allauth.account import forms as allauth_forms
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .edits import VersionedForm
 from .models import FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR, AuthorityFinance, Region
 
 
@@ -149,10 +150,12 @@ _SOURCE_ERRORS = {
 _NUMBER = {"inputmode": "numeric", "spellcheck": "false", "autocomplete": "off"}
 
 
-class AuthorityFinanceForm(forms.ModelForm):
+class AuthorityFinanceForm(VersionedForm):
     """One financial year's figures for one authority, each with its source.
     The instance must carry its authority: a year is recorded once per
     authority."""
+
+    what = "year's figures"
 
     class Meta:
         model = AuthorityFinance

@@ -17,6 +17,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from .edits import Versioned
 
 
 class Role(models.TextChoices):
@@ -90,7 +93,7 @@ class UserManager(BaseUserManager):
         )
 
 
-class User(AbstractUser):
+class User(Versioned, AbstractUser):
     """A person who uses the app. Their scope comes from their memberships."""
 
     username = None
@@ -260,7 +263,7 @@ class LocalAuthorityQuerySet(models.QuerySet):
         )
 
 
-class LocalAuthority(models.Model):
+class LocalAuthority(Versioned):
     """An English local authority with education responsibility (153 of them).
 
     Reference data: loaded by `manage.py load_reference_data`, corrected only in
@@ -353,7 +356,7 @@ class MembershipQuerySet(models.QuerySet):
         return self.filter(Q(user=user) | Q(authority__in=authorities) | Q(region__in=regions))
 
 
-class Membership(models.Model):
+class Membership(Versioned):
     """One role a person holds, with the region or authority it covers.
 
     The database refuses a row whose scope does not fit its role: national
@@ -378,6 +381,8 @@ class Membership(models.Model):
         related_name="memberships",
         help_text="For roles that cover one local authority.",
     )
+
+    history = HistoricalRecords()
 
     objects = MembershipQuerySet.as_manager()
 
@@ -501,7 +506,7 @@ def _source(figure):
     )
 
 
-class AuthorityFinance(models.Model):
+class AuthorityFinance(Versioned):
     """An authority's finance figures for one financial year, each with the
     web address of its source, entered by its representatives.
 
@@ -556,6 +561,8 @@ class AuthorityFinance(models.Model):
         User, on_delete=models.SET_NULL, null=True, editable=False, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Deleting a year keeps it here, with who deleted it and why.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     objects = AuthorityFinanceQuerySet.as_manager()
 

@@ -9,7 +9,7 @@ from copy import copy
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,6 +29,7 @@ from .briefing import authority_plans, briefing_pack, forum_answers
 from .caching import cached_page, render_body
 from .charts import assessment_wait_chart, dsg_deficit_chart, high_needs_chart
 from .dashboards import Overview
+from .edits import DeleteForm, save_edit, status_of, try_save
 from .exports import csv_lines, xlsx_bytes
 from .forms import AuthorityFilterForm, AuthorityFinanceForm
 from .maps import MapForm, build_map
@@ -368,23 +369,26 @@ def _finance_form(request, finance):
         request.POST if request.method == "POST" else None, instance=finance
     )
     if form.is_valid():
-        finance = form.save(commit=False)
-        finance.updated_by = request.user
+
+        def stamp(finance):
+            finance.updated_by = request.user
+
         try:
-            with transaction.atomic():
-                finance.save()
+            result = try_save(form, lambda: save_edit(form, before_save=stamp))
         except IntegrityError:
             # Someone recorded the same year between the form's check and now.
             form.add_error("financial_year", "Figures for this year are already recorded")
         else:
-            messages.success(
-                request, f"{authority}: the {finance.financial_year_label} figures are saved"
-            )
-            return redirect(authority)
+            if result:
+                label = result.obj.financial_year_label
+                done = f"{authority}: the {label} figures are saved"
+                messages.success(request, result.message(done, f"{label} figures"))
+                return redirect(authority)
     return render(
         request,
         "authorities/finance_form.html",
         {"authority": authority, "form": form, "saved": saved},
+        status=status_of(form),
     )
 
 
@@ -392,8 +396,8 @@ def _finance_form(request, finance):
 def finance_delete(request, slug, year):
     authority = _finance_authority(request, slug)
     finance = get_object_or_404(authority.finance_years, financial_year=year)
-    if request.method == "POST":
-        finance.delete()
+    form = DeleteForm(request.POST or None, record=finance)
+    if form.is_valid() and form.delete():
         messages.success(
             request, f"{authority}: the {finance.financial_year_label} figures are deleted"
         )
@@ -401,7 +405,7 @@ def finance_delete(request, slug, year):
     return render(
         request,
         "authorities/finance_confirm_delete.html",
-        {"authority": authority, "finance": finance},
+        {"authority": authority, "finance": finance, "form": form},
     )
 
 

@@ -1,21 +1,23 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from authorities.edits import EditAdmin, EditInline
+
 from .models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
 
 
-class OutcomeInline(admin.StackedInline):
+class OutcomeInline(EditInline, admin.StackedInline):
     model = SchoolsForumOutcome
     extra = 0
 
 
-class BlockTransferInline(admin.StackedInline):
+class BlockTransferInline(EditInline, admin.StackedInline):
     model = BlockTransfer
     extra = 0
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(SimpleHistoryAdmin):
+class ConsultationAdmin(EditAdmin, SimpleHistoryAdmin):
     list_display = ["authority", "forum", "held_on", "union_consulted", "confidential"]
     list_filter = ["forum", "union_consulted", "confidential", "authority__region"]
     search_fields = ["authority__name", "title", "summary"]
@@ -26,7 +28,7 @@ class ConsultationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(SimpleHistoryAdmin):
+class ActionAdmin(EditAdmin, SimpleHistoryAdmin):
     list_display = ["title", "authority", "owner", "due_on", "status"]
     list_filter = ["status", "authority__region"]
     search_fields = ["title", "authority__name", "owner__email"]

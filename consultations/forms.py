@@ -2,6 +2,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.forms.utils import ErrorDict
 
+from authorities.edits import VersionedForm
 from authorities.forms import DateInput, PoundsField
 from authorities.models import NATIONAL_ROLES, Membership, User
 from plans.forms import LimitedTextMixin, YearField
@@ -13,10 +14,11 @@ INLINE_RADIOS = {"class": "govuk-radios--inline govuk-radios--small"}
 COUNT = {"inputmode": "numeric", "class": "govuk-input--width-4", "spellcheck": "false"}
 
 
-class ConsultationForm(LimitedTextMixin, forms.ModelForm):
+class ConsultationForm(LimitedTextMixin, VersionedForm):
     """The meeting itself: what matters first (which meeting, when, and was
     the union invited, there and consulted), then everything optional."""
 
+    what = "meeting"
     UNION_QUESTIONS = {
         "union_invited": "Say whether the union was invited",
         "union_attended": "Say whether the union attended",
@@ -212,7 +214,7 @@ class BlockTransferForm(OptionalPartMixin, LimitedTextMixin, forms.ModelForm):
         return cleaned
 
 
-class ActionForm(LimitedTextMixin, forms.ModelForm):
+class ActionForm(LimitedTextMixin, VersionedForm):
     """Add or change an action. A moved due date or a dropped action needs a
     reason; the reason is kept in the action's history."""
 
@@ -235,6 +237,7 @@ class ActionForm(LimitedTextMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.authority = authority
         self.saved_due_on = self.instance.due_on
+        self.saved_status = self.instance.status if self.instance.pk else None
         if not self.instance.pk:
             self.instance.created_by = user
             self.initial.setdefault("owner", user.pk)
@@ -264,7 +267,11 @@ class ActionForm(LimitedTextMixin, forms.ModelForm):
         )
         if moved and not reason:
             self.add_error("reason", "Say why the due date moved")
-        elif cleaned.get("status") == Action.Status.DROPPED and not reason:
+        elif (
+            cleaned.get("status") == Action.Status.DROPPED
+            and self.saved_status != Action.Status.DROPPED
+            and not reason
+        ):
             self.add_error("reason", "Say why the action was dropped")
         if not reason:
             # Keep the reason given for the last change.

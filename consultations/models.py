@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from authorities.edits import Versioned
 from authorities.models import (
     EDITOR_ROLES,
     NATIONAL_ROLES,
@@ -120,7 +121,7 @@ class ConsultationQuerySet(models.QuerySet):
         return {row["authority"]: row["last"] for row in rows}
 
 
-class Consultation(models.Model):
+class Consultation(Versioned):
     """A meeting or a consultation exercise, logged by a representative."""
 
     authority = models.ForeignKey(
@@ -558,7 +559,7 @@ class ActionQuerySet(models.QuerySet):
         return {row["authority"]: (row["open"], row["overdue"]) for row in rows}
 
 
-class Action(models.Model):
+class Action(Versioned):
     """Something a representative will do about an authority: the
     briefing's suggested actions and any other. Moving the due date or
     dropping the action needs a reason, kept in the history."""

@@ -7,6 +7,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from authorities.edits import changes, save_edit
 from plans.models import EvidenceLink
 
 from .forms import BlockTransferForm, ConsultationForm, SchoolsForumOutcomeForm
@@ -52,26 +53,43 @@ class MeetingForms:
             valid = False
         return valid
 
-    @transaction.atomic
     def save(self):
-        meeting = self.meeting.save()
-        if meeting.is_schools_forum:
-            _save_or_remove(self.outcome, meeting, keep=self.outcome.has_input())
-            _save_or_remove(self.transfer, meeting, keep=self.transfer.has_input())
-        else:
-            # The forms were checked to be empty: clearing them removes them.
-            _save_or_remove(self.outcome, meeting, keep=False)
-            _save_or_remove(self.transfer, meeting, keep=False)
-        return meeting
+        """Save the meeting with its parts, as one versioned record
+        (authorities/edits.py): refused if someone else saved the meeting
+        since it was opened, nothing written if nothing changed. Returns
+        save_edit's Saved."""
+        schools_forum = self.meeting.cleaned_data["forum"] == Forum.SCHOOLS_FORUM
+        # Not a Schools Forum: the parts were checked to be empty, and
+        # clearing them removes them.
+        parts = [
+            _Part(self.outcome, "forum_outcome", keep=schools_forum and self.outcome.has_input()),
+            _Part(
+                self.transfer, "block_transfer", keep=schools_forum and self.transfer.has_input()
+            ),
+        ]
+        return save_edit(self.meeting, parts=parts)
 
 
-def _save_or_remove(form, meeting, *, keep):
-    if keep:
-        item = form.save(commit=False)
-        item.consultation = meeting
-        item.save()
-    elif form.instance.pk:
-        form.instance.delete()
+class _Part:
+    """A meeting's Schools Forum outcome or block transfer, saved with it:
+    kept when `keep`, else removed if it was there."""
+
+    def __init__(self, form, name, *, keep):
+        self.form, self.name, self.keep = form, name, keep
+
+    def changed(self, meeting):
+        stored = type(self.form.instance).objects.filter(consultation=meeting).first()
+        if not self.keep:
+            return stored is not None
+        return stored is None or changes(self.form, stored)
+
+    def save(self, meeting):
+        if self.keep:
+            item = self.form.save(commit=False)
+            item.consultation = meeting
+            item.save()
+        elif self.form.instance.pk:
+            self.form.instance.delete()
 
 
 @transaction.atomic

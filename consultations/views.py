@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from authorities.caching import cached_page, render_body
+from authorities.edits import status_of, try_save
 from authorities.models import LocalAuthority
 from plans.history import entries
 from plans.models import Answer, Plan, PlanAccess, Question
@@ -131,14 +132,14 @@ def _meeting_form(request, authority, meeting, initial=None):
         meeting=meeting,
         initial=initial,
     )
-    if forms.is_valid():
-        saved = forms.save()
-        messages.success(request, f"Meeting saved: {saved}.")
-        return redirect(saved)
+    if forms.is_valid() and (saved := try_save(forms.meeting, forms.save)):
+        messages.success(request, saved.message(f"Meeting saved: {saved.obj}.", "meeting"))
+        return redirect(saved.obj)
     return render(
         request,
         "consultations/meeting_form.html",
         {"authority": authority, "meeting": meeting, "forms": forms},
+        status=status_of(forms.meeting),
     )
 
 
@@ -277,9 +278,8 @@ def _action_form(request, authority, action):
         user=request.user,
         meetings=meetings,
     )
-    if form.is_valid():
-        saved = form.save()
-        messages.success(request, f"Action saved: {saved}.")
+    if form.is_valid() and (saved := try_save(form)):
+        messages.success(request, saved.message(f"Action saved: {saved.obj}.", "action"))
         return redirect(authority.get_absolute_url() + "#actions")
     people = {person.pk: person.display_name for person in form.fields["owner"].queryset}
     history = (
@@ -296,6 +296,7 @@ def _action_form(request, authority, action):
         request,
         "consultations/action_form.html",
         {"authority": authority, "action": action, "form": form, "history": history},
+        status=status_of(form),
     )
 
 

@@ -1,10 +1,13 @@
 from django.contrib import admin
 
+from authorities.admin import ReadOnlyAdmin
+from authorities.edits import EditAdmin
+
 from .models import FeedbackEvidence, FeedbackExport, FeedbackSubmission
 
 
 @admin.register(FeedbackSubmission)
-class FeedbackSubmissionAdmin(admin.ModelAdmin):
+class FeedbackSubmissionAdmin(EditAdmin):
     list_display = ["__str__", "people_count", "submitted_at", "withdrawn_at", "anonymised_at"]
     list_filter = ["source", "authority__region"]
     search_fields = ["authority__name"]
@@ -19,19 +22,15 @@ class FeedbackSubmissionAdmin(admin.ModelAdmin):
 
 
 @admin.register(FeedbackEvidence)
-class FeedbackEvidenceAdmin(admin.ModelAdmin):
+class FeedbackEvidenceAdmin(EditAdmin):
     list_display = ["__str__", "plan", "stance", "linked_by", "linked_at"]
     raw_id_fields = ["submission", "plan", "question"]
+    # Bookkeeping: the admin's date-time input would drop the microseconds.
+    readonly_fields = ["linked_by", "linked_at"]
 
 
 @admin.register(FeedbackExport)
-class FeedbackExportAdmin(admin.ModelAdmin):
+class FeedbackExportAdmin(ReadOnlyAdmin):
     """The record of exports: read only, so it can be trusted."""
 
     list_display = ["exported_by_email", "exported_at", "filters", "small_numbers_withheld"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

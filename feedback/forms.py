@@ -4,6 +4,7 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.text import capfirst
 
+from authorities.edits import VersionedForm, same_text
 from authorities.forms import DateInput
 from authorities.models import LocalAuthority, Region
 from plans.forms import TEXT_LIMIT, LimitedTextMixin
@@ -80,11 +81,12 @@ def weeks(label):
     )
 
 
-class SubmissionForm(LimitedTextMixin, forms.ModelForm):
+class SubmissionForm(LimitedTextMixin, VersionedForm):
     """The feedback form. If any text looks as if it could identify a child
     or a colleague, the form comes back once with a warning, and saves only
     when the person ticks that they have checked."""
 
+    what = "feedback"
     CONFIRM = "confirm_not_identifiable"
     TEXT_FIELDS = (
         "pressures_other",
@@ -211,11 +213,14 @@ class SubmissionForm(LimitedTextMixin, forms.ModelForm):
             field.widget.attrs["rows"] = 3
         self.fields["health_care_costs"].choices = self.fields["health_care_costs"].choices[1:]
         self.fields["source"].choices = self.fields["source"].choices[1:]
-        # The confirmation is asked for only when the text needs checking.
+        # The confirmation is asked for only when the text needs checking:
+        # text saved before (and so checked then) is not asked about again.
         self.identifying = [
             name
             for name in self.TEXT_FIELDS
-            if self.is_bound and looks_identifying(self.data.get(self.add_prefix(name), ""))
+            if self.is_bound
+            and looks_identifying(typed := self.data.get(self.add_prefix(name), ""))
+            and not same_text(typed, getattr(self.instance, name, None) or "")
         ]
         if not self.identifying:
             del self.fields[self.CONFIRM]

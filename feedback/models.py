@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
+from authorities.edits import Versioned
 from authorities.models import (
     AUTHORITY_ROLES,
     NATIONAL_ROLES,
@@ -307,7 +308,7 @@ def _example(practice):
     return models.TextField(label, blank=True)
 
 
-class FeedbackSubmission(models.Model):
+class FeedbackSubmission(Versioned):
     """What one meeting or one member said about SEND in one authority. A
     meeting of 12 SENCOs is one submission speaking for 12 people."""
 

@@ -5,26 +5,33 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from authorities.edits import save_edit
+
 from .models import FeedbackEvidence
 
 
 @transaction.atomic
 def save_submission(*, form, user, url_for):
-    """Save a feedback form (a new submission is `user`'s). The first time a
-    submission reports a likely-unlawful practice, tell the national office,
-    once, after the save commits: the authority and the practices, never who
-    submitted. `url_for(submission)` gives the page's full address."""
-    submission = form.save(commit=False)
-    if submission.pk is None:
-        submission.submitted_by = user
-    if submission.practices and submission.national_office_told_at is None:
-        submission.national_office_told_at = timezone.now()
-        submission.save()
-        url = url_for(submission)
+    """Save a feedback form (a new submission is `user`'s; a stale edit is
+    refused and an unchanged one writes nothing: authorities/edits.py). The
+    first time a submission reports a likely-unlawful practice, tell the
+    national office, once, after the save commits: the authority and the
+    practices, never who submitted. `url_for(submission)` gives the page's
+    full address. Returns save_edit's Saved."""
+    telling = []
+
+    def stamp(submission):
+        if submission.pk is None:
+            submission.submitted_by = user
+        if submission.practices and submission.national_office_told_at is None:
+            submission.national_office_told_at = timezone.now()
+            telling.append(submission)
+
+    saved = save_edit(form, before_save=stamp)
+    if telling:
+        submission, url = saved.obj, url_for(saved.obj)
         transaction.on_commit(lambda: tell_national_office_of_practices(submission, url))
-    else:
-        submission.save()
-    return submission
+    return saved
 
 
 def tell_national_office_of_practices(submission, url):

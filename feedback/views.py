@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities.caching import cached_page, render_body
+from authorities.edits import status_of, try_save
 from authorities.models import LocalAuthority
 from plans.models import Plan, PlanAccess, Question
 
@@ -81,7 +82,7 @@ def submission_add(request, slug):
     if form.is_valid():
         submission = services.save_submission(
             form=form, user=request.user, url_for=_absolute_url(request)
-        )
+        ).obj
         messages.success(
             request,
             "Thank you: your feedback has been saved. You can change or withdraw it for 14 days.",
@@ -134,14 +135,21 @@ def submission_edit(request, pk):
     form = SubmissionForm(
         request.POST or None, instance=submission, authority=submission.authority
     )
-    if form.is_valid():
-        services.save_submission(form=form, user=request.user, url_for=_absolute_url(request))
-        messages.success(request, "Your changes have been saved.")
+    if form.is_valid() and (
+        saved := try_save(
+            form,
+            lambda: services.save_submission(
+                form=form, user=request.user, url_for=_absolute_url(request)
+            ),
+        )
+    ):
+        messages.success(request, saved.message("Your changes have been saved.", "feedback"))
         return redirect(submission)
     return render(
         request,
         "feedback/submission_form.html",
         {"form": form, "authority": submission.authority, "submission": submission},
+        status=status_of(form),
     )
 
 

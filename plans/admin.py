@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
+from authorities.edits import EditAdmin, EditInline
+
 from .models import (
     Answer,
     FundingInstalment,
@@ -16,29 +18,29 @@ from .models import (
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(EditAdmin):
     list_display = ["name", "short_name", "code", "order"]
     prepopulated_fields = {"code": ["short_name"]}
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(EditAdmin):
     list_display = ["number", "text"]
 
 
-class InstalmentInline(admin.TabularInline):
+class InstalmentInline(EditInline, admin.TabularInline):
     model = FundingInstalment
     extra = 0
 
 
-class TargetInline(admin.StackedInline):
+class TargetInline(EditInline, admin.StackedInline):
     model = Target
     extra = 0
     filter_horizontal = ["recommendations"]
 
 
 @admin.register(Plan)
-class PlanAdmin(SimpleHistoryAdmin):
+class PlanAdmin(EditAdmin, SimpleHistoryAdmin):
     list_display = ["authority", "programme", "round_or_tranche", "status", "verified", "revision"]
     list_filter = ["programme", "status", "verified", "authority__region"]
     search_fields = ["authority__name", "authority__la_code", "round_or_tranche"]
@@ -47,7 +49,7 @@ class PlanAdmin(SimpleHistoryAdmin):
     inlines = [InstalmentInline, TargetInline]
 
 
-class QuestionInline(admin.StackedInline):
+class QuestionInline(EditInline, admin.StackedInline):
     model = Question
     extra = 0
     fields = ["section", "order", "key", "text", "guidance"]
@@ -59,13 +61,13 @@ class QuestionInline(admin.StackedInline):
         return formset
 
 
-class SectionInline(admin.TabularInline):
+class SectionInline(EditInline, admin.TabularInline):
     model = Section
     extra = 0
 
 
 @admin.register(QuestionSet)
-class QuestionSetAdmin(admin.ModelAdmin):
+class QuestionSetAdmin(EditAdmin):
     """The checklist's question bank. A version already used by assessments
     should not be reworded: copy it as a new version and edit that."""
 
@@ -98,7 +100,7 @@ class QuestionSetAdmin(admin.ModelAdmin):
 
 
 @admin.register(Answer)
-class AnswerAdmin(SimpleHistoryAdmin):
+class AnswerAdmin(EditAdmin, SimpleHistoryAdmin):
     list_display = ["question", "assessment", "response", "concern", "answered_by", "answered_at"]
     list_filter = ["response", "concern", "carried_forward"]
     list_select_related = ["question", "assessment__plan__authority", "answered_by"]

@@ -152,7 +152,7 @@ def answer(request, pk, key):
     if not form.is_valid():
         return _render_answer_page(request, plan, question, access, answer_form=form)
     try:
-        services.save_answer(
+        saved = services.save_answer(
             plan=plan,
             question=question,
             data=form.answer_data(),
@@ -170,7 +170,7 @@ def answer(request, pk, key):
         return _render_answer_page(
             request, plan, question, access, answer_form=form, conflict=True, status=409
         )
-    messages.success(request, "Your answer has been saved.")
+    messages.success(request, saved.message("Your answer has been saved.", "answer"))
     return redirect(_answer_url(plan, question))
 
 

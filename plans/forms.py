@@ -1,6 +1,7 @@
 from django import forms
 from django.core.validators import MaxLengthValidator
 
+from authorities.edits import VersionedForm
 from authorities.forms import DateInput
 
 from .models import FundingInstalment, Plan, Programme, Target, TargetUpdate, year_choices
@@ -40,7 +41,8 @@ def money_widget():
     )
 
 
-class PlanForm(LimitedTextMixin, forms.ModelForm):
+class PlanForm(LimitedTextMixin, VersionedForm):
+    what = "plan"
     first_year = YearField(label="First financial year")
     last_year = YearField(label="Last financial year")
 
@@ -89,7 +91,8 @@ class PlanForm(LimitedTextMixin, forms.ModelForm):
         return cleaned
 
 
-class InstalmentForm(LimitedTextMixin, forms.ModelForm):
+class InstalmentForm(LimitedTextMixin, VersionedForm):
+    what = "instalment"
     financial_year = YearField(label="Financial year", required=True, blank_label="Choose a year")
 
     class Meta:
@@ -102,7 +105,8 @@ class InstalmentForm(LimitedTextMixin, forms.ModelForm):
         self.instance.plan = plan
 
 
-class TargetForm(LimitedTextMixin, forms.ModelForm):
+class TargetForm(LimitedTextMixin, VersionedForm):
+    what = "target"
     due_year = YearField(label="Due by financial year")
 
     class Meta:

@@ -8,9 +8,15 @@ fixed number of queries however long it is.
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from authorities.edits import display
+
 # Bookkeeping that changes on every save and says nothing to a reader.
 IGNORED = {"id", "version", "answered_at", "answered_by", "national_office_told_at", "revision"}
 KINDS = {"+": "added", "~": "changed", "-": "removed"}
+# The change reason on the history record of an instalment or target moved to
+# a plan's new revision (plans.services.revise_plan); read back to tell what
+# the previous revision had (plans.presenters.RevisionChanges).
+MOVED_TO_REVISION = "moved here when the plan was revised"
 
 
 @dataclass
@@ -19,19 +25,8 @@ class Entry:
     who: object
     kind: str
     what: str
+    reason: str = ""  # why, where the change said (a deletion, a move to a revision)
     changes: list = field(default_factory=list)
-
-
-def display(model_field, value, labels):
-    if value is None or value == "":
-        return "(blank)"
-    if model_field.name in labels:
-        return labels[model_field.name].get(value, value)
-    if model_field.choices:
-        return dict(model_field.flatchoices).get(value, value)
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    return str(value)
 
 
 def entries(history, *, describe, hidden=(), labels=None):
@@ -43,8 +38,12 @@ def entries(history, *, describe, hidden=(), labels=None):
     """
     labels = labels or {}
     model = history.model.instance_type
+    # Fields the history keeps (a model may leave some out of it).
+    kept = {f.name for f in history.model._meta.concrete_fields}
     fields = [
-        f for f in model._meta.concrete_fields if f.name not in IGNORED and f.name not in hidden
+        f
+        for f in model._meta.concrete_fields
+        if f.name in kept and f.name not in IGNORED and f.name not in hidden
     ]
     records = history.select_related("history_user").order_by("id", "history_date", "history_id")
     result = []
@@ -56,6 +55,7 @@ def entries(history, *, describe, hidden=(), labels=None):
                 who=record.history_user,
                 kind=KINDS[record.history_type],
                 what=describe(record),
+                reason=record.history_change_reason or "",
             )
             if record.history_type == "~" and previous is not None:
                 for f in fields:
@@ -64,7 +64,7 @@ def entries(history, *, describe, hidden=(), labels=None):
                         entry.changes.append(
                             (f.verbose_name, display(f, old, labels), display(f, new, labels))
                         )
-                if not entry.changes:
+                if not entry.changes and not record.history_change_reason:
                     previous = record
                     continue  # only bookkeeping changed
             result.append(entry)

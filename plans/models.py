@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from authorities.edits import Versioned
 from authorities.models import (
     EDITOR_ROLES,
     FIRST_FINANCIAL_YEAR,
@@ -201,7 +202,7 @@ class PlanQuerySet(models.QuerySet):
         return plans
 
 
-class Plan(models.Model):
+class Plan(Versioned):
     """One authority's plan under one programme (a revision is a new row
     pointing at the plan it revises)."""
 
@@ -365,7 +366,7 @@ class InstalmentQuerySet(models.QuerySet):
         return {row.pop("plan"): row for row in rows}
 
 
-class FundingInstalment(models.Model):
+class FundingInstalment(Versioned):
     """One payment the DfE promised under a plan, and what became of it."""
 
     class Status(models.TextChoices):
@@ -445,7 +446,7 @@ class Goal(models.TextChoices):
     PROVISION = "provision", "Appropriate, cost-effective provision and mainstream inclusion"
 
 
-class Target(models.Model):
+class Target(Versioned):
     """Something the plan commits to, with progress reported against it."""
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets")
@@ -645,7 +646,7 @@ class AnswerQuerySet(models.QuerySet):
         )
 
 
-class Answer(models.Model):
+class Answer(Versioned):
     """The union's answer to one question about one plan.
 
     `version` goes up with every save: a save that started from an older
@@ -682,7 +683,6 @@ class Answer(models.Model):
     carried_forward = models.BooleanField(
         default=False, help_text="Copied from the previous revision and not yet confirmed."
     )
-    version = models.PositiveIntegerField(default=1)
     history = HistoricalRecords()
 
     objects = AnswerQuerySet.as_manager()

@@ -4,8 +4,20 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
-from .models import Answer, Assessment, EvidenceLink, Plan, QuestionSet
+from authorities.edits import Saved, StaleEdit, lock_version, same_text, save_edit
+
+from .history import MOVED_TO_REVISION
+from .models import (
+    Answer,
+    Assessment,
+    EvidenceLink,
+    FundingInstalment,
+    Plan,
+    QuestionSet,
+    Target,
+)
 
 
 class AnswerConflict(Exception):
@@ -18,17 +30,21 @@ class AnswerConflict(Exception):
 
 @transaction.atomic
 def save_plan(*, form, request):
-    """Save a plan form; tell the national office, once, when a plan is first
-    recorded as negotiating (after the save commits, so a failed save sends
-    nothing)."""
-    plan = form.save()
+    """Save a plan form (authorities/edits.py: refused if stale, nothing
+    written if unchanged); tell the national office, once, when a plan is
+    first recorded as negotiating (after the save commits, so a failed save
+    sends nothing). Returns what save_edit returns."""
+    saved = save_edit(form)
+    plan = saved.obj
+    if not saved.changed:
+        return saved
     if plan.status == Plan.Status.NEGOTIATING and plan.national_office_told_at is None:
         plan.national_office_told_at = timezone.now()
         plan.save(update_fields=["national_office_told_at"])
         url = request.build_absolute_uri(plan.get_absolute_url())
         who = request.user.display_name
         transaction.on_commit(lambda: tell_national_office_of_negotiation(plan, url, who))
-    return plan
+    return saved
 
 
 def tell_national_office_of_negotiation(plan, url, who):
@@ -56,17 +72,25 @@ def assessment_for(plan):
 @transaction.atomic
 def save_answer(*, plan, question, data, base_version, user):
     """Save one answer, refusing it if someone else saved since `base_version`
-    (0 for "there was no answer yet"). `data` holds the answer form's
-    cleaned fields; a field it lacks (private notes, for someone who may not
-    see them) is left as it was."""
+    (0 for "there was no answer yet"), with the lock every edit takes
+    (authorities/edits.py). `data` holds the answer form's cleaned fields; a
+    field it lacks (private notes, for someone who may not see them) is left
+    as it was. Saving an answer unchanged writes nothing (unless it was
+    carried forward: saving it confirms it). Returns Saved."""
     assessment = assessment_for(plan)
-    answer = (
-        Answer.objects.select_for_update().filter(assessment=assessment, question=question).first()
-    )
-    if (answer.version if answer else 0) != base_version:
-        raise AnswerConflict(answer)
-    if answer is None:
+    found = Answer.objects.filter(assessment=assessment, question=question).only("pk").first()
+    if found is None:
+        if base_version != 0:
+            raise AnswerConflict(None)
         answer = Answer(assessment=assessment, question=question, version=0)
+    else:
+        try:
+            answer = lock_version(Answer, found.pk, base_version)
+        except StaleEdit as stale:
+            raise AnswerConflict(stale.current) from None
+        unchanged = all(same_text(getattr(answer, field), value) for field, value in data.items())
+        if unchanged and not answer.carried_forward:
+            return Saved(answer, changed=False)
     for field, value in data.items():
         setattr(answer, field, value)
     answer.answered_by = user
@@ -81,7 +105,7 @@ def save_answer(*, plan, question, data, base_version, user):
         raise AnswerConflict(
             Answer.objects.get(assessment=assessment, question=question)
         ) from None
-    return answer
+    return Saved(answer, changed=True)
 
 
 @transaction.atomic
@@ -100,10 +124,14 @@ def confirm_answer(*, answer, base_version, user):
 
 @transaction.atomic
 def revise_plan(*, plan, user):
-    """Start a revision of `plan`: a new plan with the same facts whose
-    checklist answers (and their evidence links) are carried forward, marked
-    so until someone confirms or changes each one. Questions are matched by
-    key, so answers follow a question into a newer version of the bank."""
+    """Start a revision of `plan`: a new plan with the same facts, which
+    takes over the plan's instalments and targets (see move_to_revision) and
+    whose checklist answers (and their evidence links) are carried forward,
+    marked so until someone confirms or changes each one. Questions are
+    matched by key, so answers follow a question into a newer version of the
+    bank. A plan is revised once: revise the latest revision (ValueError)."""
+    # Locked first, so that two people revising at once make one revision.
+    Plan.objects.select_for_update(of=("self",)).order_by().get(pk=plan.pk)
     if plan.revisions.exists():
         raise ValueError("This plan has already been revised; revise the latest revision.")
     copied = [f.name for f in Plan._meta.concrete_fields if f.editable and f.name != "id"]
@@ -111,6 +139,7 @@ def revise_plan(*, plan, user):
     revision.revision_of = plan
     revision.revision = plan.revision + 1
     revision.save()
+    move_to_revision(plan=plan, revision=revision)
 
     old = getattr(plan, "assessment", None)
     if old is None:
@@ -134,14 +163,40 @@ def revise_plan(*, plan, user):
             answered_at=answer.answered_at,
             carried_forward=True,
         )
-        EvidenceLink.objects.bulk_create(
-            EvidenceLink(
-                answer=copy,
-                url=link.url,
-                title=link.title,
-                location=link.location,
-                added_by=link.added_by,
-            )
-            for link in answer.links.all()
+        # With history, like every other write of evidence.
+        bulk_create_with_history(
+            [
+                EvidenceLink(
+                    answer=copy,
+                    url=link.url,
+                    title=link.title,
+                    location=link.location,
+                    added_by=link.added_by,
+                )
+                for link in answer.links.all()
+            ],
+            EvidenceLink,
+            default_user=user,
+            default_change_reason="carried forward to the revised plan",
         )
     return revision
+
+
+def move_to_revision(*, plan, revision):
+    """Move `plan`'s instalments and targets (their progress and
+    recommendations go with them) to `revision`, which replaces it.
+
+    Moved, not copied: a payment is one event, and pages that read current
+    plans (totals, warnings, the map) then count it once, on the plan that
+    is current. Each row is saved on its own so its history records the move
+    (marked MOVED_TO_REVISION: RevisionChanges reads from it what the
+    previous revision had) and keeps its earlier records, from which "held
+    back since" is read; its version moves on, so an edit opened before the
+    move is refused. Call inside a transaction."""
+    for model in (FundingInstalment, Target):
+        rows = model.objects.select_for_update(of=("self",)).order_by("pk").filter(plan=plan)
+        for row in rows:
+            row.plan = revision
+            row.version += 1
+            row._change_reason = MOVED_TO_REVISION
+            row.save(update_fields=["plan", "version"])

@@ -7,11 +7,13 @@ person may change comes from `PlanAccess` (not allowed is 403).
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities.caching import cached_page, render_body
+from authorities.edits import DeleteForm, status_of, try_save
 from authorities.models import LocalAuthority, Region
 from consultations.models import PlanTimeline
 from feedback.aggregates import evidence_by_question
@@ -26,6 +28,7 @@ from .models import (
     Target,
     TargetUpdate,
 )
+from .presenters import RevisionChanges
 
 PLANS_PER_PAGE = 50
 RECENT_CHANGES = 8
@@ -119,6 +122,7 @@ def _plan_page(user, plan, access):
         "answered": sum(1 for q in questions if q.answer and not q.answer.carried_forward),
         "serious": [q for q in questions if q.answer and q.answer.concern == "serious"],
         "revisions": plan.revisions.all(),
+        "revision_changes": RevisionChanges(plan),
         "recent_changes": plan_history_entries(plan, access)[:RECENT_CHANGES],
         "consultation_timeline": PlanTimeline(plan, user),
         "feedback_evidence": evidence_by_question(plan, access),
@@ -132,7 +136,7 @@ def plan_add(request, slug):
         raise PermissionDenied
     form = PlanForm(request.POST or None, authority=authority)
     if form.is_valid():
-        plan = services.save_plan(form=form, request=request)
+        plan = services.save_plan(form=form, request=request).obj
         messages.success(request, f"Plan recorded: {plan}.")
         return redirect(plan)
     return render(request, "plans/plan_form.html", {"form": form, "authority": authority})
@@ -142,23 +146,35 @@ def plan_add(request, slug):
 def plan_edit(request, pk):
     plan, _ = plan_for(request, pk, edit=True)
     form = PlanForm(request.POST or None, instance=plan, authority=plan.authority)
-    if form.is_valid():
-        services.save_plan(form=form, request=request)
-        messages.success(request, "Plan saved.")
+    if form.is_valid() and (
+        saved := try_save(form, lambda: services.save_plan(form=form, request=request))
+    ):
+        messages.success(request, saved.message("Plan saved.", "plan"))
         return redirect(plan)
     return render(
-        request, "plans/plan_form.html", {"form": form, "authority": plan.authority, "plan": plan}
+        request,
+        "plans/plan_form.html",
+        {"form": form, "authority": plan.authority, "plan": plan},
+        status=status_of(form),
     )
 
 
 @require_http_methods(["GET", "POST"])
 def plan_revise(request, pk):
     plan, _ = plan_for(request, pk, edit=True)
-    if plan.revisions.exists():
+
+    def already_revised():
         messages.error(request, "This plan has already been revised: revise the latest revision.")
         return redirect(plan.revisions.latest("revision"))
+
+    if plan.revisions.exists():
+        return already_revised()
     if request.method == "POST":
-        revision = services.revise_plan(plan=plan, user=request.user)
+        try:
+            revision = services.revise_plan(plan=plan, user=request.user)
+        except (ValueError, IntegrityError):
+            # Someone else revised it between this page and the save.
+            return already_revised()
         messages.success(
             request,
             "Revision started. Its checklist answers are carried forward from the previous "
@@ -182,23 +198,29 @@ def instalment_edit(request, pk, instalment_pk):
 
 def instalment_form(request, plan, instalment):
     form = InstalmentForm(request.POST or None, instance=instalment, plan=plan)
-    if form.is_valid():
-        form.save()
-        messages.success(request, f"Instalment saved: {form.instance}.")
+    if form.is_valid() and (saved := try_save(form)):
+        messages.success(request, saved.message(f"Instalment saved: {saved.obj}.", "instalment"))
         return redirect(plan.get_absolute_url() + "#money")
-    return render(request, "plans/instalment_form.html", {"form": form, "plan": plan})
+    return render(
+        request,
+        "plans/instalment_form.html",
+        {"form": form, "plan": plan},
+        status=status_of(form),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def instalment_delete(request, pk, instalment_pk):
     plan, _ = plan_for(request, pk, edit=True)
     instalment = get_object_or_404(plan.instalments, pk=instalment_pk)
-    if request.method == "POST":
-        instalment.delete()
+    form = DeleteForm(request.POST or None, record=instalment)
+    if form.is_valid() and form.delete():
         messages.success(request, f"Instalment removed: {instalment}.")
         return redirect(plan.get_absolute_url() + "#money")
     return render(
-        request, "plans/instalment_confirm_delete.html", {"plan": plan, "instalment": instalment}
+        request,
+        "plans/instalment_confirm_delete.html",
+        {"plan": plan, "instalment": instalment, "form": form},
     )
 
 
@@ -216,11 +238,12 @@ def target_edit(request, pk, target_pk):
 
 def target_form(request, plan, target):
     form = TargetForm(request.POST or None, instance=target, plan=plan)
-    if form.is_valid():
-        form.save()
-        messages.success(request, f"Target saved: {form.instance}.")
+    if form.is_valid() and (saved := try_save(form)):
+        messages.success(request, saved.message(f"Target saved: {saved.obj}.", "target"))
         return redirect(plan.get_absolute_url() + "#targets")
-    return render(request, "plans/target_form.html", {"form": form, "plan": plan})
+    return render(
+        request, "plans/target_form.html", {"form": form, "plan": plan}, status=status_of(form)
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -77,6 +77,8 @@ def meeting_data(**overrides):
         "transfer-outcome": "agreed",
         "transfer-disapplication_request": "not_known",
         "transfer-note": "",
+        # The version the form was opened at (edits only: authorities/edits.py).
+        "base_version": "1",
     }
     return data | overrides
 
@@ -510,6 +512,7 @@ class TestActions:
             "status": action.status,
             "notes": "",
             "reason": "",
+            "base_version": Action.objects.get(pk=action.pk).version,
         }
         return client.post(reverse("consultations:action_edit", args=[action.pk]), data | changes)
 
@@ -541,6 +544,11 @@ class TestActions:
         self.edit(camden_lns_client, action, status="dropped", reason="The LA cancelled it.")
         action.refresh_from_db()
         assert action.status == Action.Status.DROPPED
+        # A dropped action's other details change without giving the reason again.
+        response = self.edit(camden_lns_client, action, status="dropped", notes="Superseded.")
+        assert response.status_code == 302
+        action.refresh_from_db()
+        assert (action.notes, action.reason) == ("Superseded.", "The LA cancelled it.")
 
     def test_the_database_refuses_a_dropped_action_without_reason(self, camden):
         with pytest.raises(IntegrityError):

@@ -62,6 +62,8 @@ def form_data(**changes):
         "refusing_example": "",
         "extra_information_example": "",
         "consent_to_share": "on",
+        # The version the form was opened at (edits only: authorities/edits.py).
+        "base_version": "1",
     }
     data.update(changes)
     return data
@@ -213,6 +215,16 @@ class TestIdentifiableDetails:
 
         client.post(ADD, {**data, "confirm_not_identifiable": "on"})
         assert FeedbackSubmission.objects.get().barriers_other.startswith("Jamie Smith")
+
+        # Checked once: changing something else does not ask again, but
+        # new text that needs checking does.
+        url = reverse("feedback:edit", args=[FeedbackSubmission.objects.get().pk])
+        response = client.post(url, {**data, "people_count": "8"})
+        assert response.status_code == 302
+        response = client.post(
+            url, {**data, "base_version": "2", "working_well": "Ali Khan (01/02/2016) is happier"}
+        )
+        assert "may identify a child or a colleague" in text(response)
 
 
 # Who sees what ----------------------------------------------------------------

@@ -28,6 +28,8 @@ GOOD = {
     "schools_block_transfer_source_url": FORUM_PAPER,
     "ehcp_count": "2,450",
     "ehcp_count_source_url": "https://explore-education-statistics.service.gov.uk/sen2",
+    # The version the form was opened at (edits only: authorities/edits.py).
+    "base_version": "1",
 }
 
 
@@ -269,13 +271,43 @@ class TestDelete:
         assert "£42,100,000" in content
         assert camden.finance_years.exists()
 
-        response = camden_lns_client.post(delete_url(2024))
+        # Without a reason nothing is deleted.
+        response = camden_lns_client.post(delete_url(2024), {"base_version": 1})
+        assert "Say why you are deleting it" in response.content.decode()
+        assert camden.finance_years.exists()
+
+        response = camden_lns_client.post(
+            delete_url(2024), {"base_version": 1, "reason": "Entered against the wrong year."}
+        )
         assert response.status_code == 302
         assert response["Location"] == CAMDEN_PAGE
         assert not camden.finance_years.exists()
         assert "Camden: the 2024-25 figures are deleted" in (
             camden_lns_client.get(CAMDEN_PAGE).content.decode()
         )
+
+    def test_history_keeps_deleted_figures_with_who_and_why(
+        self, camden_lns_client, camden_lns, camden, national_officer_client
+    ):
+        finance = record(camden, 2024, deficit="42100000")
+        camden_lns_client.post(delete_url(2024), {"base_version": 1, "reason": "Entered twice."})
+        deleted = AuthorityFinance.history.get(id=finance.pk, history_type="-")
+        assert deleted.dsg_cumulative_deficit == Decimal("42100000")
+        assert deleted.history_user == camden_lns
+        assert deleted.history_change_reason == "Entered twice."
+        # National officers read it in the admin, where nobody can change it.
+        url = reverse("admin:authorities_historicalauthorityfinance_changelist")
+        assert "Entered twice." in national_officer_client.get(url).content.decode()
+
+    def test_figures_changed_since_the_page_opened_are_not_deleted(
+        self, camden_lns_client, camden
+    ):
+        finance = record(camden, 2024, deficit="1000")
+        finance.version += 1  # someone else saved meanwhile
+        finance.save()
+        response = camden_lns_client.post(delete_url(2024), {"base_version": 1, "reason": "Old."})
+        assert "Someone else changed this since you opened the page" in response.content.decode()
+        assert camden.finance_years.exists()
 
     def test_only_get_and_post(self, camden_lns_client, camden):
         record(camden, 2024, deficit="1")

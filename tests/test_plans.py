@@ -50,6 +50,8 @@ def plan_data(**overrides):
         "document_url": "",
         "summary": "Cut new EHCPs; more mainstream inclusion.",
         "sources": "https://example.org/dbv",
+        # The version the form was opened at (edits only: authorities/edits.py).
+        "base_version": "1",
     }
     return data | overrides
 
@@ -401,10 +403,13 @@ class TestInstalments:
         url = reverse("plans:instalment_delete", args=[camden_plan.pk, instalment.pk])
         assert "Yes, remove it" in camden_lns_client.get(url).content.decode()
         assert camden_plan.instalments.exists()
-        camden_lns_client.post(url)
+        camden_lns_client.post(url, {"base_version": 1})
+        assert camden_plan.instalments.exists()  # not without saying why
+        camden_lns_client.post(url, {"base_version": 1, "reason": "Entered twice."})
         assert not camden_plan.instalments.exists()
         history = camden_lns_client.get(reverse("plans:history", args=[camden_plan.pk]))
         assert "Instalment 2024-25</strong> removed by Carys Evans" in history.content.decode()
+        assert "Entered twice." in history.content.decode()
 
     def test_an_instalment_of_another_plan_is_not_found(self, camden_lns_client, camden_plan):
         other = make_plan("886")

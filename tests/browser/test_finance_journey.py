@@ -65,6 +65,9 @@ def test_camden_lns_records_a_year_of_figures(
         "Are you sure you want to delete the 2024-25 figures?"
     )
     submit("Yes, delete them")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Say why you are deleting it")
+    page.get_by_label("Why are you deleting it?").fill("Entered against the wrong year.")
+    submit("Yes, delete them")
     expect(page.get_by_role("alert")).to_contain_text("the 2024-25 figures are deleted")
     expect(page.get_by_role("table", name=re.compile("Camden's figures"))).not_to_contain_text(
         "2024-25"
