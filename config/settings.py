@@ -142,6 +142,10 @@ ACCOUNT_ADAPTER = "authorities.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# No verification: a person's address is set by a national officer in the
+# admin and nobody changes their own (config/urls.py replaces allauth's
+# e-mail page; authorities/adapters.py signs in only User.email). Reopening
+# that page with this setting would let a stolen password move the account.
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True

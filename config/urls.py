@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 
 from authorities import views as authority_views
 
@@ -11,6 +12,14 @@ urlpatterns = [
     path("", include("plans.urls")),
     path("", include("consultations.urls")),
     path("", include("feedback.urls")),
+    # In place of allauth's e-mail page, which let anyone signed in switch
+    # their login to an address nobody verified: this one only says who
+    # changes it (a national officer, in the admin) and refuses a POST (405).
+    path(
+        "accounts/email/",
+        TemplateView.as_view(template_name="account/email.html"),
+        name="account_email",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("accessibility/", views.accessibility, name="accessibility"),

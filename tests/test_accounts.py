@@ -1,11 +1,15 @@
-"""Signing in and out, lockout, password reset, no self sign-up."""
+"""Signing in and out, lockout, password reset, no self sign-up, and the
+login address changing only in the admin."""
 
 import re
 
 import pytest
+from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from django.core import mail
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from authorities.backends import AuthenticationBackend
 from authorities.models import Role, User
@@ -171,6 +175,150 @@ def test_a_flood_of_attempts_from_one_ip_address_gets_a_clear_page(client, refer
     response = sign_in(client, "one.more@example.org", "guess")
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
+
+
+# The login address (User.email) changes only in the admin. A person whose
+# password is stolen must not be moved to the thief's address: not by the
+# e-mail page, not by an address added there before it closed, not by a
+# confirmation link for one.
+EMAIL_PAGE = reverse("account_email")
+THIEF = "thief@example.org"
+
+
+def signs_in(email, password=PASSWORD):
+    """Who a fresh browser is signed in as after the login form, or None."""
+    client = Client()
+    sign_in(client, email, password)
+    user_id = client.session.get("_auth_user_id")
+    return User.objects.get(pk=user_id) if user_id else None
+
+
+def reset_links_sent_to(email):
+    return [
+        message
+        for message in mail.outbox
+        if email in message.to and "/accounts/password/reset/key/" in message.body
+    ]
+
+
+def added_before_the_page_closed(person, email=THIEF, *, verified=False):
+    """An address someone added on the old e-mail page (the thief, say)."""
+    return EmailAddress.objects.create(user=person, email=email, verified=verified)
+
+
+def test_the_email_page_says_who_changes_an_address(client_for, camden_lns):
+    response = client_for(camden_lns).get(EMAIL_PAGE)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Ask a national officer to change your e-mail address" in content
+    assert camden_lns.email in content
+    assert "action_add" not in content
+    assert 'name="email"' not in content
+
+
+def test_a_stolen_password_cannot_move_the_account_to_another_address(client_for, camden_lns):
+    thief = client_for(camden_lns)
+    thief.post(EMAIL_PAGE, {"email": THIEF, "action_add": ""})
+    thief.post(EMAIL_PAGE, {"email": THIEF, "action_primary": ""})
+    camden_lns.refresh_from_db()
+    assert camden_lns.email == "camden.lns@example.org"
+    assert not EmailAddress.objects.filter(email=THIEF).exists()
+    assert signs_in(THIEF) is None
+    assert signs_in("camden.lns@example.org") == camden_lns
+
+
+@pytest.mark.parametrize(
+    ("action", "email"),
+    [
+        ("action_add", "another@example.org"),
+        ("action_primary", THIEF),
+        ("action_send", THIEF),
+        ("action_remove", "camden.lns@example.org"),
+    ],
+)
+def test_the_email_page_refuses_every_change(client_for, camden_lns, action, email):
+    EmailAddress.objects.create(user=camden_lns, email=camden_lns.email, primary=True)
+    added_before_the_page_closed(camden_lns)
+    before = list(EmailAddress.objects.values_list("email", "primary", "verified"))
+    response = client_for(camden_lns).post(EMAIL_PAGE, {"email": email, action: ""})
+    assert response.status_code == 405
+    assert list(EmailAddress.objects.values_list("email", "primary", "verified")) == before
+    camden_lns.refresh_from_db()
+    assert camden_lns.email == "camden.lns@example.org"
+    assert not mail.outbox
+
+
+@pytest.mark.parametrize("verified", [False, True])
+def test_an_address_added_before_the_page_closed_neither_signs_in_nor_resets(
+    client, camden_lns, verified
+):
+    added_before_the_page_closed(camden_lns, verified=verified)
+    response = sign_in(client, THIEF, PASSWORD)
+    assert "not correct" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    client.post(reverse("account_reset_password"), {"email": THIEF})
+    assert not reset_links_sent_to(THIEF)
+    assert signs_in("camden.lns@example.org") == camden_lns
+
+
+def test_the_right_password_on_such_an_address_counts_towards_the_lockout(client, camden_lns):
+    added_before_the_page_closed(camden_lns)
+    for _ in range(5):
+        sign_in(client, THIEF, PASSWORD)
+    response = sign_in(client, THIEF, PASSWORD)
+    assert "Too many failed login attempts" in response.content.decode()
+
+
+def test_a_confirmation_link_for_such_an_address_does_not_change_the_login(client, camden_lns):
+    key = EmailConfirmationHMAC(added_before_the_page_closed(camden_lns)).key
+    response = client.post(reverse("account_confirm_email", args=[key]), follow=True)
+    assert "Ask a national officer to change your e-mail address" in response.content.decode()
+    camden_lns.refresh_from_db()
+    assert camden_lns.email == "camden.lns@example.org"
+    assert not EmailAddress.objects.get(email=THIEF).primary
+    assert signs_in(THIEF) is None
+
+
+def test_a_national_officer_changes_the_address_in_the_admin(
+    client, national_officer_client, camden_lns
+):
+    # The person set their password by reset, as everyone does, which left
+    # allauth a record of the old address.
+    client.post(reverse("account_reset_password"), {"email": "camden.lns@example.org"})
+    assert EmailAddress.objects.filter(email="camden.lns@example.org").exists()
+    mail.outbox.clear()
+
+    joined = timezone.localtime(camden_lns.date_joined)
+    membership = camden_lns.memberships.get()
+    response = national_officer_client.post(
+        reverse("admin:authorities_user_change", args=[camden_lns.pk]),
+        {
+            "email": "Carys.Evans@camden.example.org",
+            "first_name": "Carys",
+            "last_name": "Evans",
+            "is_active": "on",
+            "date_joined_0": f"{joined:%Y-%m-%d}",
+            "date_joined_1": f"{joined:%H:%M:%S}",
+            "base_version": camden_lns.version,
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-0-id": membership.pk,
+            "memberships-0-user": camden_lns.pk,
+            "memberships-0-role": membership.role,
+            "memberships-0-authority": membership.authority_id,
+            "memberships-0-base_version": membership.version,
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    camden_lns.refresh_from_db()
+    assert camden_lns.email == "carys.evans@camden.example.org"
+
+    assert signs_in("carys.evans@camden.example.org") == camden_lns
+    assert signs_in("camden.lns@example.org") is None
+    client.post(reverse("account_reset_password"), {"email": "camden.lns@example.org"})
+    assert not reset_links_sent_to("camden.lns@example.org")
+    client.post(reverse("account_reset_password"), {"email": "carys.evans@camden.example.org"})
+    assert reset_links_sent_to("carys.evans@camden.example.org")
 
 
 class TestLoadingThePersonOnEachRequest:
