@@ -18,7 +18,7 @@ A record with parts edited on the same page (a meeting with its Schools Forum
 outcome and block transfer, a person with their memberships) is versioned as
 a whole: the parts' changes move the whole record's version. The checklist's
 answers take the same lock through `lock_version`. The Django admin's change
-forms use `VersionedAdmin`, which checks in the admin's own transaction.
+forms use `EditAdmin` and `EditInline`, which check in the admin's own transaction.
 """
 
 from dataclasses import dataclass, field
