@@ -153,8 +153,10 @@ class BaseVersionField(forms.IntegerField):
     widget = forms.HiddenInput
 
     def __init__(self, **kwargs):
-        messages = dict.fromkeys(("required", "invalid", "min_value"), OUT_OF_DATE)
-        super().__init__(min_value=0, error_messages=messages, **kwargs)
+        messages = dict.fromkeys(("required", "invalid", "min_value", "max_value"), OUT_OF_DATE)
+        # At most what any database's integer holds: a larger number is no
+        # version, and SQLite could not even compare it.
+        super().__init__(min_value=0, max_value=2**31 - 1, error_messages=messages, **kwargs)
 
 
 def same_text(new, old):
@@ -292,11 +294,12 @@ class DeleteForm(forms.Form):
     reason = forms.CharField(
         label="Why are you deleting it?",
         help_text="For example: entered twice, or the wrong year. This is kept in its history.",
-        max_length=300,
+        # django-simple-history keeps the reason in 100 characters.
+        max_length=100,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={
             "required": "Say why you are deleting it",
-            "max_length": "Say why in 300 characters or fewer",
+            "max_length": "Say why in 100 characters or fewer",
         },
     )
     base_version = BaseVersionField()

@@ -5,6 +5,8 @@ confidential to others: 404), every action through `Action.objects.for_user`;
 what a person may change comes from `PlanAccess` (not allowed: 403).
 """
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -30,6 +32,13 @@ from .models import (
 )
 
 PER_PAGE = 50
+# A record's id in an address: ASCII digits ("²".isdigit() is true), and few
+# enough for any database's integer.
+ID = re.compile(r"[0-9]{1,9}")
+
+
+def is_id(value):
+    return bool(value and ID.fullmatch(value))
 
 
 def _authority(request, slug, *, allowed=None):
@@ -104,7 +113,7 @@ def meeting_add(request, slug):
     authority, _ = _authority(request, slug, allowed=_can_edit)
     # "Log a meeting about this plan" on a plan's page picks the plan.
     plan = request.GET.get("plan", "")
-    return _meeting_form(request, authority, None, {"plan": plan} if plan.isdigit() else None)
+    return _meeting_form(request, authority, None, {"plan": plan} if is_id(plan) else None)
 
 
 @require_http_methods(["GET", "POST"])
@@ -246,7 +255,7 @@ def action_add(request, slug):
     authority, _ = _authority(request, slug, allowed=_can_contribute)
     action = Action(authority=authority)
     meeting_pk = request.GET.get("meeting")
-    if meeting_pk and meeting_pk.isdigit():
+    if is_id(meeting_pk):
         action.consultation = (
             Consultation.objects.for_user(request.user)
             .filter(authority=authority, pk=meeting_pk)

@@ -550,6 +550,13 @@ class TestActions:
         action.refresh_from_db()
         assert (action.notes, action.reason) == ("Superseded.", "The LA cancelled it.")
 
+    @pytest.mark.parametrize("meeting", ["²", "99999999999999999999", "1x"])
+    def test_a_meeting_id_that_is_no_id_is_ignored(self, camden_lns_client, meeting):
+        url = reverse("consultations:action_add", args=["camden"])
+        assert camden_lns_client.get(url, {"meeting": meeting}).status_code == 200
+        add = reverse("consultations:add", args=["camden"])
+        assert camden_lns_client.get(add, {"plan": meeting}).status_code == 200
+
     def test_the_database_refuses_a_dropped_action_without_reason(self, camden):
         with pytest.raises(IntegrityError):
             Action.objects.create(authority=camden, title="x", status="dropped")

@@ -299,6 +299,24 @@ class TestDelete:
         url = reverse("admin:authorities_historicalauthorityfinance_changelist")
         assert "Entered twice." in national_officer_client.get(url).content.decode()
 
+    def test_a_reason_longer_than_history_keeps_is_refused(self, camden_lns_client, camden):
+        record(camden, 2024, deficit="1000")
+        response = camden_lns_client.post(
+            delete_url(2024), {"base_version": 1, "reason": "x" * 101}
+        )
+        assert "Say why in 100 characters or fewer" in response.content.decode()
+        assert camden.finance_years.exists()
+
+    def test_a_version_no_database_holds_is_out_of_date_not_an_error(
+        self, camden_lns_client, camden
+    ):
+        record(camden, 2024, deficit="1000")
+        data = {"base_version": str(2**64), "reason": "Old."}
+        response = camden_lns_client.post(delete_url(2024), data)
+        assert response.status_code == 200
+        assert "The page was out of date" in response.content.decode()
+        assert camden.finance_years.exists()
+
     def test_figures_changed_since_the_page_opened_are_not_deleted(
         self, camden_lns_client, camden
     ):
