@@ -62,10 +62,8 @@ class MeetingForms:
         # Not a Schools Forum: the parts were checked to be empty, and
         # clearing them removes them.
         parts = [
-            _Part(self.outcome, "forum_outcome", keep=schools_forum and self.outcome.has_input()),
-            _Part(
-                self.transfer, "block_transfer", keep=schools_forum and self.transfer.has_input()
-            ),
+            _Part(self.outcome, keep=schools_forum and self.outcome.has_input()),
+            _Part(self.transfer, keep=schools_forum and self.transfer.has_input()),
         ]
         return save_edit(self.meeting, parts=parts)
 
@@ -74,8 +72,8 @@ class _Part:
     """A meeting's Schools Forum outcome or block transfer, saved with it:
     kept when `keep`, else removed if it was there."""
 
-    def __init__(self, form, name, *, keep):
-        self.form, self.name, self.keep = form, name, keep
+    def __init__(self, form, *, keep):
+        self.form, self.keep = form, keep
 
     def changed(self, meeting):
         stored = type(self.form.instance).objects.filter(consultation=meeting).first()
