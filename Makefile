@@ -54,9 +54,10 @@ serve: $(VENV)/.installed-base
 	$(MANAGE) collectstatic --noinput -v0
 	$(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.conf.py
 
+# Both cores: the suite is CPU-bound (and the form properties are most of it).
 test: $(VENV)/.installed-dev lint
 	DEBUG=true $(MANAGE) makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

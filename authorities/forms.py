@@ -4,6 +4,7 @@ from decimal import Decimal
 from allauth.account import forms as allauth_forms
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connections
 
 from .edits import VersionedForm
 from .models import FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR, AuthorityFinance, Region
@@ -121,6 +122,31 @@ class CountField(forms.IntegerField):
         if isinstance(value, str):
             value = re.sub(r"[,\s]", "", value)
         return super().to_python(value)
+
+
+class RecordsField(forms.ModelMultipleChoiceField):
+    """Records chosen by id (checkboxes). Django checks each posted id on its
+    own, then reads them all with one `IN` query, which SQLite cannot run
+    with an integer past 64 bits (OverflowError, a 500): an id no key could
+    be is refused here as not a choice, before any query."""
+
+    def clean(self, value):
+        field = self.queryset.model._meta.pk
+        low, high = connections[self.queryset.db].ops.integer_field_range(
+            field.get_internal_type()
+        )
+        for pk in value if isinstance(value, (list, tuple)) else ():
+            try:
+                number = int(pk)
+            except (TypeError, ValueError):
+                continue  # Django's own check says this is not an id
+            if (low is not None and number < low) or (high is not None and number > high):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super().clean(value)
 
 
 class SourceURLField(forms.URLField):

@@ -2,7 +2,7 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 
 from authorities.edits import VersionedForm
-from authorities.forms import DateInput
+from authorities.forms import DateInput, RecordsField
 
 from .models import FundingInstalment, Plan, Programme, Target, TargetUpdate, year_choices
 
@@ -120,6 +120,7 @@ class TargetForm(LimitedTextMixin, VersionedForm):
             "unit",
             "due_year",
         ]
+        field_classes = {"recommendations": RecordsField}
         widgets = {
             "recommendations": forms.CheckboxSelectMultiple,
             "goal": forms.RadioSelect,

@@ -30,6 +30,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
             connection.close_pool()
 
 
+def pytest_terminal_summary(terminalreporter):
+    """The form properties' posts and timings (tests/test_form_properties.py),
+    recorded as test properties so that they reach here from xdist workers."""
+    lines = sorted(
+        value
+        for report in terminalreporter.stats.get("passed", [])
+        for name, value in getattr(report, "user_properties", ())
+        if name == "form properties"
+    )
+    if lines:
+        terminalreporter.write_sep("-", "form properties")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Personas have real passwords (the browser tests type them); hashing them
