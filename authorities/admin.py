@@ -1,7 +1,10 @@
+# Imported for what it does: it registers allauth's addresses, taken off below.
+import allauth.account.admin  # noqa: F401
 from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 
 from .edits import EditAdmin, EditInline
 from .models import (
@@ -13,6 +16,27 @@ from .models import (
     Region,
     User,
 )
+
+# Off the admin's index, as nobody uses them: what people may do comes from
+# their memberships, not groups; and a login address is changed on the
+# person's own page (UserAdmin.save_model clears allauth's old addresses).
+admin.site.unregister(Group)
+admin.site.unregister(EmailAddress)
+
+
+class PersonChoices:
+    """For a ModelAdmin whose forms choose a person (a select, or the person
+    an autocomplete shows as chosen): each offered by name with their roles
+    and places (User.name_with_roles), read with the choices in one query
+    more. The autocomplete's search results are labelled by UserAdmin."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is not User:
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        kwargs.setdefault("queryset", User.objects.with_memberships())
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field.label_from_instance = lambda person: person.name_with_roles
+        return field
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -90,6 +114,14 @@ class UserAdmin(EditAdmin, BaseUserAdmin):
         )
     ]
 
+    # The autocomplete's search results (config/admin.py AutocompleteView),
+    # labelled as the chosen person is (PersonChoices).
+    def autocomplete_queryset(self, people):
+        return people.with_memberships()
+
+    def autocomplete_label(self, person):
+        return person.name_with_roles
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "email" in form.changed_data:
@@ -121,7 +153,7 @@ class RegionAdmin(EditAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(EditAdmin):
+class MembershipAdmin(PersonChoices, EditAdmin):
     list_display = ["user", "role", "region", "authority"]
     list_filter = ["role", "region"]
     search_fields = ["user__email", "user__first_name", "user__last_name", "authority__name"]

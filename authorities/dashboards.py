@@ -146,14 +146,24 @@ def _wait_order(row):
 @dataclass(frozen=True)
 class Column:
     """A column of the table and of the exports. `value` is what an export
-    writes (a number, a date or text; None for an empty cell); `order` what
-    the table sorts by (None sorts last, whichever the direction)."""
+    writes (a number, a date or text; None for an empty cell) unless `parts`
+    splits it into several columns; `order` what the table sorts by (None
+    sorts last, whichever the direction)."""
 
     key: str  # the `sort` parameter
     label: str
     value: Callable
     order: Callable
     numeric: bool = False
+    # What the downloads write for a column the page shows as one cell but
+    # a spreadsheet needs as several numbers ("3 of 37": 3 and 37), as
+    # (label, value) pairs; by default the column itself.
+    parts: tuple = ()
+
+    @property
+    def exported(self):
+        """The downloads' (label, value) columns for this one."""
+        return self.parts or ((self.label, self.value),)
 
 
 COLUMNS = (
@@ -183,6 +193,10 @@ COLUMNS = (
         "Checklist answered",
         lambda r: r.checklist or None,
         lambda r: r.checklist_share,
+        parts=(
+            ("Checklist answered", lambda r: r.answered if r.plans else None),
+            ("Checklist questions", lambda r: r.questions if r.plans else None),
+        ),
     ),
     Column("concerns", "Serious concerns", lambda r: r.serious, lambda r: r.serious, numeric=True),
     Column("warnings", "Early warnings", lambda r: r.warnings, lambda r: r.warnings, numeric=True),
@@ -351,15 +365,24 @@ class Overview:
         # The links keep the filters: a heading changes only the sort.
         self.query = data.copy()
         self.query.pop("sort", None)
-        # Every warning in the page's scope, whatever the filters: the list
-        # above the table shows the newest, the table counts them all.
+        # The warnings of the authorities the table shows (its filters
+        # applied): the list above the table shows the newest, the table
+        # counts them all for each authority.
         self.warnings = cached(
             "overview-warnings",
             user,
-            region and region.pk,
-            lambda: summarise(early_warnings(user, authorities=authorities, today=self.today)),
+            (region and region.pk, self.chosen_filters),
+            lambda: summarise(
+                early_warnings(user, authorities=self.filterset.qs, today=self.today)
+            ),
             today=self.today,
         )
+
+    @property
+    def chosen_filters(self):
+        """The valid filters chosen, without the sort: what decides which
+        authorities the table shows (a hashable key for the cache)."""
+        return sorted((k, v) for k, v in self.filterset.chosen().items() if k != "sort")
 
     @property
     def warning_count(self):
@@ -401,7 +424,7 @@ class Overview:
 
     @property
     def filtered(self):
-        return bool(self.filterset.chosen().keys() - {"sort"})
+        return bool(self.chosen_filters)
 
     @property
     def headers(self):
@@ -440,8 +463,10 @@ class Overview:
         return f"{filters}; {sort}" if filters else f"All authorities in scope, {sort}"
 
     def export_table(self):
-        """The header and the rows' values, every column (the region too)."""
+        """The header and the rows' values, every column (the region too),
+        a column of several numbers as several (Column.parts)."""
+        exported = [part for column in COLUMNS for part in column.exported]
         return (
-            [column.label for column in COLUMNS],
-            [[column.value(row) for column in COLUMNS] for row in self.rows],
+            [label for label, _ in exported],
+            [[value(row) for _, value in exported] for row in self.rows],
         )

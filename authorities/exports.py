@@ -1,9 +1,11 @@
 """The overview table as CSV and as an Excel workbook (XLSX).
 
-Both write Overview.export_table(): the page's columns (the region's too),
-filters, sort and small-number suppression. Text that a spreadsheet would
-run as a formula is neutralised (feedback.exports.neutralise): a plan's
-round, say, is typed by a representative.
+Both write Overview.export_table(): the page's columns (the region's too;
+the checklist's "3 of 37" as two numbers, answered and questions, so a
+spreadsheet can add them up), filters, sort and small-number suppression.
+Text that a spreadsheet would run as a formula is neutralised
+(feedback.exports.neutralise): a plan's round, say, is typed by a
+representative.
 """
 
 import csv

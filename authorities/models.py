@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Concat, Lower, Replace
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -56,7 +56,29 @@ def financial_year_label(year):
     return f"{year}-{(year + 1) % 100:02d}" if year else ""
 
 
-class UserManager(BaseUserManager):
+class UserQuerySet(models.QuerySet):
+    def with_wide_roles(self):
+        """People with whether they hold each national or regional role, in
+        the same query (see User.wide_roles)."""
+        return self.annotate(
+            **{
+                f"holds_{role}": Exists(Membership.objects.filter(user=OuterRef("pk"), role=role))
+                for role in WIDE_ROLES
+            }
+        )
+
+    def with_memberships(self, memberships=None):
+        """People with their memberships and the places they cover, for
+        `User.name_with_roles`: one query more however many people.
+        `memberships` narrows which are read and shown (those that cover one
+        authority, say): a person's other roles are not everyone's to see."""
+        if memberships is None:
+            memberships = Membership.objects.all()
+        memberships = memberships.select_related("authority", "region").order_by()
+        return self.prefetch_related(models.Prefetch("memberships", queryset=memberships))
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     """E-mail is the login, so users are created by e-mail, not username."""
 
     use_in_migrations = True
@@ -81,16 +103,6 @@ class UserManager(BaseUserManager):
 
     def get_by_natural_key(self, email):
         return self.get(email__iexact=email)
-
-    def with_wide_roles(self):
-        """People with whether they hold each national or regional role, in
-        the same query (see User.wide_roles)."""
-        return self.annotate(
-            **{
-                f"holds_{role}": Exists(Membership.objects.filter(user=OuterRef("pk"), role=role))
-                for role in WIDE_ROLES
-            }
-        )
 
 
 class User(Versioned, AbstractUser):
@@ -123,6 +135,16 @@ class User(Versioned, AbstractUser):
     @property
     def display_name(self):
         return self.get_full_name() or self.email
+
+    @property
+    def name_with_roles(self):
+        """How a person is offered wherever one is chosen: "Sam Patel — Local
+        negotiating secretary, Camden", each role with its place, so that two
+        people of one name can be told apart. Reads the memberships loaded by
+        `User.objects.with_memberships()` (a query per person without it)."""
+        roles = sorted(self.memberships.all(), key=lambda m: m.role_order)
+        held = "; ".join(m.role_and_place for m in roles)
+        return f"{self.display_name} — {held}" if held else self.display_name
 
     @cached_property
     def wide_roles(self):
@@ -202,6 +224,30 @@ class Region(models.Model):
         return reverse("authorities:region", kwargs={"slug": self.slug})
 
 
+# Punctuation in authorities' names ("Kingston upon Hull, City of", "St.
+# Helens", "Stockton-on-Tees"), and what it becomes when names are compared
+# word by word.
+NAME_PUNCTUATION = {",": "", ".": "", "-": " "}
+
+
+def as_words(text):
+    """`text` as LocalAuthorityQuerySet.search compares words: lower case,
+    punctuation as in NAME_PUNCTUATION, one space between words and one at
+    each end (" kingston upon hull city of ")."""
+    text = text.lower()
+    for mark, becomes in NAME_PUNCTUATION.items():
+        text = text.replace(mark, becomes)
+    return f" {' '.join(text.split())} "
+
+
+def words_of(field):
+    """as_words(), in SQL, of a name field (its names have no double spaces)."""
+    expression = Lower(field)
+    for mark, becomes in NAME_PUNCTUATION.items():
+        expression = Replace(expression, models.Value(mark), models.Value(becomes))
+    return Concat(models.Value(" "), expression, models.Value(" "))
+
+
 class LocalAuthorityQuerySet(models.QuerySet):
     def for_user(self, user):
         """The authorities a person may see, decided in one query.
@@ -223,13 +269,45 @@ class LocalAuthorityQuerySet(models.QuerySet):
 
     def search(self, text):
         """Match a name, an alias (so "Hull" finds "Kingston upon Hull, City
-        of"), a DfE LA code or an ONS/GSS code."""
+        of"), a DfE LA code or an ONS/GSS code, each with `search_rank` (an
+        alias, for order_by("search_rank", "name")): 0 when the text is the
+        whole name, an alias or a code; 1 when it is whole words of one
+        ("Hull" in "Kingston upon Hull, City of"); 2 when it is only part of
+        a word ("hull" in "Solihull")."""
         text = (text or "").strip()
         if not text:
             return self
-        aliases = AuthorityAlias.objects.filter(authority=OuterRef("pk"), name__icontains=text)
-        return self.filter(
-            Q(name__icontains=text) | Q(la_code=text) | Q(gss_code__iexact=text) | Exists(aliases)
+        words = as_words(text)
+        aliases = AuthorityAlias.objects.filter(authority=OuterRef("pk"))
+        exact = (
+            Q(name__iexact=text)
+            | Q(la_code=text)
+            | Q(gss_code__iexact=text)
+            | Exists(aliases.filter(name__iexact=text))
+        )
+        if words.strip():
+            whole_words = Q(name_words__contains=words) | Exists(
+                aliases.alias(name_words=words_of("name")).filter(name_words__contains=words)
+            )
+        else:  # only punctuation: no word to match whole
+            whole_words = Q(pk__in=[])
+        return (
+            self.alias(name_words=words_of("name"))
+            .filter(
+                Q(name__icontains=text)
+                | Q(la_code=text)
+                | Q(gss_code__iexact=text)
+                | Exists(aliases.filter(name__icontains=text))
+                # "Stockton on Tees" finds "Stockton-on-Tees".
+                | whole_words
+            )
+            .alias(
+                search_rank=models.Case(
+                    models.When(exact, then=models.Value(0)),
+                    models.When(whole_words, then=models.Value(1)),
+                    default=models.Value(2),
+                )
+            )
         )
 
     def with_coverage(self):
@@ -434,6 +512,12 @@ class Membership(Versioned):
     @property
     def place(self):
         return self.authority or self.region
+
+    @property
+    def role_and_place(self):
+        """ "Local negotiating secretary, Camden"; a national role alone."""
+        role = self.get_role_display()
+        return f"{role}, {self.place}" if self.place else role
 
 
 def format_pounds(amount):

@@ -3,8 +3,12 @@ questions and meetings waiting on them, and new early warnings in their scope.
 
 Checklist answers and meeting outcomes are asked of the people who record
 them: national officers everywhere, and the LNS, Schools Forum and JCNC/JCC
-representatives of their own authorities (EDITOR_ROLES). A fixed number of
-queries whatever the number of authorities, plans and meetings.
+representatives of their own authorities (EDITOR_ROLES). A national officer
+may answer for every plan in England, but is not asked about them all: the
+plans listed are theirs (PlanQuerySet.with_involvement: a role at the
+authority or in its region, an answer of theirs on its checklist, or theirs
+the last change), and the rest are counted, with a link to them. A fixed
+number of queries whatever the number of authorities, plans and meetings.
 """
 
 import datetime
@@ -35,6 +39,10 @@ class WhatNeedsYou:
     records: bool  # whether they record plans and meetings anywhere
     plans_to_answer: list  # Plan.still_to_answer(), the first SHOWN
     plan_count: int
+    # National scope: the plans listed are only those involving them
+    # (the module's docstring), and the others with questions are counted.
+    only_theirs: bool
+    other_plan_count: int
     meetings: list  # the newest SHOWN
     meeting_count: int
     warnings: list  # EarlyWarning, the newest SHOWN
@@ -60,10 +68,12 @@ def what_needs(user, *, memberships, my_actions, today=None):
     else:
         recorded = [m.authority_id for m in memberships if m.role in EDITOR_ROLES]
         records = bool(recorded)
-    plans, plan_count, meetings, meeting_count = [], 0, [], 0
+    plans, plan_count, other_plan_count, meetings, meeting_count = [], 0, 0, [], 0
     meetings_since = today - MEETING_WINDOW
     if records:
-        plans, plan_count, meetings, meeting_count = _waiting_on(user, recorded, meetings_since)
+        plans, other_plans = _plans_waiting(user, recorded, everywhere=user.has_national_scope)
+        plan_count, other_plan_count = len(plans), len(other_plans)
+        meetings, meeting_count = _meetings_waiting(user, recorded, meetings_since)
     warnings_since = today - WARNING_WINDOW
     warnings, warning_count = _new_warnings(user, warnings_since, today)
     overdue, upcoming = [], []
@@ -73,8 +83,10 @@ def what_needs(user, *, memberships, my_actions, today=None):
         overdue_actions=overdue,
         upcoming_actions=upcoming,
         records=records,
-        plans_to_answer=plans,
+        plans_to_answer=plans[:SHOWN],
         plan_count=plan_count,
+        only_theirs=records and user.has_national_scope,
+        other_plan_count=other_plan_count,
         meetings=meetings,
         meeting_count=meeting_count,
         warnings=warnings,
@@ -94,21 +106,32 @@ def _new_warnings(user, since, today):
     return warnings[:SHOWN], len(warnings)
 
 
-def _waiting_on(user, recorded, meetings_since):
-    """The plans with questions to answer and the meetings with no outcome,
-    at the authorities `user` records for: the first SHOWN of each and how
-    many there are."""
+def _plans_waiting(user, recorded, *, everywhere):
+    """The plans with questions to answer at the authorities `user` records
+    for: theirs, and the others. Someone who records `everywhere` (national
+    scope) is given as theirs only those involving them; for everyone else
+    every plan they record for is theirs."""
     plans = (
         Plan.objects.for_user(user)
         .current()
         .filter(authority__in=recorded)
         .exclude(status__in=FINISHED)
-        .still_to_answer()
     )
+    if not everywhere:
+        return plans.still_to_answer(), []
+    mine, others = [], []
+    for plan in plans.with_involvement(user).still_to_answer():
+        (mine if plan.involves_user else others).append(plan)
+    return mine, others
+
+
+def _meetings_waiting(user, recorded, meetings_since):
+    """The meetings with no outcome at the authorities `user` records for:
+    the newest SHOWN and how many there are."""
     waiting = (
         Consultation.objects.for_user(user)
         .filter(authority__in=recorded, held_on__gte=meetings_since)
         .without_outcome()
     )
     meetings = list(waiting.select_related("authority").order_by("-held_on", "-pk")[:SHOWN])
-    return plans[:SHOWN], len(plans), meetings, waiting.count()
+    return meetings, waiting.count()

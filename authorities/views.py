@@ -87,9 +87,14 @@ def _authority_list(request):
     regions = Region.objects.filter(authorities__in=authorities).distinct()
     form = AuthorityFilterForm(request.GET, regions=regions)
     form.is_valid()
-    page = Paginator(
-        form.filter(authorities).select_related("region"), AUTHORITIES_PER_PAGE
-    ).get_page(request.GET.get("page"))
+    authorities = form.filter(authorities).select_related("region")
+    # A search with no sort chosen lists the best matches first: the whole
+    # name or an alias, then whole words, then parts of words, each by name
+    # (LocalAuthorityQuerySet.search).
+    best_first = bool(form.cleaned_data.get("q")) and not form.cleaned_data.get("sort")
+    if best_first:
+        authorities = authorities.order_by("search_rank", "name")
+    page = Paginator(authorities, AUTHORITIES_PER_PAGE).get_page(request.GET.get("page"))
     # Links keep the search and filter: sorting resets the page, paging keeps the sort.
     filter_query = request.GET.copy()
     for key in ("page", "sort"):
@@ -100,7 +105,9 @@ def _authority_list(request):
     context = {
         "form": form,
         "page": page,
-        "sort": form.cleaned_data.get("sort") or "name",
+        # No column is marked as sorted while the best matches come first.
+        "sort": "" if best_first else form.cleaned_data.get("sort") or "name",
+        "best_first": best_first,
         "filter_query": filter_query.urlencode(),
         "page_query": page_query.urlencode(),
     }

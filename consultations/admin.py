@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from authorities.admin import PersonChoices
 from authorities.edits import EditAdmin, EditInline
 
 from .models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
@@ -17,7 +18,7 @@ class BlockTransferInline(EditInline, admin.StackedInline):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(EditAdmin, SimpleHistoryAdmin):
+class ConsultationAdmin(PersonChoices, EditAdmin, SimpleHistoryAdmin):
     list_display = ["authority", "forum", "held_on", "union_consulted", "confidential"]
     list_filter = ["forum", "union_consulted", "confidential", "authority__region"]
     search_fields = ["authority__name", "title", "summary"]
@@ -28,7 +29,7 @@ class ConsultationAdmin(EditAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(EditAdmin, SimpleHistoryAdmin):
+class ActionAdmin(PersonChoices, EditAdmin, SimpleHistoryAdmin):
     list_display = ["title", "authority", "owner", "due_on", "status"]
     list_filter = ["status", "authority__region"]
     search_fields = ["title", "authority__name", "owner__email"]

@@ -99,12 +99,17 @@ class ConsultationForm(LimitedTextMixin, VersionedForm):
 class OptionalPartMixin:
     """A part of the meeting form that may be left as it comes: then it
     records nothing, and is valid without errors. `DEFAULTS` are the values
-    the radios come with, which do not count as input."""
+    the radios come with, which do not count as input; `CONFIRMATIONS` are
+    the boxes ticked in answer to the form's own questions, which do not
+    either."""
 
     DEFAULTS = {}
+    CONFIRMATIONS = ()
 
     def has_input(self):
         for name in self.fields:
+            if name in self.CONFIRMATIONS:
+                continue
             value = (self.data.get(self.add_prefix(name)) or "").strip()
             if value and value != self.DEFAULTS.get(name):
                 return True
@@ -157,14 +162,26 @@ class SchoolsForumOutcomeForm(OptionalPartMixin, LimitedTextMixin, forms.ModelFo
 
 
 class BlockTransferForm(OptionalPartMixin, LimitedTextMixin, forms.ModelForm):
-    """A block transfer put to the meeting; all blank, none is recorded."""
+    """A block transfer put to the meeting; all blank, none is recorded.
+
+    A vote that says the opposite of the outcome (more for than against, yet
+    not agreed) is asked about: nothing is saved until the person corrects
+    one of them or ticks that both are right. A vote and outcome saved
+    before (and so confirmed then) are not asked about again."""
 
     prefix = "transfer"
+    CONFIRM = "confirm_vote"
     DEFAULTS = {
         "outcome": BlockTransfer.Outcome.PROPOSED,
         "disapplication_request": YesNo.NOT_KNOWN,
     }
+    CONFIRMATIONS = (CONFIRM,)
     financial_year = YearField(label="Financial year", blank_label="Choose a year")
+    confirm_vote = forms.BooleanField(
+        label="Yes, the vote and the outcome are both right",
+        help_text="For example, when the forum's rules need more than a simple majority.",
+        required=False,
+    )
 
     class Meta:
         model = BlockTransfer
@@ -206,12 +223,44 @@ class BlockTransferForm(OptionalPartMixin, LimitedTextMixin, forms.ModelForm):
                 invalid=f"Enter the {field.label.lower()} as a whole number, like 12",
                 min_value=f"The {field.label.lower()} cannot be fewer than 0",
             )
+        self.saved_vote = self.vote_of(self.instance) if self.instance.pk else None
+        self.asks_about_vote = False  # set by clean()
+
+    @staticmethod
+    def vote_of(transfer):
+        return (transfer.votes_for, transfer.votes_against, transfer.outcome)
 
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("financial_year") and "financial_year" not in self.errors:
             self.add_error("financial_year", "Choose the financial year of the transfer")
+        posted = BlockTransfer(
+            votes_for=cleaned.get("votes_for"),
+            votes_against=cleaned.get("votes_against"),
+            outcome=cleaned.get("outcome"),
+        )
+        self.asks_about_vote = (
+            posted.vote_contradicts_outcome and self.vote_of(posted) != self.saved_vote
+        )
+        if self.asks_about_vote and not cleaned.get(self.CONFIRM):
+            self.add_error(
+                self.CONFIRM,
+                f"The vote was {posted.votes_for} for and {posted.votes_against} against, "
+                f"but the outcome says “{posted.get_outcome_display()}”: correct the votes "
+                "or the outcome, or tick to say that both are right",
+            )
         return cleaned
+
+    def shown_fields(self):
+        """The fields as the page shows them: the question about the vote,
+        when there is one, straight after the outcome."""
+        shown = []
+        for field in self.visible_fields():
+            if field.name != self.CONFIRM:
+                shown.append(field)
+            if field.name == "outcome" and self.asks_about_vote:
+                shown.append(self[self.CONFIRM])
+        return shown
 
 
 class ActionForm(LimitedTextMixin, VersionedForm):
@@ -250,7 +299,7 @@ class ActionForm(LimitedTextMixin, VersionedForm):
         self.fields["owner"].required = True
         self.fields["owner"].error_messages["required"] = "Choose who will do it"
         self.fields["owner"].empty_label = "Choose a person"
-        self.fields["owner"].label_from_instance = lambda person: person.display_name
+        self.fields["owner"].label_from_instance = lambda person: person.name_with_roles
         self.fields["plan"].queryset = authority.plans.select_related("programme")
         self.fields["plan"].empty_label = "No particular plan"
         self.fields["consultation"].queryset = meetings
@@ -281,11 +330,14 @@ class ActionForm(LimitedTextMixin, VersionedForm):
 
 def people_covering(authority):
     """Everyone who may own an action on `authority`: national officers, the
-    region's people and the authority's own."""
-    covers = Membership.objects.filter(user=OuterRef("pk")).filter(
+    region's people and the authority's own; each with the roles through
+    which they cover it (and only those: see User.name_with_roles)."""
+    covering = Membership.objects.filter(
         Q(role__in=NATIONAL_ROLES) | Q(region=authority.region_id) | Q(authority=authority)
     )
-    return User.objects.filter(Exists(covers), is_active=True)
+    return User.objects.filter(
+        Exists(covering.filter(user=OuterRef("pk"))), is_active=True
+    ).with_memberships(covering)
 
 
 class MeetingFilterForm(forms.Form):

@@ -510,6 +510,21 @@ class BlockTransfer(models.Model):
                 parts.append(f"{count} {label}")
         return ", ".join(parts)
 
+    @property
+    def vote_contradicts_outcome(self):
+        """Whether the vote says the opposite of the outcome recorded: more
+        for than against yet not agreed, or more against than for yet
+        agreed. Worth asking about, not refusing: a forum's rules may need
+        more than a simple majority. A tie contradicts neither (a chair's
+        casting vote may go either way)."""
+        if self.votes_for is None or self.votes_against is None:
+            return False
+        if self.outcome == self.Outcome.AGREED:
+            return self.votes_against > self.votes_for
+        if self.outcome == self.Outcome.NOT_AGREED:
+            return self.votes_for > self.votes_against
+        return False
+
     def clean(self):
         if self.amount is None and self.percent is None:
             raise ValidationError({"amount": "Enter the amount, the percentage, or both"})

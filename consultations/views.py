@@ -290,7 +290,10 @@ def _action_form(request, authority, action):
     if form.is_valid() and (saved := try_save(form)):
         messages.success(request, saved.message(f"Action saved: {saved.obj}.", "action"))
         return redirect(authority.get_absolute_url() + "#actions")
-    people = {person.pk: person.display_name for person in form.fields["owner"].queryset}
+    people = {
+        person.pk: person.display_name
+        for person in form.fields["owner"].queryset.prefetch_related(None)
+    }
     history = (
         entries(
             Action.history.filter(id=action.pk),

@@ -1,5 +1,3 @@
-import re
-
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.text import capfirst
@@ -9,6 +7,7 @@ from authorities.forms import DateInput
 from authorities.models import LocalAuthority, Region
 from plans.forms import TEXT_LIMIT, LimitedTextMixin
 
+from .identifying import looks_identifying, place_words
 from .models import (
     MAX_PEOPLE,
     MAX_WAIT_WEEKS,
@@ -20,35 +19,6 @@ from .models import (
     Practice,
     Pressure,
 )
-
-# Something that may identify a child: a unique pupil number (a letter, 11
-# digits and a check character), or a date of birth near a name.
-UPN = re.compile(r"\b[A-Za-z]\d{11}[0-9A-Za-z]\b")
-DATE = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b")
-CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
-NEAR = 40  # characters either side of a date in which a name counts
-# Capitalised words that are not names. Anything else near a date is taken
-# for one: a needless warning costs a tick, a missed name costs a child.
-_NOT_NAMES = """A An And At But By During For From He Her His I In It Its Meeting Met
-    Mr Mrs Ms Miss
-    Mx Dr Of On Our She Since So Term That The Their They This We Year Years Autumn Spring
-    Summer Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March
-    April May June July August September October November December Jan Feb Mar Apr Jun Jul
-    Aug Sep Sept Oct Nov Dec Reception Nursery Primary Secondary Special School Schools"""
-NOT_NAMES = frozenset(_NOT_NAMES.split())
-
-
-def looks_identifying(text):
-    """Whether `text` seems to hold a pupil number, or a date with a name
-    close by (a date of birth). A heuristic: it prompts a check, it does not
-    refuse anything."""
-    if UPN.search(text):
-        return True
-    for date in DATE.finditer(text):
-        around = text[max(0, date.start() - NEAR) : date.end() + NEAR]
-        if any(word not in NOT_NAMES for word in CAPITALISED.findall(around)):
-            return True
-    return False
 
 
 def checkboxes(choices, label, help_text="", *, error_messages=None, **kwargs):
@@ -83,8 +53,13 @@ def weeks(label):
 
 class SubmissionForm(LimitedTextMixin, VersionedForm):
     """The feedback form. If any text looks as if it could identify a child
-    or a colleague, the form comes back once with a warning, and saves only
-    when the person ticks that they have checked."""
+    or a colleague (identifying.py), the form comes back once with a warning,
+    and saves only when the person ticks that they have checked.
+
+    What must be answered is what the fields require: the labels of the
+    others say "(optional)", and the page's introduction lists the required
+    ones from MUST_ANSWER (must_answer()), so neither can drift from the rules.
+    """
 
     what = "feedback"
     CONFIRM = "confirm_not_identifiable"
@@ -104,6 +79,14 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
         ("Practices that are likely to be unlawful", ("practices", *PRACTICE_EXAMPLES.values())),
         ("Sharing with the national office", ("consent_to_share",)),
     )
+    # How the introduction names each required question, in the form's order.
+    MUST_ANSWER = {
+        "source": "who the feedback is from",
+        "phases": "which setting phases it covers",
+        "people_count": "how many people it speaks for",
+        "meeting_date": "the date of the meeting",
+        "health_care_costs": "whether health and social care meet the costs agreed in EHCPs",
+    }
 
     phases = checkboxes(
         Phase,
@@ -139,7 +122,8 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
         Practice,
         "Practices reported",
         "The briefing says these are likely to be unlawful. Tick any that members have met: "
-        "the national office is told which, and where, but not who reported it.",
+        "the national office is e-mailed which, where and what you write about them, "
+        "without your name.",
         required=False,
     )
     confirm_not_identifiable = forms.BooleanField(
@@ -175,9 +159,7 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
         }
         help_texts = {
             "meeting_date": "For feedback from one member, the date they gave it.",
-            "pressures_other": "Optional.",
-            "working_well": "Optional: practice, services or support worth keeping.",
-            "barriers_other": "Optional.",
+            "working_well": "Practice, services or support worth keeping.",
         }
         widgets = {
             "source": forms.RadioSelect,
@@ -208,29 +190,46 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
                     )
         for practice, name in PRACTICE_EXAMPLES.items():
             field = self.fields[name]
-            field.label = f"Example: {practice.label[0].lower()}{practice.label[1:]} (optional)"
+            field.label = f"Example: {practice.label[0].lower()}{practice.label[1:]}"
             field.help_text = "What happened, without names. Tick the practice above too."
             field.widget.attrs["rows"] = 3
         self.fields["health_care_costs"].choices = self.fields["health_care_costs"].choices[1:]
         self.fields["source"].choices = self.fields["source"].choices[1:]
+        # The questions as asked, for the warning to name (without "(optional)").
+        self.asked = {name: field.label for name, field in self.fields.items()}
+        for name in self.asked_names():
+            field = self.fields[name]
+            # A single checkbox left unticked is an answer ("no"), not a gap.
+            if not field.required and not isinstance(field, forms.BooleanField):
+                field.label = f"{field.label} (optional)"
         # The confirmation is asked for only when the text needs checking:
         # text saved before (and so checked then) is not asked about again.
+        self._places = None
         self.identifying = [
             name
             for name in self.TEXT_FIELDS
             if self.is_bound
-            and looks_identifying(typed := self.data.get(self.add_prefix(name), ""))
+            and self._looks_identifying(typed := self.data.get(self.add_prefix(name), ""))
             and not same_text(typed, getattr(self.instance, name, None) or "")
         ]
         if not self.identifying:
             del self.fields[self.CONFIRM]
+
+    def _looks_identifying(self, text):
+        # The places are read only for text that would otherwise warn:
+        # knowing them can only take a warning away ("Camden in Year 6").
+        if not looks_identifying(text):
+            return False
+        if self._places is None:
+            self._places = place_words()
+        return looks_identifying(text, self._places)
 
     def clean(self):
         cleaned = super().clean()
         if self.identifying and not cleaned.get(self.CONFIRM):
             self.add_error(
                 self.CONFIRM,
-                "Remove any name with a date of birth or pupil number, or tick to confirm that "
+                "Remove names, dates of birth and pupil numbers, or tick to confirm that "
                 "no child or colleague can be identified",
             )
         return cleaned
@@ -239,8 +238,20 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
         """(heading, bound fields) in the order the form asks them."""
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
 
+    def asked_names(self):
+        return [name for _, names in self.SECTIONS for name in names]
+
+    def must_answer(self):
+        """The required questions, as the introduction lists them: "who the
+        feedback is from, …, and whether …". A required field missing from
+        MUST_ANSWER is a KeyError, so the page cannot leave one out."""
+        said = [
+            self.MUST_ANSWER[name] for name in self.asked_names() if self.fields[name].required
+        ]
+        return f"{', '.join(said[:-1])} and {said[-1]}" if len(said) > 1 else "".join(said)
+
     def identifying_labels(self):
-        return [self.fields[name].label for name in self.identifying]
+        return [self.asked[name] for name in self.identifying]
 
 
 class EvidenceForm(LimitedTextMixin, forms.ModelForm):

@@ -426,6 +426,11 @@ class FeedbackSubmission(Versioned):
     def shows_submitter_to(self, user):
         return self.submitted_by_id == user.pk or user.has_national_scope
 
+    def source_in_a_sentence(self):
+        """Who it is from, to follow "Feedback from": "a SENCO network"."""
+        label = self.get_source_display()
+        return label[:1].lower() + label[1:]
+
     def labels(self, field, choices):
         """The chosen options' labels, in the order the form lists them."""
         chosen = set(getattr(self, field) or [])

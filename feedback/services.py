@@ -1,13 +1,42 @@
 """Actions on feedback that have side effects (e-mail) or touch several records."""
 
+import logging
+import smtplib
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from authorities.edits import save_edit
+from authorities.edits import Saved, save_edit
 
-from .models import FeedbackEvidence
+from .models import FeedbackEvidence, FeedbackSubmission
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SubmissionSaved(Saved):
+    """What save_submission did. `national_office_told`: the e-mail about
+    its practices went with this save (queued until the save commits; False
+    again if sending then failed)."""
+
+    national_office_told: bool = False
+
+    def told_sentence(self):
+        """What the confirmation adds when this save told the national office."""
+        if not self.national_office_told:
+            return ""
+        reported = self.obj.reported_practices()
+        several = len(reported) > 1
+        wrote = any(example.strip() for _, example in reported)
+        return (
+            " The national office has been told about the likely unlawful "
+            f"{'practices' if several else 'practice'} you reported"
+            + (f" and what you wrote about {'them' if several else 'it'}." if wrote else ".")
+        )
 
 
 @transaction.atomic
@@ -15,9 +44,10 @@ def save_submission(*, form, user, url_for):
     """Save a feedback form (a new submission is `user`'s; a stale edit is
     refused and an unchanged one writes nothing: authorities/edits.py). The
     first time a submission reports a likely-unlawful practice, tell the
-    national office, once, after the save commits: the authority and the
-    practices, never who submitted. `url_for(submission)` gives the page's
-    full address. Returns save_edit's Saved."""
+    national office, once, after the save commits: the authority, the
+    practices and what was written about them, never who submitted.
+    `url_for(submission)` gives the page's full address. Returns a
+    SubmissionSaved."""
     telling = []
 
     def stamp(submission):
@@ -28,25 +58,48 @@ def save_submission(*, form, user, url_for):
             telling.append(submission)
 
     saved = save_edit(form, before_save=stamp)
+    result = SubmissionSaved(saved.obj, saved.changed, national_office_told=bool(telling))
     if telling:
         submission, url = saved.obj, url_for(saved.obj)
-        transaction.on_commit(lambda: tell_national_office_of_practices(submission, url))
-    return saved
+
+        def tell():
+            if not tell_national_office_of_practices(submission, url):
+                result.national_office_told = False
+
+        transaction.on_commit(tell)
+    return result
 
 
 def tell_national_office_of_practices(submission, url):
-    practices = "\n".join(f"- {label}" for label, _ in submission.reported_practices())
-    send_mail(
-        subject=f"Likely unlawful practice reported in {submission.authority}",
-        message=(
-            f"Feedback from {submission.get_source_display().lower()} in "
-            f"{submission.authority} (meeting of {submission.meeting_date:%-d %B %Y}) "
-            f"reports practices the union's briefing says are likely to be unlawful:\n\n"
-            f"{practices}\n\nThe feedback: {url}\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[settings.NATIONAL_OFFICE_EMAIL],
+    """E-mail the national office what `submission` reports: its practices,
+    quoting what the member wrote, and never who submitted it. If the mail
+    cannot be sent, the submission is marked as not told, so that its next
+    save tries again. Returns whether it was sent."""
+    practices = [
+        (label, example.strip().splitlines()) for label, example in submission.reported_practices()
+    ]
+    subject = "Likely unlawful practice reported in " + submission.authority.name
+    body = render_to_string(
+        "feedback/email/practices_reported.txt",
+        {
+            "submission": submission,
+            "source": submission.source_in_a_sentence(),
+            "practices": practices,
+            "url": url,
+        },
     )
+    try:
+        send_mail(
+            subject=subject,
+            message=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[settings.NATIONAL_OFFICE_EMAIL],
+        )
+    except (smtplib.SMTPException, OSError):
+        logger.exception("Could not tell the national office of feedback %s", submission.pk)
+        FeedbackSubmission.objects.filter(pk=submission.pk).update(national_office_told_at=None)
+        return False
+    return True
 
 
 @transaction.atomic

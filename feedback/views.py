@@ -80,14 +80,16 @@ def submission_add(request, slug):
         raise PermissionDenied
     form = SubmissionForm(request.POST or None, authority=authority)
     if form.is_valid():
-        submission = services.save_submission(
+        saved = services.save_submission(
             form=form, user=request.user, url_for=_absolute_url(request)
-        ).obj
+        )
         messages.success(
             request,
-            "Thank you: your feedback has been saved. You can change or withdraw it for 14 days.",
+            "Thank you: your feedback has been saved."
+            + saved.told_sentence()
+            + " You can change or withdraw it for 14 days.",
         )
-        return redirect(submission)
+        return redirect(saved.obj)
     return render(request, "feedback/submission_form.html", {"form": form, "authority": authority})
 
 
@@ -143,7 +145,10 @@ def submission_edit(request, pk):
             ),
         )
     ):
-        messages.success(request, saved.message("Your changes have been saved.", "feedback"))
+        messages.success(
+            request,
+            saved.message("Your changes have been saved.", "feedback") + saved.told_sentence(),
+        )
         return redirect(submission)
     return render(
         request,

@@ -64,12 +64,26 @@ class AnswerForm(forms.Form):
     )
     base_version = BaseVersionField()
 
-    def __init__(self, *args, private_notes=True, **kwargs):
+    def __init__(self, *args, private_notes=True, link=True, **kwargs):
         super().__init__(*args, **kwargs)
         if not private_notes:
             # Not shown, and not saved: save_answer leaves a field it is not
             # given as it was.
             del self.fields["private_notes"]
+        # An evidence link typed with the answer is saved with it: in a form
+        # of its own, a link typed before pressing "Save answer" was lost.
+        # `link`: whether the person may add links (every editor may).
+        self.link_form = (
+            EvidenceLinkForm(self.data if self.is_bound else None, prefix="link", optional=True)
+            if link
+            else None
+        )
+
+    def is_valid(self):
+        # Both checked, whatever the first says: the errors of each are shown
+        # at once, with what was typed in the other kept.
+        valid = super().is_valid()
+        return (self.link_form is None or self.link_form.is_valid()) and valid
 
     @classmethod
     def initial_for(cls, answer):
@@ -87,12 +101,20 @@ class AnswerForm(forms.Form):
         """The cleaned fields save_answer takes (call after is_valid())."""
         return {k: v for k, v in self.cleaned_data.items() if k != "base_version"}
 
+    def new_link(self):
+        """The evidence link typed with the answer, unsaved; None if its
+        fields were left blank (call after is_valid())."""
+        return self.link_form.new_link() if self.link_form else None
+
 
 class EvidenceLinkForm(forms.ModelForm):
+    """An evidence link, added on its own, or (`optional`) typed with the
+    answer: left blank, it adds nothing; half typed, it is refused."""
+
     class Meta:
         model = EvidenceLink
         fields = ["url", "title", "location"]
-        labels = {"title": "Title (optional)"}
+        labels = {"title": "Title (optional)", "location": "Page or paragraph (optional)"}
         help_texts = {"url": "The web address of the plan, minutes or report."}
         error_messages = {
             "url": {
@@ -102,10 +124,21 @@ class EvidenceLinkForm(forms.ModelForm):
             },
             "title": {"max_length": "The title must be 200 characters or fewer"},
             "location": {
-                "required": "Enter the page or paragraph to look at",
                 "max_length": "The page or paragraph must be 60 characters or fewer",
             },
         }
+
+    def __init__(self, *args, optional=False, **kwargs):
+        # Optional, it is not marked required to assistive technology either.
+        super().__init__(*args, use_required_attribute=not optional, **kwargs)
+        # As a formset's extra form: fields left blank are no link, with
+        # nothing to check.
+        self.empty_permitted = optional
+
+    def new_link(self):
+        """The link typed, unsaved; None if the fields were left blank (call
+        after is_valid())."""
+        return self.instance if self.has_changed() else None
 
 
 class CommentForm(forms.ModelForm):

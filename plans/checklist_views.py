@@ -23,6 +23,7 @@ from . import services
 from .checklist_forms import AnswerForm, CommentForm, ConfirmForm, EvidenceLinkForm
 from .history import entries
 from .models import Answer, Comment, EvidenceLink, Plan, PlanAccess, Question, still_to_ask
+from .presenters import Place
 
 TEMPLATE = "plans/checklist/answer.html"
 
@@ -81,20 +82,26 @@ def _answer_url(plan, question):
 
 def _render_answer_page(request, plan, question, access, *, status=200, conflict=False, **forms):
     existing = _answer(plan, question)
-    if "answer_form" not in forms and access.can_edit:
-        forms["answer_form"] = AnswerForm(
+    answer_form = forms.get("answer_form")
+    if answer_form is None and access.can_edit:
+        answer_form = forms["answer_form"] = AnswerForm(
             initial=AnswerForm.initial_for(existing),
             private_notes=access.can_see_private_notes,
+            link=access.can_contribute,
         )
+        if "link_form" in forms and answer_form.link_form:
+            # A link evidence_add refused: shown where this person types
+            # links, in the answer form.
+            answer_form.link_form = forms["link_form"]
+    # An editor's link fields are the answer form's; someone who may add
+    # links but not answer has a form for them alone.
+    links_with_answer = bool(answer_form and answer_form.link_form)
+    if links_with_answer:
+        forms["link_form"] = answer_form.link_form
     if access.can_contribute:
         forms.setdefault("link_form", EvidenceLinkForm(prefix="link"))
         forms.setdefault("comment_form", CommentForm(prefix="comment"))
-    keys = list(
-        Question.objects.filter(question_set_id=question.question_set_id).values_list(
-            "key", flat=True
-        )
-    )
-    at = keys.index(question.key)
+    place = Place.of(question)
     context = {
         "plan": plan,
         "question": question,
@@ -113,10 +120,8 @@ def _render_answer_page(request, plan, question, access, *, status=200, conflict
         "confirm_form": ConfirmForm(initial={"base_version": existing.version})
         if existing and existing.carried_forward and access.can_edit
         else None,
-        "question_number": at + 1,
-        "question_count": len(keys),
-        "previous_key": keys[at - 1] if at > 0 else None,
-        "next_key": keys[at + 1] if at + 1 < len(keys) else None,
+        "place": place,
+        "links_with_answer": links_with_answer,
         # Schools Forum answers and meetings to link in one click (no query
         # for the questions they do not answer).
         "meeting_evidence": evidence_meetings(request.user, plan, question.key)
@@ -148,9 +153,11 @@ def answer(request, pk, key):
 
     if not access.can_edit:
         raise PermissionDenied
-    form = AnswerForm(request.POST, private_notes=access.can_see_private_notes)
+    options = {"private_notes": access.can_see_private_notes, "link": access.can_contribute}
+    form = AnswerForm(request.POST, **options)
     if not form.is_valid():
         return _render_answer_page(request, plan, question, access, answer_form=form)
+    link = form.new_link()
     try:
         saved = services.save_answer(
             plan=plan,
@@ -158,20 +165,40 @@ def answer(request, pk, key):
             data=form.answer_data(),
             base_version=form.cleaned_data["base_version"],
             user=request.user,
+            link=link,
         )
     except services.AnswerConflict as conflict:
-        # Keep what they typed, but based on the version they have now seen,
-        # so saving again deliberately replaces the other person's answer.
+        # Keep what they typed (the link too), but based on the version they
+        # have now seen, so saving again deliberately replaces the other
+        # person's answer.
         data = request.POST.copy()
         data["base_version"] = conflict.current.version if conflict.current else 0
-        form = AnswerForm(data, private_notes=access.can_see_private_notes)
+        form = AnswerForm(data, **options)
         form.is_valid()
         form.add_error(None, _conflict_message(conflict.current, "editing"))
         return _render_answer_page(
             request, plan, question, access, answer_form=form, conflict=True, status=409
         )
-    messages.success(request, saved.message("Your answer has been saved.", "answer"))
-    return redirect(_answer_url(plan, question))
+    if "next" not in request.POST:
+        messages.success(request, _saved_message(saved, link, "answer"))
+        return redirect(_answer_url(plan, question))
+    # "Save and go to the next question": the message is read on the next
+    # page, so it says which question was saved.
+    place = Place.of(question)
+    messages.success(request, _saved_message(saved, link, f"answer to question {place.number}"))
+    if place.next is None:
+        return redirect(plan.get_absolute_url() + "#checklist")
+    return redirect("plans:answer", pk=plan.pk, key=place.next.key)
+
+
+def _saved_message(saved, link, what):
+    """What saving the answer (`what`: "answer") and the link typed with it
+    did."""
+    if link is None:
+        return saved.message(f"Your {what} has been saved.", what)
+    if saved.changed:
+        return f"Your {what} and its evidence link have been saved."
+    return f"The evidence link has been added. Your {what} is as it was."
 
 
 def _add_to_answer(request, pk, key, *, form_class, prefix, user_field, what, done):

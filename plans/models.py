@@ -26,6 +26,7 @@ from authorities.models import (
     LAST_FINANCIAL_YEAR,
     REGIONAL_ROLES,
     LocalAuthority,
+    Membership,
     Role,
 )
 from authorities.models import financial_year_label as year_label
@@ -71,6 +72,12 @@ class PlanAccess:
     @property
     def can_see_private_notes(self):
         return Role.NATIONAL_OFFICER in self.roles or bool(self.roles - set(REGIONAL_ROLES))
+
+    @property
+    def can_skip_lifecycle(self):
+        """Whether they may move a plan's status out of its lifecycle's
+        order (Plan.NEXT_STATUSES), saying why: national officers only."""
+        return Role.NATIONAL_OFFICER in self.roles
 
 
 class Programme(models.Model):
@@ -137,6 +144,32 @@ class PlanQuerySet(models.QuerySet):
             ),
             answered_count=count(answers.filter(carried_forward=False), "assessment"),
             serious_count=count(answers.filter(concern=Answer.Concern.SERIOUS), "assessment"),
+        )
+
+    def with_involvement(self, user):
+        """Each plan with `involves_user`: whether it is `user`'s own, which
+        is so when they hold a role at its authority or in its region (a
+        national role alone does not make every plan theirs), have answered
+        a question on its checklist, or were the last to change it. In the
+        same query."""
+        roles_here = Membership.objects.filter(user=user).filter(
+            Q(authority=OuterRef("authority")) | Q(region=OuterRef("authority__region"))
+        )
+        answered = Answer.objects.filter(assessment__plan=OuterRef("pk"), answered_by=user)
+        last_changed_by = (
+            Plan.history.filter(id=OuterRef("pk"))
+            .order_by("-history_date", "-history_id")
+            .values("history_user")[:1]
+        )
+        return self.alias(last_changed_by=models.Subquery(last_changed_by)).annotate(
+            involves_user=models.Case(
+                models.When(
+                    Exists(roles_here) | Exists(answered) | Q(last_changed_by=user.pk),
+                    then=models.Value(True),
+                ),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
         )
 
     def with_targets(self):
@@ -215,6 +248,30 @@ class Plan(Versioned):
         UNDER_REVIEW = "under_review", "Under review, payments withheld"
         COMPLETED = "completed", "Completed"
         ENDED = "ended", "Ended"
+
+    # The lifecycle: the statuses a plan may move to from each, the one place
+    # it is written down. A plan may always stay as it is, or end early;
+    # "completed" and "ended" are where it stops. DBV goes from its
+    # diagnostic to implementation; SV through negotiation to agreement.
+    # Any other move (say "completed" straight from "rumoured") only a
+    # national officer may record, saying why (plans.forms.PlanForm). A
+    # rumour may turn out to be an agreement: the union not told of the
+    # negotiation is what "agreed without consultation" records.
+    NEXT_STATUSES = {
+        Status.RUMOURED: (Status.NEGOTIATING, Status.DIAGNOSTIC, Status.AGREED, Status.ENDED),
+        Status.NEGOTIATING: (Status.DIAGNOSTIC, Status.AGREED, Status.ENDED),
+        Status.DIAGNOSTIC: (
+            Status.NEGOTIATING,
+            Status.AGREED,
+            Status.IMPLEMENTATION,
+            Status.ENDED,
+        ),
+        Status.AGREED: (Status.IMPLEMENTATION, Status.UNDER_REVIEW, Status.ENDED),
+        Status.IMPLEMENTATION: (Status.UNDER_REVIEW, Status.COMPLETED, Status.ENDED),
+        Status.UNDER_REVIEW: (Status.IMPLEMENTATION, Status.COMPLETED, Status.ENDED),
+        Status.COMPLETED: (),
+        Status.ENDED: (),
+    }
 
     authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="plans")
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="plans")
@@ -300,6 +357,21 @@ class Plan(Versioned):
             raise ValidationError(
                 {"last_year": "The last financial year cannot be before the first."}
             )
+
+    @classmethod
+    def next_statuses(cls, status):
+        """The statuses a plan at `status` may move to, in the lifecycle's
+        order (a status not in the lifecycle may move anywhere)."""
+        allowed = cls.NEXT_STATUSES.get(status)
+        if allowed is None:
+            return list(cls.Status)
+        return [choice for choice in cls.Status if choice in allowed]
+
+    @classmethod
+    def follows_lifecycle(cls, old, new):
+        """Whether moving from status `old` to `new` keeps to the lifecycle
+        (staying as it is always does)."""
+        return old == new or new in cls.next_statuses(old)
 
     @property
     def short_name(self):
@@ -703,8 +775,17 @@ class EvidenceLink(models.Model):
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="links")
     url = models.URLField("link", max_length=500)
     title = models.CharField(max_length=200, blank=True)
+    # Optional: a web page has no page number, and a link's address does not
+    # reliably say whether it is a document (council committee systems serve
+    # PDFs from addresses such as ".../mgConvert2PDF.aspx?ID=123"), so a rule
+    # on the address would ask a web page for a page number and let some
+    # documents by without one. The hint asks for it where it helps.
     location = models.CharField(
-        "page or paragraph", max_length=60, help_text="For example: page 12, or paragraph 3.4."
+        "page or paragraph",
+        max_length=60,
+        blank=True,
+        help_text="For a document, where to look: for example, page 12 or paragraph 3.4. "
+        "Leave it blank for a web page.",
     )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -716,7 +797,8 @@ class EvidenceLink(models.Model):
         ordering = ["added_at", "pk"]
 
     def __str__(self):
-        return f"{self.title or self.url} ({self.location})"
+        where = f" ({self.location})" if self.location else ""
+        return f"{self.title or self.url}{where}"
 
 
 class Comment(models.Model):

@@ -1,6 +1,7 @@
 """What the plan pages show that is not a model (STYLE.md: presenters)."""
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import OuterRef, Q, Subquery
 from django.utils.formats import date_format
@@ -8,7 +9,15 @@ from django.utils.formats import date_format
 from authorities.edits import display
 
 from .history import MOVED_TO_REVISION
-from .models import ZERO, Answer, FundingInstalment, InstalmentQuerySet, Target, TargetUpdate
+from .models import (
+    ZERO,
+    Answer,
+    FundingInstalment,
+    InstalmentQuerySet,
+    Question,
+    Target,
+    TargetUpdate,
+)
 from .templatetags.plans import money, number
 
 MONEY = (("promised", "Money promised"), ("paid", "Money paid"), ("withheld", "Money withheld"))
@@ -218,3 +227,39 @@ class RevisionChanges:
                 self.answers_changed.append(
                     AnswerChange(answer.question, _answer_text(was), _answer_text(answer))
                 )
+
+
+class Neighbour(NamedTuple):
+    """A question next to the one shown, as the page links to it."""
+
+    key: str
+    number: int
+    text: str
+
+
+@dataclass
+class Place:
+    """Where a question stands in its bank: its number, how many there are,
+    and the questions either side (None at either end)."""
+
+    number: int
+    count: int
+    previous: Neighbour | None
+    next: Neighbour | None
+
+    @classmethod
+    def of(cls, question):
+        """In one query, however many questions the bank has."""
+        rows = list(
+            Question.objects.filter(question_set_id=question.question_set_id).values_list(
+                "key", "text"
+            )
+        )
+        at = [key for key, _ in rows].index(question.key)
+
+        def neighbour(index):
+            if 0 <= index < len(rows):
+                return Neighbour(rows[index][0], index + 1, rows[index][1])
+            return None
+
+        return cls(at + 1, len(rows), neighbour(at - 1), neighbour(at + 1))

@@ -39,6 +39,8 @@ def save_plan(*, form, request):
     if not saved.changed:
         return saved
     if plan.status == Plan.Status.NEGOTIATING and plan.national_office_told_at is None:
+        # The change's reason (PlanForm) belongs to the change, not this note.
+        plan._change_reason = None
         plan.national_office_told_at = timezone.now()
         plan.save(update_fields=["national_office_told_at"])
         url = request.build_absolute_uri(plan.get_absolute_url())
@@ -70,13 +72,26 @@ def assessment_for(plan):
 
 
 @transaction.atomic
-def save_answer(*, plan, question, data, base_version, user):
+def save_answer(*, plan, question, data, base_version, user, link=None):
     """Save one answer, refusing it if someone else saved since `base_version`
     (0 for "there was no answer yet"), with the lock every edit takes
     (authorities/edits.py). `data` holds the answer form's cleaned fields; a
     field it lacks (private notes, for someone who may not see them) is left
     as it was. Saving an answer unchanged writes nothing (unless it was
-    carried forward: saving it confirms it). Returns Saved."""
+    carried forward: saving it confirms it). Returns Saved, for the answer.
+
+    `link`, an unsaved EvidenceLink typed with the answer, is added to it in
+    the same transaction: added even when the answer itself is unchanged,
+    never when the save is refused (AnswerConflict)."""
+    saved = _save_answer(plan, question, data, base_version, user)
+    if link is not None:
+        link.answer = saved.obj
+        link.added_by = user
+        link.save()
+    return saved
+
+
+def _save_answer(plan, question, data, base_version, user):
     assessment = assessment_for(plan)
     found = Answer.objects.filter(assessment=assessment, question=question).only("pk").first()
     if found is None:

@@ -144,8 +144,13 @@ def plan_add(request, slug):
 
 @require_http_methods(["GET", "POST"])
 def plan_edit(request, pk):
-    plan, _ = plan_for(request, pk, edit=True)
-    form = PlanForm(request.POST or None, instance=plan, authority=plan.authority)
+    plan, access = plan_for(request, pk, edit=True)
+    form = PlanForm(
+        request.POST or None,
+        instance=plan,
+        authority=plan.authority,
+        may_skip_lifecycle=access.can_skip_lifecycle,
+    )
     if form.is_valid() and (
         saved := try_save(form, lambda: services.save_plan(form=form, request=request))
     ):

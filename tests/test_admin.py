@@ -1,11 +1,15 @@
 """The Django admin: national officers only, and people with their memberships."""
 
+import re
+
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from authorities.models import Membership, Role, User
+from consultations.models import Action, Consultation
 
-from .factories import make_user
+from .factories import KENT, authority, make_user, region
 
 pytestmark = pytest.mark.django_db
 ADMIN = reverse("admin:index")
@@ -86,3 +90,125 @@ def test_authority_admin_searches_by_code_and_filters_by_region(national_officer
     assert [a.name for a in response.context["cl"].result_list] == ["Kent"]
     response = national_officer_client.get(url, {"region__id__exact": "1"})
     assert response.status_code == 200
+
+
+def test_the_index_lists_neither_groups_nor_email_addresses(national_officer_client):
+    """Nobody uses them: roles come from memberships, and a login address is
+    changed on the person's own page (tests/test_accounts.py)."""
+    response = national_officer_client.get(ADMIN)
+    listed = {
+        model["object_name"] for app in response.context["app_list"] for model in app["models"]
+    }
+    assert "User" in listed
+    assert not listed & {"Group", "EmailAddress"}
+    page = response.content.decode()
+    assert "Groups" not in page
+    assert "E-mail addresses" not in page
+    assert "Email addresses" not in page
+    for gone in ("/admin/auth/group/", "/admin/account/emailaddress/"):
+        assert national_officer_client.get(gone).status_code == 404
+
+
+def sam_patels(camden):
+    """Two people of one name, in different roles and places."""
+    return (
+        make_user(
+            "sam.patel@camden.example.org",
+            first_name="Sam",
+            last_name="Patel",
+            roles=[(Role.LNS, camden)],
+        ),
+        make_user(
+            "sam.patel@kent.example.org",
+            first_name="Sam",
+            last_name="Patel",
+            roles=[(Role.NEM, region("South East")), (Role.JCNC_REP, authority(KENT))],
+        ),
+    )
+
+
+def people_found(client, term, field="user", model="membership", app="authorities"):
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": app, "model_name": model, "field_name": field, "term": term},
+    )
+    assert response.status_code == 200
+    return {int(result["id"]): result["text"] for result in response.json()["results"]}
+
+
+def test_a_person_is_found_by_name_with_roles_and_places(national_officer_client, camden):
+    camden_sam, kent_sam = sam_patels(camden)
+    assert people_found(national_officer_client, "Sam") == {
+        camden_sam.pk: "Sam Patel — Local negotiating secretary, Camden",
+        kent_sam.pk: "Sam Patel — National executive member, South East; "
+        "JCNC/JCC representative, Kent",
+    }
+    # An action's owner is searched the same way.
+    assert people_found(national_officer_client, "Patel", "owner", "action", "consultations") == {
+        camden_sam.pk: "Sam Patel — Local negotiating secretary, Camden",
+        kent_sam.pk: "Sam Patel — National executive member, South East; "
+        "JCNC/JCC representative, Kent",
+    }
+
+
+@pytest.mark.parametrize("people", [2, 15])
+def test_the_search_for_a_person_costs_the_same_however_many_are_found(
+    national_officer_client, camden, django_assert_num_queries, people
+):
+    for n in range(people):
+        make_user(first_name="Sam", last_name=f"Patel {n}", roles=[(Role.LNS, camden)])
+    # session, user; the people found, how many, and their roles.
+    with django_assert_num_queries(5):
+        found = people_found(national_officer_client, "Patel")
+    assert len(found) == people
+
+
+def options(page, name):
+    select = re.search(rf'<select name="{name}".*?</select>', page, re.S).group()
+    return dict(re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', select))
+
+
+@pytest.mark.parametrize("people", [2, 15])
+def test_a_chosen_person_shows_role_and_place(
+    national_officer_client, national_officer, camden, django_assert_num_queries, people
+):
+    camden_sam, kent_sam = sam_patels(camden)
+    for n in range(people):
+        make_user(first_name="Other", last_name=f"Person {n}", roles=[(Role.LNS, camden)])
+    meeting = Consultation.objects.create(
+        authority=camden, forum="jcnc", held_on="2026-01-15", created_by=kent_sam
+    )
+    action = Action.objects.create(
+        authority=camden, title="Chase", owner=camden_sam, created_by=kent_sam
+    )
+    url = reverse("admin:consultations_action_change", args=[action.pk])
+    # The content type is read once a process: counted here whichever test runs first.
+    ContentType.objects.clear_cache()
+    # session, user, the action, its content type, its authority chosen;
+    # the owner chosen and their roles; everyone who may have logged it and
+    # their roles: two queries however many people.
+    with django_assert_num_queries(9):
+        page = national_officer_client.get(url).content.decode()
+    # The owner, chosen by searching (an autocomplete), shows as chosen so.
+    assert options(page, "owner") == {
+        str(camden_sam.pk): "Sam Patel — Local negotiating secretary, Camden"
+    }
+    created_by = options(page, "created_by")
+    assert len(created_by) == people + 3
+    assert created_by[str(kent_sam.pk)] == (
+        "Sam Patel — National executive member, South East; JCNC/JCC representative, Kent"
+    )
+    assert created_by[str(national_officer.pk)] == "Nadia Okafor — National officer"
+
+    url = reverse("admin:consultations_consultation_change", args=[meeting.pk])
+    page = national_officer_client.get(url).content.decode()
+    assert options(page, "created_by")[str(camden_sam.pk)] == (
+        "Sam Patel — Local negotiating secretary, Camden"
+    )
+
+    membership = camden_sam.memberships.get()
+    url = reverse("admin:authorities_membership_change", args=[membership.pk])
+    page = national_officer_client.get(url).content.decode()
+    assert options(page, "user") == {
+        str(camden_sam.pk): "Sam Patel — Local negotiating secretary, Camden"
+    }

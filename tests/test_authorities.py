@@ -101,6 +101,33 @@ class TestAuthorityList:
         response = national_officer_client.get(self.url, {"q": "Hull"})
         assert names_listed(response) == ["Kingston upon Hull, City of", "Solihull"]
 
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            # An alias, then a part of a word.
+            ("Hull", ["Kingston upon Hull, City of", "Solihull"]),
+            # The whole name before parts of words, whatever the alphabet says.
+            ("york", ["York", "East Riding of Yorkshire", "North Yorkshire"]),
+            ("somerset", ["Somerset", "Bath and North East Somerset", "North Somerset"]),
+            # Whole words before parts of words.
+            ("sea", ["Southend-on-Sea", "Kensington and Chelsea"]),
+            # Punctuation does not stop a whole-word match.
+            ("Stockton on Tees", ["Stockton-on-Tees"]),
+            ("st helens", ["St. Helens"]),
+        ],
+    )
+    def test_search_lists_the_best_matches_first(self, national_officer_client, query, expected):
+        response = national_officer_client.get(self.url, {"q": query})
+        assert names_listed(response)[: len(expected)] == expected
+        content = response.content.decode()
+        assert "best matches first" in content
+        assert "aria-sort" not in content  # no column claims the order
+
+    def test_a_chosen_sort_overrides_the_best_matches(self, national_officer_client):
+        response = national_officer_client.get(self.url, {"q": "york", "sort": "name"})
+        assert names_listed(response) == ["East Riding of Yorkshire", "North Yorkshire", "York"]
+        assert "best matches first" not in response.content.decode()
+
     def test_search_never_reaches_outside_scope(self, camden_lns_client):
         response = camden_lns_client.get(self.url, {"q": "Kent"})
         assert names_listed(response) == []

@@ -14,6 +14,7 @@ from django.urls import reverse
 from plans import services
 from plans.models import Answer, Comment, EvidenceLink, Question, QuestionSet
 
+from .browsing import form_fields, resubmit
 from .factories import CAMDEN, KENT, make_plan
 
 KEY = "cuts-not-efficiency"
@@ -57,7 +58,11 @@ def answer_directly(plan, user, key=KEY, **fields):
 
 def text(response):
     """The page's text without tags, so assertions read like what people see."""
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
+    return words(response.content.decode())
+
+
+def words(markup):
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", markup)))
 
 
 # Answering -------------------------------------------------------------------
@@ -420,7 +425,10 @@ def test_html_in_evidence_is_shown_as_text(camden_lns_client, plan):
     [
         ({"link-url": "not a url", "link-location": "page 1"}, "Enter the link as a web address"),
         ({"link-url": "", "link-location": "page 1"}, "Enter the link"),
-        ({"link-url": "https://example.org/plan.pdf", "link-location": ""}, "Enter the page"),
+        (
+            {"link-url": "https://example.org/plan.pdf", "link-location": "p" * 61},
+            "The page or paragraph must be 60 characters or fewer",
+        ),
         ({"link-url": "javascript:alert(1)", "link-location": "p1"}, "Enter the link as a web"),
     ],
 )
@@ -438,12 +446,256 @@ def test_a_bad_evidence_link_is_refused_and_the_input_kept(
     assert not EvidenceLink.objects.exists()
 
 
+def test_a_web_page_needs_no_page_or_paragraph(
+    london_organiser_client, camden_lns_client, camden_lns, plan
+):
+    """Asked for where it helps (a document), never required: a link's
+    address does not say whether it is a document."""
+    answer_directly(plan, camden_lns)
+    page = text(camden_lns_client.get(url("plans:answer", plan)))
+    assert "Page or paragraph (optional)" in page
+    assert "Leave it blank for a web page" in page
+
+    response = london_organiser_client.post(
+        url("plans:evidence_add", plan),
+        {"link-url": "https://www.camden.gov.uk/send-consultation", "link-title": "Consultation"},
+    )
+
+    assert response.status_code == 302
+    assert EvidenceLink.objects.get().location == ""
+    page = text(london_organiser_client.get(url("plans:answer", plan)))
+    assert "Consultation Added by Liam Hughes" in page  # no dangling ", "
+
+
 def test_an_empty_comment_is_refused(camden_lns_client, camden_lns, plan):
     answer_directly(plan, camden_lns)
     response = camden_lns_client.post(url("plans:comment_add", plan), {"comment-text": "  "})
     assert response.status_code == 200
     assert "Enter your comment" in text(response)
     assert not Comment.objects.exists()
+
+
+# One save keeps everything typed ---------------------------------------------
+# The evidence link's fields are part of an editor's answer form: "Save answer"
+# saves a link typed there too, so nothing typed on the page is lost.
+
+LINK = {
+    "link-url": "https://www.camden.gov.uk/send-plan.pdf",
+    "link-title": "Camden SEND plan",
+    "link-location": "page 12",
+}
+
+
+def test_an_editors_link_fields_are_in_the_answer_form(camden_lns_client, camden_lns, plan):
+    for answered in (False, True):
+        if answered:
+            answer_directly(plan, camden_lns)
+        fields = form_fields(
+            camden_lns_client.get(url("plans:answer", plan)).content, having="response"
+        )
+        assert {"link-url", "link-title", "link-location", "base_version"} <= set(fields)
+
+
+def test_save_answer_saves_the_first_answer_and_the_link_typed_with_it(
+    camden_lns_client, camden_lns, plan
+):
+    response = camden_lns_client.post(url("plans:answer", plan), answer_data() | LINK)
+
+    assert response.status_code == 302
+    answer = stored(plan)
+    assert (answer.response, answer.version) == ("no", 1)
+    link = EvidenceLink.objects.get()
+    assert (link.answer, link.added_by) == (answer, camden_lns)
+    assert (link.url, link.title, link.location) == tuple(LINK.values())
+    assert link.history.count() == 1
+    page = text(camden_lns_client.get(response["Location"]))
+    assert "Your answer and its evidence link have been saved." in page
+    assert "Camden SEND plan , page 12" in page
+
+
+def test_save_answer_unchanged_adds_the_link_and_writes_nothing_else(
+    camden_lns_client, camden_lns, camden_forum_rep, client_for, plan
+):
+    answered = answer_directly(plan, camden_lns)
+    forum_rep = client_for(camden_forum_rep)
+
+    response = resubmit(forum_rep, url("plans:answer", plan), having="response", **LINK)
+
+    assert response.status_code == 302
+    answer = stored(plan)
+    assert (answer.version, answer.answered_by, answer.answered_at) == (
+        1,
+        camden_lns,
+        answered.answered_at,
+    )
+    assert answer.history.count() == 1
+    assert EvidenceLink.objects.get().added_by == camden_forum_rep
+    page = text(forum_rep.get(response["Location"]))
+    assert "The evidence link has been added. Your answer is as it was." in page
+
+
+def test_save_answer_with_the_link_fields_left_blank_adds_no_link(
+    camden_lns_client, camden_lns, plan
+):
+    answer_directly(plan, camden_lns)
+    response = resubmit(camden_lns_client, url("plans:answer", plan), having="response")
+    assert response.status_code == 302
+    assert not EvidenceLink.objects.exists()
+    assert "Nothing changed: the answer is as it was." in text(
+        camden_lns_client.get(response["Location"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("link", "error"),
+    [
+        ({"link-title": "Camden SEND plan", "link-location": "page 12"}, "Enter the link"),
+        ({"link-url": "camden send plan", "link-title": "x"}, "Enter the link as a web address"),
+    ],
+)
+def test_a_half_typed_link_keeps_the_answer_typed_and_saves_neither(
+    camden_lns_client, plan, link, error
+):
+    typed = answer_data(response="partly", evidence="Typed, not yet saved.")
+    response = camden_lns_client.post(url("plans:answer", plan), typed | link)
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "There is a problem" in page
+    assert error in page
+    html = response.content.decode()
+    assert re.search(r"<title>\s*Error:", html)
+    assert '<a href="#id_link-url">' in html  # the summary links to the field
+    assert re.search(r'value="partly"[^>]*checked', html)  # the answer typed is kept
+    assert "Typed, not yet saved.</textarea>" in html
+    assert f'value="{link["link-title"]}"' in html  # and the link's
+    assert stored(plan) is None
+    assert not EvidenceLink.objects.exists()
+
+
+def test_a_bad_answer_keeps_the_link_typed_and_saves_neither(camden_lns_client, plan):
+    response = camden_lns_client.post(url("plans:answer", plan), answer_data(response="") | LINK)
+
+    assert response.status_code == 200
+    assert "Select an answer" in text(response)
+    html = response.content.decode()
+    for value in LINK.values():
+        assert f'value="{value}"' in html
+    assert stored(plan) is None
+    assert not EvidenceLink.objects.exists()
+
+
+def test_a_stale_answer_with_a_link_is_refused_whole_and_keeps_the_link(
+    client_for, camden_lns, camden_forum_rep, plan
+):
+    answer_directly(plan, camden_lns, evidence="Carys's evidence: the Cabinet paper.")
+    forum_rep = client_for(camden_forum_rep)
+
+    # Opened before Carys saved (base_version 0): her answer is shown, nothing
+    # of the forum rep's is saved, the link included, and nothing is lost.
+    response = forum_rep.post(url("plans:answer", plan), answer_data(response="partly") | LINK)
+
+    assert response.status_code == 409
+    page = text(response)
+    assert CONFLICT in page
+    assert "Carys's evidence: the Cabinet paper." in page
+    assert "and the evidence link you typed, are still in the form" in page
+    html = response.content.decode()
+    for value in LINK.values():
+        assert f'value="{value}"' in html
+    assert re.search(r'name="base_version" value="1"', html)
+    assert not EvidenceLink.objects.exists()
+    assert stored(plan).version == 1
+
+    # Saving again, knowingly: both saved.
+    again = forum_rep.post(url("plans:answer", plan), answer_data(1, response="partly") | LINK)
+    assert again.status_code == 302
+    assert (stored(plan).response, stored(plan).version) == ("partly", 2)
+    assert EvidenceLink.objects.get().added_by == camden_forum_rep
+
+
+def test_a_link_refused_by_evidence_add_is_shown_in_the_editors_answer_form(
+    camden_lns_client, camden_lns, plan
+):
+    answer_directly(plan, camden_lns)
+    response = camden_lns_client.post(
+        url("plans:evidence_add", plan), {"link-url": "nonsense", "link-title": "Kept"}
+    )
+    assert response.status_code == 200
+    fields = form_fields(response.content, having="response")
+    assert (fields["link-url"], fields["link-title"]) == ("nonsense", "Kept")
+
+
+# Going through the questions ---------------------------------------------------
+
+
+def questions():
+    return list(Question.objects.filter(question_set=QuestionSet.objects.latest_version()))
+
+
+def test_save_and_go_to_the_next_question(camden_lns_client, camden_lns, plan):
+    first, second = questions()[:2]
+    assert first.key == KEY
+
+    response = camden_lns_client.post(url("plans:answer", plan), answer_data() | {"next": "1"})
+
+    assert response.status_code == 302
+    assert response["Location"] == url("plans:answer", plan, second.key)
+    assert stored(plan).response == "no"
+    page = text(camden_lns_client.get(response["Location"]))
+    assert "Your answer to question 1 has been saved." in page
+    assert second.text in page
+
+    # Unchanged, with a link: the link is added, and on to the next question.
+    response = resubmit(
+        camden_lns_client, url("plans:answer", plan), having="response", next="1", **LINK
+    )
+    assert response["Location"] == url("plans:answer", plan, second.key)
+    assert stored(plan).version == 1
+    assert EvidenceLink.objects.count() == 1
+    page = text(camden_lns_client.get(response["Location"]))
+    assert "The evidence link has been added. Your answer to question 1 is as it was." in page
+
+
+def test_save_and_go_on_from_the_last_question_returns_to_the_checklist(camden_lns_client, plan):
+    last = questions()[-1]
+    page = text(camden_lns_client.get(url("plans:answer", plan, last.key)))
+    assert "Save and go back to the checklist" in page
+    assert "Save and go to the next question" not in page
+
+    response = camden_lns_client.post(
+        url("plans:answer", plan, last.key), answer_data() | {"next": "1"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == plan.get_absolute_url() + "#checklist"
+    assert stored(plan, last.key).response == "no"
+
+
+def test_save_and_go_on_stays_on_the_question_when_the_answer_is_refused(camden_lns_client, plan):
+    response = camden_lns_client.post(
+        url("plans:answer", plan), answer_data(concern="") | {"next": "1"}
+    )
+    assert response.status_code == 200
+    assert "Select the level of concern" in text(response)
+    assert QUESTION in text(response)
+    assert stored(plan) is None
+
+
+def test_previous_and_next_links_name_the_questions(camden_lns_client, plan):
+    first, second, third = questions()[:3]
+    response = camden_lns_client.get(url("plans:answer", plan, second.key))
+    html = response.content.decode()
+    nav = html[html.index('aria-label="Other questions"') :]
+    nav = words(nav[: nav.index("</nav>")])
+    assert f"Previous question : Question 1: {first.text}" in nav
+    assert f"Next question : Question 3: {third.text}" in nav
+    assert f'href="{url("plans:answer", plan, first.key)}" rel="prev"' in html
+    assert f'href="{url("plans:answer", plan, third.key)}" rel="next"' in html
+
+    html = camden_lns_client.get(url("plans:answer", plan, first.key)).content.decode()
+    assert 'rel="prev"' not in html
+    assert "Save and go to the next question" in words(html)
 
 
 # Questions still to ask --------------------------------------------------------

@@ -2,6 +2,7 @@
 reminders, as each persona meets them."""
 
 import datetime
+import re
 from decimal import Decimal
 from io import StringIO
 
@@ -12,6 +13,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
+from authorities.models import Role
 from consultations.models import (
     Action,
     BlockTransfer,
@@ -24,7 +26,7 @@ from plans.models import Answer, EvidenceLink, Plan
 from plans.services import assessment_for
 
 from .conftest import PERSONAS
-from .factories import CAMDEN, authority, make_plan, make_user
+from .factories import CAMDEN, KENT, authority, make_plan, make_user, region
 from .test_authorities import REGION_PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
@@ -217,6 +219,116 @@ class TestLoggingAMeeting:
         for person in (london_organiser, camden_senco_lead):
             assert client_for(person).post(ADD, meeting_data()).status_code == 403
         assert not Consultation.objects.exists()
+
+
+class TestAVoteThatContradictsItsOutcome:
+    """More for than against yet "not agreed", or the reverse: the form asks
+    whether both are right, and saves nothing until the person says so or
+    corrects one of them. What was saved so before is not asked again."""
+
+    QUESTION = "correct the votes or the outcome, or tick to say that both are right"
+    CONFIRM = "Yes, the vote and the outcome are both right"
+
+    def contradicting(self, **overrides):
+        vote = {
+            "transfer-votes_for": "19",
+            "transfer-votes_against": "12",
+            "transfer-outcome": "not_agreed",
+        }
+        return meeting_data(**vote | overrides)
+
+    def test_it_is_asked_about_and_nothing_is_saved(self, camden_lns_client):
+        response = camden_lns_client.post(ADD, self.contradicting())
+        page = text(response)
+        assert response.status_code == 200
+        assert "There is a problem" in page
+        assert (
+            "The vote was 19 for and 12 against, but the outcome says "
+            f"“Not agreed by the forum”: {self.QUESTION}"
+        ) in page
+        assert self.CONFIRM in page
+        assert 'href="#id_transfer-confirm_vote"' in page  # the summary links to the box
+        # Everything typed is kept.
+        assert 'value="19"' in page
+        assert "The DBV plan was presented as decided." in page
+        assert not Consultation.objects.exists()
+        assert not BlockTransfer.objects.exists()
+
+    def test_ticking_that_both_are_right_saves_it(self, camden_lns_client):
+        response = camden_lns_client.post(
+            ADD, self.contradicting(**{"transfer-confirm_vote": "on"})
+        )
+        assert response.status_code == 302
+        transfer = BlockTransfer.objects.get()
+        assert (transfer.vote, transfer.outcome) == (
+            "19 for, 12 against, 1 abstention",
+            BlockTransfer.Outcome.NOT_AGREED,
+        )
+
+    def test_correcting_the_outcome_saves_it_without_asking(self, camden_lns_client):
+        asked = camden_lns_client.post(ADD, meeting_data(**{"transfer-votes_for": "3"}))
+        assert "but the outcome says “Agreed by the forum”" in text(asked)
+        assert not Consultation.objects.exists()
+        response = camden_lns_client.post(
+            ADD, meeting_data(**{"transfer-votes_for": "3", "transfer-outcome": "not_agreed"})
+        )
+        assert response.status_code == 302
+        assert BlockTransfer.objects.get().outcome == BlockTransfer.Outcome.NOT_AGREED
+
+    @pytest.mark.parametrize(
+        ("votes_for", "votes_against", "outcome"),
+        [
+            ("9", "9", "agreed"),  # a tie: the chair's casting vote
+            ("9", "9", "not_agreed"),
+            ("19", "12", "proposed"),
+            ("19", "12", "withdrawn"),
+            ("19", "", "not_agreed"),  # only one count given
+        ],
+    )
+    def test_a_vote_that_does_not_contradict_is_not_asked_about(
+        self, camden_lns_client, votes_for, votes_against, outcome
+    ):
+        data = meeting_data(
+            **{
+                "transfer-votes_for": votes_for,
+                "transfer-votes_against": votes_against,
+                "transfer-outcome": outcome,
+            }
+        )
+        response = camden_lns_client.post(ADD, data)
+        assert response.status_code == 302
+        assert self.CONFIRM not in text(camden_lns_client.get(response["Location"]))
+
+    def test_a_confirmed_vote_is_not_asked_about_again(self, camden_lns_client):
+        camden_lns_client.post(ADD, self.contradicting(**{"transfer-confirm_vote": "on"}))
+        meeting = Consultation.objects.get()
+        url = reverse("consultations:edit", args=[meeting.pk])
+        assert self.CONFIRM not in text(camden_lns_client.get(url))
+
+        # Saved again as it was, or with another change: not asked.
+        response = camden_lns_client.post(url, self.contradicting(), follow=True)
+        assert "Nothing changed" in text(response)
+        response = camden_lns_client.post(url, self.contradicting(**{"transfer-note": "Noted."}))
+        assert response.status_code == 302
+        meeting.refresh_from_db()
+        assert meeting.block_transfer.note == "Noted."
+
+        # A different vote that still contradicts the outcome is asked about.
+        data = self.contradicting(
+            **{"transfer-votes_for": "20", "transfer-note": "Noted.", "base_version": "2"}
+        )
+        response = camden_lns_client.post(url, data)
+        assert "The vote was 20 for and 12 against" in text(response)
+        assert BlockTransfer.objects.get().votes_for == 19
+
+    def test_the_tick_alone_is_no_transfer(self, camden_lns_client):
+        """A box ticked and then the transfer cleared: no transfer, no error."""
+        blank = {k: v for k, v in BLANK_FORUM_PARTS.items() if k.startswith("transfer-")}
+        response = camden_lns_client.post(
+            ADD, meeting_data(**blank, **{"transfer-confirm_vote": "on"})
+        )
+        assert response.status_code == 302
+        assert not BlockTransfer.objects.exists()
 
 
 CONFIDENTIAL_READERS = {"national_officer", "camden_lns", "camden_forum_rep"}
@@ -496,6 +608,55 @@ class TestActions:
         )
         assert "Select a valid choice" in text(response)
         assert not Action.objects.exists()
+
+    def owners_offered(self, response):
+        """The owner select's options: {person's id: label}."""
+        select = re.search(r'<select name="owner".*?</select>', text(response), re.S).group()
+        return dict(re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', select))
+
+    def test_people_of_one_name_are_told_apart_by_role_and_place(
+        self, camden_lns_client, camden_lns, national_officer
+    ):
+        camden_sam = make_user(
+            first_name="Sam",
+            last_name="Patel",
+            roles=[(Role.SCHOOLS_FORUM_REP, authority(CAMDEN))],
+        )
+        london_sam = make_user(
+            first_name="Sam",
+            last_name="Patel",
+            # Kent is not Camden's: that role is not shown with Camden's choices.
+            roles=[(Role.REGIONAL_ORGANISER, region("London")), (Role.JCNC_REP, authority(KENT))],
+        )
+        offered = self.owners_offered(
+            camden_lns_client.get(reverse("consultations:action_add", args=["camden"]))
+        )
+        assert offered == {
+            str(camden_lns.pk): "Carys Evans — Local negotiating secretary, Camden",
+            str(national_officer.pk): "Nadia Okafor — National officer",
+            str(london_sam.pk): "Sam Patel — Regional organiser, London",
+            str(camden_sam.pk): "Sam Patel — Schools Forum representative, Camden",
+        }
+
+    @pytest.mark.parametrize("people", [2, 20])
+    def test_the_owner_choices_cost_the_same_however_many_people(
+        self, camden_lns_client, camden_lns, django_assert_num_queries, people
+    ):
+        for n in range(people):
+            make_user(
+                first_name="Sam", last_name=f"Patel {n}", roles=[(Role.LNS, authority(CAMDEN))]
+            )
+        action = Action.objects.create(
+            authority=authority(CAMDEN), title="Chase", owner=camden_lns
+        )
+        # session, user, the action, the roles that allow it; the history
+        # and the names it may give; the people offered and their roles (one
+        # query each however many); the plans and the meetings offered.
+        with django_assert_num_queries(10):
+            response = camden_lns_client.get(
+                reverse("consultations:action_edit", args=[action.pk])
+            )
+        assert len(self.owners_offered(response)) == people + 1
 
     def test_network_leads_may_not_add(self, client_for, camden_senco_lead):
         response = client_for(camden_senco_lead).post(

@@ -5,6 +5,8 @@ suppressed, the CSV export, the national office's e-mail and retention."""
 import csv
 import datetime
 import io
+import re
+import smtplib
 from datetime import date, timedelta
 from io import StringIO
 
@@ -19,7 +21,7 @@ from django.utils import timezone
 from authorities.models import LocalAuthority, Role
 from feedback import exports
 from feedback.aggregates import FEWER, FeedbackSummary, term_of
-from feedback.forms import looks_identifying
+from feedback.identifying import looks_identifying, place_words
 from feedback.models import (
     Barrier,
     FeedbackEvidence,
@@ -130,11 +132,56 @@ class TestGivingFeedback:
 
     def test_form_shows_guidance_fieldsets_and_legends(self, client_for, camden_senco_lead):
         content = text(client_for(camden_senco_lead).get(ADD))
-        assert "no names with dates of birth, no pupil numbers" in content
-        assert '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">Barriers' in (
-            content
-        )
+        assert "no names of pupils or staff, no dates of birth or pupil numbers" in content
+        assert (
+            '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">'
+            "Barriers (optional)</legend>"
+        ) in content
         assert "I have checked" not in content  # asked only when needed
+
+    def test_the_page_says_exactly_what_must_be_answered(self, client_for, camden_senco_lead):
+        """Each question is left blank in turn: the form refuses it exactly
+        when the page calls it required (named in the introduction, no
+        "(optional)" on its label)."""
+        client = client_for(camden_senco_lead)
+        page = client.get(ADD)
+        intro = re.search(r'<p class="govuk-body" id="must-answer">(.*?)</p>', text(page))[1]
+        assert intro == (
+            "You must say who the feedback is from, which setting phases it covers, how many "
+            "people it speaks for, the date of the meeting and whether health and social care "
+            "meet the costs agreed in EHCPs. Everything else is optional."
+        )
+        form = page.context["form"]
+        required = set()
+        for name in form.asked_names():
+            data = form_data()
+            data.pop(name)
+            response = client.post(ADD, data)
+            label = form[name].label
+            if response.status_code == 200:
+                required.add(name)
+                assert name in response.context["form"].errors
+                assert "(optional)" not in label
+            else:
+                assert response.status_code == 302
+                # A single checkbox (the consent) is answered by leaving it.
+                assert label.endswith("(optional)") or name == "consent_to_share"
+        assert required == {
+            "source",
+            "phases",
+            "people_count",
+            "meeting_date",
+            "health_care_costs",
+        }
+        assert FeedbackSubmission.objects.count() == len(form.asked_names()) - len(required)
+
+    def test_only_the_required_questions_are_enough(self, client_for, camden_senco_lead):
+        required = ("source", "phases", "people_count", "meeting_date", "health_care_costs")
+        data = {name: value for name, value in form_data().items() if name in required}
+        response = client_for(camden_senco_lead).post(ADD, data)
+        saved = FeedbackSubmission.objects.get()
+        assert response["Location"] == saved.get_absolute_url()
+        assert (saved.pressures, saved.working_well, saved.consent_to_share) == ([], "", False)
 
     @pytest.mark.parametrize(
         ("field", "value", "error"),
@@ -185,10 +232,31 @@ class TestIdentifiableDetails:
             "upn a12345678901X was refused",
             "Jamie Smith (12/03/2015) was refused twice",
             "refused for Olu, born 4.9.16, last term",
+            # A child named beside a year group.
+            "Oliver Smith in Year 3 waited a year",
+            "Year 3's Oliver waited a year",
+            "Year 3\u2019s Oliver waited a year",  # a phone's apostrophe
+            "refused for Oliver in Year 3",
+            "Oliver (Y3) has waited since the spring",
+            "a Year 6 pupil, Amara, was refused twice",
+            "Oliver Kent in Year 3 waited",  # a surname that is also a place
+            # A person named after a title.
+            "Mrs Patel said the panel refused",
+            "Dr. Okafor left in the summer",
+            "Mrs Kent asked again",  # a title makes even a place a name
+            # Someone named beside their role in a school, or at a named school.
+            "the SENCO at St Mary's Primary, Mrs Patel, was told to stop",
+            "the SENCO at St Mary's Primary was told to stop",
+            "St. Mary's Primary's head was told to stop asking",
+            "the SENCO, Priya, was told to stop",
+            "headteacher John Smith wrote to the council",
+            "Jane Doe, our SENCO, wrote to the council",
+            "Jane Doe (SENCO) wrote to the council",
+            "Oliver Smith at Oakfield Academy waited a year",
         ],
     )
-    def test_spotted(self, words):
-        assert looks_identifying(words)
+    def test_spotted(self, words, reference_data):
+        assert looks_identifying(words, place_words())
 
     @pytest.mark.parametrize(
         "words",
@@ -197,24 +265,58 @@ class TestIdentifiableDetails:
             "The meeting on 12/03/2026 agreed to write to the council",
             "EHCP requests refused since 01/09/2025",
             "Phone 020 7946 0000",
+            # A year group, a role or a school on its own names no one.
+            "Year 3 pupils wait longest",
+            "Pupils in Year 3 wait longest. Children in Year 6 wait longer still.",
+            "the SENCO network meets termly",
+            "The SENCO network said the head teacher network agreed.",
+            "Our SENCO asked the class teacher for evidence.",
+            "Headteachers at Oakfield Academy and Hillside Primary said funding is short.",
+            "St Mary's Primary lost its resource base",
+            "The Schools Forum agreed the transfer",
+            "Mrs",
+            "Write to the head, cc Mr and Mrs",
+            "Teacher Assessment Frameworks came in this year",
+            # Sentences starting with capitals, and the places people write about.
+            "Most SENCOs said the panel refuses first requests. However, Year 6 is worse.",
+            "Pupils in Camden in Year 6 wait longest",
+            "The meeting in Tower Hamlets on 12/03/2026 agreed to write to the council",
+            "Camden's SENCOs report longer waits for Year 6 pupils.",
+            "The head of SEND at Camden refused to meet.",
         ],
     )
-    def test_ordinary_text_passes(self, words):
-        assert not looks_identifying(words)
+    def test_ordinary_text_passes(self, words, reference_data):
+        assert not looks_identifying(words, place_words())
 
-    def test_warned_once_then_saved_after_confirming(self, client_for, camden_senco_lead):
+    def test_long_odd_text_is_checked_quickly(self):
+        """Every repeat in the patterns is bounded: a field's 20,000
+        characters of anything take well under a second."""
+        for odd in ("Aa'" * 7000, "." * 20000, "Aaa " * 5000, "St Mary's " * 2000):
+            started = timezone.now()
+            looks_identifying(odd)
+            assert timezone.now() - started < timedelta(seconds=1)
+
+    @pytest.mark.parametrize(
+        "words",
+        [
+            "Jamie Smith (12/03/2015) waited 60 weeks",
+            "Oliver Smith in Year 3 waited 60 weeks",
+            "the SENCO at St Mary's Primary, Mrs Patel, was refused",
+        ],
+    )
+    def test_warned_once_then_saved_after_confirming(self, client_for, camden_senco_lead, words):
         client = client_for(camden_senco_lead)
-        data = form_data(barriers_other="Jamie Smith (12/03/2015) waited 60 weeks")
+        data = form_data(barriers_other=words)
         response = client.post(ADD, data)
         content = text(response)
         assert not FeedbackSubmission.objects.exists()
         assert "may identify a child or a colleague" in content
-        assert "Other barriers" in response.context["form"].identifying_labels()
+        assert response.context["form"].identifying_labels() == ["Other barriers"]
         assert "tick to confirm that no child or colleague can be identified" in content
-        assert "Jamie Smith (12/03/2015) waited 60 weeks" in content  # nothing lost
+        assert response.context["form"]["barriers_other"].value() == words  # nothing lost
 
         client.post(ADD, {**data, "confirm_not_identifiable": "on"})
-        assert FeedbackSubmission.objects.get().barriers_other.startswith("Jamie Smith")
+        assert FeedbackSubmission.objects.get().barriers_other == words
 
         # Checked once: changing something else does not ask again, but
         # new text that needs checking does.
@@ -222,9 +324,19 @@ class TestIdentifiableDetails:
         response = client.post(url, {**data, "people_count": "8"})
         assert response.status_code == 302
         response = client.post(
-            url, {**data, "base_version": "2", "working_well": "Ali Khan (01/02/2016) is happier"}
+            url, {**data, "base_version": "2", "working_well": "Year 3's Ali is happier"}
         )
         assert "may identify a child or a colleague" in text(response)
+        assert FeedbackSubmission.objects.get().working_well == "Outreach from the special school."
+
+    def test_ordinary_feedback_is_not_asked_about(self, client_for, camden_senco_lead):
+        words = (
+            "Pupils in Camden in Year 6 wait longest. The SENCO network wrote to the Schools "
+            "Forum; St Mary's Primary lost its resource base."
+        )
+        response = client_for(camden_senco_lead).post(ADD, form_data(barriers_other=words))
+        assert response.status_code == 302
+        assert FeedbackSubmission.objects.get().barriers_other == words
 
 
 # Who sees what ----------------------------------------------------------------
@@ -301,6 +413,10 @@ class TestEditWindow:
 # The national office's e-mail ---------------------------------------------------
 
 
+def told_message(response):
+    return "The national office has been told" in text(response)
+
+
 class TestPracticeEmail:
     def test_sent_once_after_commit_without_who(
         self, client_for, camden_senco_lead, django_capture_on_commit_callbacks, settings
@@ -318,8 +434,6 @@ class TestPracticeEmail:
         assert message.to == ["office@example.org"]
         assert "Camden" in message.subject
         assert "Systematically refusing initial applications" in message.body
-        assert "camden.senco" not in message.body
-        assert str(camden_senco_lead.display_name) not in message.body
 
         given = FeedbackSubmission.objects.get()
         with django_capture_on_commit_callbacks(execute=True):
@@ -329,12 +443,128 @@ class TestPracticeEmail:
             )
         assert len(mail.outbox) == 1  # once per submission
 
+    def test_quotes_what_was_reported_and_never_who(
+        self, client_for, camden_senco_lead, django_capture_on_commit_callbacks
+    ):
+        camden_senco_lead.first_name, camden_senco_lead.last_name = "Sam", "Ng"
+        camden_senco_lead.save()
+        data = form_data(
+            practices=["bureaucratic", "refusing"],
+            bureaucratic_example="A new portal asks for the same reports three times.\r\n"
+            "Parents' & carers' paper requests are sent back.",
+            refusing_example="",
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            client_for(camden_senco_lead).post(ADD, data)
+        (message,) = mail.outbox
+        body = message.body
+        assert body.startswith(
+            "Feedback from a SENCO network in Camden (meeting of 3 November 2026) reports "
+            "practices that the union's briefing says are likely to be unlawful."
+        )
+        assert (
+            "1. Bureaucratic application arrangements\n"
+            "   What they wrote:\n"
+            "   > A new portal asks for the same reports three times.\n"
+            "   > Parents' & carers' paper requests are sent back.\n"
+        ) in body
+        assert (
+            "2. Systematically refusing initial applications for assessment or support\n"
+            "   No example was given.\n"
+        ) in body
+        assert FeedbackSubmission.objects.get().get_absolute_url() in body
+        for who in ("Sam", "Ng", "camden.senco@example.org", "camden.senco"):
+            assert who not in body
+            assert who not in message.subject
+
+    @pytest.mark.parametrize(
+        ("source", "said"),
+        [("headteacher_network", "a headteacher network"), ("member", "a member")],
+    )
+    def test_says_who_it_is_from_in_a_sentence(
+        self, client_for, camden_senco_lead, django_capture_on_commit_callbacks, source, said
+    ):
+        data = form_data(source=source, practices=["extra_information"])
+        with django_capture_on_commit_callbacks(execute=True):
+            client_for(camden_senco_lead).post(ADD, data)
+        assert mail.outbox[0].body.startswith(f"Feedback from {said} in Camden")
+        assert "reports a practice that the union's briefing says is likely" in (
+            mail.outbox[0].body
+        )
+
     def test_none_without_a_practice(
         self, client_for, camden_senco_lead, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
-            client_for(camden_senco_lead).post(ADD, form_data())
+            response = client_for(camden_senco_lead).post(ADD, form_data(), follow=True)
         assert mail.outbox == []
+        assert "your feedback has been saved" in text(response)
+        assert not told_message(response)
+
+    def test_the_person_is_told_the_national_office_was_told(
+        self, client_for, camden_senco_lead, django_capture_on_commit_callbacks
+    ):
+        client = client_for(camden_senco_lead)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(ADD, form_data(practices=["refusing"]), follow=True)
+        assert len(mail.outbox) == 1
+        assert (
+            "The national office has been told about the likely unlawful practice you "
+            "reported. You can"
+        ) in text(response)
+
+        # Told once: a later change says nothing of it.
+        url = reverse("feedback:edit", args=[FeedbackSubmission.objects.get().pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                url, form_data(practices=["refusing", "bureaucratic"]), follow=True
+            )
+        assert "Your changes have been saved." in text(response)
+        assert not told_message(response)
+        assert len(mail.outbox) == 1
+
+    def test_told_when_a_change_first_reports_practices(
+        self, client_for, camden_senco_lead, django_capture_on_commit_callbacks
+    ):
+        given = submission(by=camden_senco_lead)
+        url = reverse("feedback:edit", args=[given.pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(camden_senco_lead).post(
+                url,
+                form_data(practices=["refusing", "bureaucratic"], refusing_example="Refused."),
+                follow=True,
+            )
+        assert len(mail.outbox) == 1
+        assert (
+            "Your changes have been saved. The national office has been told about the likely "
+            "unlawful practices you reported and what you wrote about them."
+        ) in text(response)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_not_said_to_be_told_when_the_mail_fails(client_for, camden_senco_lead, monkeypatch):
+    """Outside a test's transaction the e-mail goes as the save commits,
+    before the confirmation is written: if it fails, the confirmation does
+    not claim it went, and the next save tries again."""
+
+    def refused(**kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    client = client_for(camden_senco_lead)
+    monkeypatch.setattr("feedback.services.send_mail", refused)
+    response = client.post(ADD, form_data(practices=["refusing"]), follow=True)
+    assert "your feedback has been saved" in text(response)
+    assert not told_message(response)
+    given = FeedbackSubmission.objects.get()
+    assert given.national_office_told_at is None
+
+    monkeypatch.undo()
+    url = reverse("feedback:edit", args=[given.pk])
+    response = client.post(url, form_data(practices=["refusing"], people_count="9"), follow=True)
+    assert told_message(response)
+    assert len(mail.outbox) == 1
+    given.refresh_from_db()
+    assert given.national_office_told_at is not None
 
 
 # Aggregates -------------------------------------------------------------------

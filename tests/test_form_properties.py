@@ -557,6 +557,9 @@ def expect_target_update(world, data, adding):
 
 
 def expect_answer(world, data, adding):
+    """The answer as the form cleaned it and, when the link fields typed with
+    it were filled in, the evidence link added to it (whether or not the
+    answer changed)."""
     form = AnswerForm(data, private_notes=True)
     assert form.is_valid(), f"redirected, but the form refuses the post: {form.errors}"
     was = world.fresh(world.answer)
@@ -565,10 +568,16 @@ def expect_answer(world, data, adding):
     expected = row_of(was) | typed | {"carried_forward": False, "version": was.version + changed}
     if changed:
         expected["answered_by_id"] = world.editor.pk
-    return Expected(
+    saved = Expected(
         {(Answer, was.pk): (expected, {})},
         {history_of(Answer): (1, 1) if changed else (0, 0)},
     )
+    if form.new_link() is not None:
+        also = {"answer_id": was.pk, "added_by_id": world.editor.pk}
+        link = add(form.link_form, EvidenceLink, also=also)
+        saved.records |= link.records
+        saved.grows |= link.grows
+    return saved
 
 
 def expect_evidence(world, data, adding):

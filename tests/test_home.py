@@ -9,11 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authorities import caching
-from authorities.models import LocalAuthority, Role
+from authorities.models import LocalAuthority, Membership, Role
 from consultations.models import Action, Consultation
 from plans.models import Answer, Assessment, Plan, Programme, QuestionSet
 from plans.services import revise_plan
 
+from .browsing import resubmit
 from .factories import CAMDEN, KENT, authority, make_plan, make_user, region
 from .test_warnings import action, answer, instalment, meeting, set_history
 
@@ -136,16 +137,54 @@ class TestChecklistToAnswer:
         # A SENCO lead reads Camden's plans but does not answer the checklist.
         assert needs(client_for(camden_senco_lead)).plans_to_answer == []
 
-    def test_a_national_officer_sees_ten_and_how_many_more(self, national_officer_client):
-        # The 84 known plans are loaded and none is answered yet.
+    def test_a_national_officer_is_asked_only_about_their_own_plans(
+        self, national_officer, national_officer_client
+    ):
+        # The 84 known plans are loaded and none is answered yet: they may
+        # answer any of them, but none is theirs.
+        open_plans = Plan.objects.current().exclude(status__in=["completed", "ended"])
+        found = needs(national_officer_client)
+        assert found.plans_to_answer == []
+        assert found.other_plan_count == open_plans.count()
+        # Theirs: a plan at an authority where they also hold a role, one
+        # whose checklist they have answered on, one they changed last.
+        Membership.objects.create(
+            user=national_officer, role=Role.LNS, authority=authority(CAMDEN)
+        )
+        at_camden = make_plan(CAMDEN, round_or_tranche="2025-26")
+        bury = open_plans.get(authority__name="Bury", programme__code="sv")
+        answer(bury, concern="none", answered_by=national_officer)
+        kent = open_plans.get(authority__name="Kent")
+        edit = resubmit(
+            national_officer_client,
+            reverse("plans:edit", args=[kent.pk]),
+            summary="Checked with the LNS.",
+        )
+        assert edit.status_code == 302
+        # Someone else answering on a plan does not make it theirs.
+        answer(open_plans.get(authority__name="Dorset"), concern="none", answered_by=make_user())
         response = national_officer_client.get(HOME)
         found = response.context["needs"]
-        assert len(found.plans_to_answer) == 10
+        assert {plan.pk for plan in found.plans_to_answer} == {at_camden.pk, bury.pk, kent.pk}
+        assert found.plan_count == 3
+        assert found.other_plan_count == open_plans.count() - 3
+        page = text(response)
+        assert "those you were the last to change" in page
         assert (
-            found.plan_count
-            == Plan.objects.current().exclude(status__in=["completed", "ended"]).count()
-        )
-        assert f"Showing 10 of {found.plan_count} plans." in text(response)
+            f"{found.other_plan_count} other plans in England have checklist questions "
+            "not answered yet."
+        ) in page
+        assert f'href="{reverse("authorities:overview")}?sort=checklist"' in page
+
+    def test_an_lns_is_asked_about_every_plan_where_they_answer(self, camden_lns_client):
+        plans = [make_plan(CAMDEN, round_or_tranche=f"R{n}") for n in range(12)]
+        response = camden_lns_client.get(HOME)
+        found = response.context["needs"]
+        assert len(found.plans_to_answer) == 10
+        assert (found.plan_count, found.other_plan_count) == (len(plans), 0)
+        page = text(response)
+        assert "Showing 10 of 12 plans." in page
+        assert "other plan" not in page
 
 
 class TestMeetingsWithoutOutcome:

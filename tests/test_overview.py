@@ -484,6 +484,36 @@ class TestEarlyWarnings:
         for warning in overview.newest_warnings:
             assert warning.reason in content.replace("&#x27;", "'")
 
+    def test_the_warnings_follow_the_filters(self, national_officer_client, london):
+        kent = make_plan("886", round_or_tranche="2024-25")
+        FundingInstalment.objects.create(
+            plan=kent, financial_year=2025, amount=1_000_000, status="withheld"
+        )
+
+        def warned(query):
+            overview = national_officer_client.get(OVERVIEW, query).context["overview"]
+            warned = {warning.authority.name for warning in overview.newest_warnings}
+            counted = {row.authority.name: row.warnings for row in overview.rows if row.warnings}
+            assert overview.warning_count == sum(counted.values())
+            return warned, counted
+
+        everywhere, _ = warned({})
+        assert {"Kent", "Camden", "Greenwich"} <= everywhere
+        in_london, counted = warned({"region": "london"})
+        assert "Kent" not in in_london
+        assert {"Camden", "Greenwich"} <= in_london <= set(counted)
+        unconsulted, counted = warned({"only": "not_consulted"})
+        assert unconsulted == set(counted) == {"Greenwich"}
+        response = national_officer_client.get(OVERVIEW, {"only": "not_consulted"})
+        assert (
+            "At the authorities that match the table\u2019s filters" in response.content.decode()
+        )
+
+    def test_the_region_page_s_warnings_follow_its_filters(self, london_organiser_client, london):
+        response = london_organiser_client.get(LONDON_PAGE, {"only": "not_consulted"})
+        overview = response.context["overview"]
+        assert {warning.authority.name for warning in overview.newest_warnings} == {"Greenwich"}
+
     def test_only_the_newest_are_listed(self, london_organiser_client, london, monkeypatch):
         monkeypatch.setattr("authorities.dashboards.WARNINGS_LISTED", 1)
         response = london_organiser_client.get(OVERVIEW)
@@ -503,7 +533,10 @@ class TestExports:
         page = national_officer_client.get(OVERVIEW, self.QUERY)
         url = CSV if read is csv_table else XLSX
         table = read(national_officer_client.get(url, self.QUERY))
-        assert table[0] == page_headers(page)
+        # The same columns, the checklist's "3 of 74" as two numbers.
+        headers = page_headers(page)
+        at = headers.index("Checklist answered") + 1
+        assert table[0] == [*headers[:at], "Checklist questions", *headers[at:]]
         assert [line[0] for line in table[1:]] == names(page)
 
     def test_csv_values(self, national_officer_client, london):
@@ -517,7 +550,8 @@ class TestExports:
             "Plan status": "SV: Agreed; DBV: Diagnostic",
             "Paid (£)": "1300000.00",
             "Withheld (£)": "600000.00",
-            "Checklist answered": f"3 of {questions}",
+            "Checklist answered": "3",
+            "Checklist questions": str(questions),
             "Serious concerns": "1",
             # A withheld and a reduced instalment, the serious concern and
             # the overdue action (tests/test_warnings.py tests each kind).
@@ -540,6 +574,17 @@ class TestExports:
         assert camden["Paid (£)"].number_format == '"£"#,##0.00'
         assert camden["Last meeting"].value.date() == TODAY - 30 * DAY
         assert camden["Open actions"].value == 2
+        questions = 2 * QuestionSet.objects.latest_version().questions.count()
+        checklist = (camden["Checklist answered"], camden["Checklist questions"])
+        assert [(cell.value, cell.data_type) for cell in checklist] == [(3, "n"), (questions, "n")]
+
+    @pytest.mark.parametrize("read", [csv_table, xlsx_table])
+    def test_no_plan_leaves_the_checklist_empty(self, national_officer_client, london, read):
+        url = CSV if read is csv_table else XLSX
+        table = read(national_officer_client.get(url, {"region": "london"}))
+        barnet = dict(zip(table[0], next(r for r in table if r[0] == "Barnet"), strict=True))
+        empty = "" if read is csv_table else None
+        assert (barnet["Checklist answered"], barnet["Checklist questions"]) == (empty, empty)
 
     @pytest.mark.parametrize("reader", ["csv", "xlsx"])
     def test_suppression_is_the_page_s(

@@ -24,6 +24,7 @@ from plans.models import (
 )
 from plans.services import assessment_for, revise_plan
 
+from .browsing import form_fields, resubmit
 from .factories import CAMDEN, make_plan, make_user
 
 pytestmark = pytest.mark.django_db
@@ -324,6 +325,137 @@ class TestRecordingAPlan:
         assert "already has a plan for this programme and round" in response.content.decode()
 
 
+class TestStatusLifecycle:
+    """A change of status keeps to the plan's lifecycle (Plan.NEXT_STATUSES),
+    unless a national officer records it saying why."""
+
+    @pytest.fixture
+    def rumoured(self, reference_data):
+        return make_plan(CAMDEN, round_or_tranche="2023-24", status=Plan.Status.RUMOURED)
+
+    def edit(self, client, plan, **changes):
+        return resubmit(client, reverse("plans:edit", args=[plan.pk]), **changes)
+
+    def test_every_status_has_its_next_statuses(self):
+        assert set(Plan.NEXT_STATUSES) == set(Plan.Status)
+        for following in Plan.NEXT_STATUSES.values():
+            assert set(following) <= set(Plan.Status)
+        assert Plan.follows_lifecycle("rumoured", "negotiating")
+        assert not Plan.follows_lifecycle("rumoured", "completed")
+        assert Plan.follows_lifecycle("completed", "completed")
+
+    def test_the_next_step_is_saved(self, camden_lns_client, rumoured):
+        response = self.edit(camden_lns_client, rumoured, status="negotiating")
+        assert response.status_code == 302
+        rumoured.refresh_from_db()
+        assert rumoured.status == Plan.Status.NEGOTIATING
+
+    def test_the_edit_page_says_where_the_plan_goes_next(self, camden_lns_client, rumoured):
+        content = camden_lns_client.get(reverse("plans:edit", args=[rumoured.pk])).content
+        assert (
+            "From “Rumoured” a plan moves on to “Negotiating”, “Diagnostic”, “Agreed” or “Ended”."
+            in content.decode()
+        )
+
+    def test_skipping_is_refused_naming_the_next_statuses_with_the_input_kept(
+        self, camden_lns_client, rumoured
+    ):
+        response = self.edit(
+            camden_lns_client, rumoured, status="completed", summary="Wound up early."
+        )
+        content = response.content.decode()
+        assert response.status_code == 200
+        assert (
+            "“Completed” does not follow “Rumoured” in the lifecycle of a plan: from "
+            "“Rumoured” it moves on to “Negotiating”, “Diagnostic”, “Agreed” or “Ended”. "
+            "Choose one of those, or ask a national officer to record this change."
+        ) in content
+        assert 'href="#id_status"' in content
+        assert "Wound up early." in content
+        assert '<option value="completed" selected>' in content
+        assert 'name="skip_reason"' not in content  # theirs is not to skip
+        assert "As a national officer" not in content
+        rumoured.refresh_from_db()
+        assert (rumoured.status, rumoured.version) == (Plan.Status.RUMOURED, 1)
+
+    def test_a_finished_plan_stays_finished(self, camden_lns_client, camden_plan):
+        camden_plan.status = Plan.Status.ENDED
+        camden_plan.save()
+        response = self.edit(camden_lns_client, camden_plan, status="implementation")
+        assert (
+            "A plan at “Ended” has reached the end of its lifecycle: its status does not "
+            "change. Ask a national officer to record this change."
+        ) in response.content.decode()
+        # Saved unchanged, it still saves (and writes nothing).
+        response = self.edit(camden_lns_client, camden_plan)
+        assert response.status_code == 302
+        assert camden_plan.history.count() == 2
+
+    def test_a_national_officer_skips_saying_why(
+        self, national_officer_client, rumoured, camden_lns_client
+    ):
+        url = reverse("plans:edit", args=[rumoured.pk])
+        shown = national_officer_client.get(url).content.decode()
+        assert "As a national officer you may record another change, saying why." in shown
+        # Hidden until a change needs it.
+        assert '<input type="hidden" name="skip_reason"' in shown
+        response = self.edit(national_officer_client, rumoured, status="completed")
+        content = response.content.decode()
+        assert response.status_code == 200
+        assert 'href="#id_skip_reason"' in content
+        assert "from “Rumoured” it moves on to" in content
+        assert "To record it all the same, say why." in content
+        assert '<textarea name="skip_reason"' in content
+        assert "Reason for skipping the usual order" in content
+        rumoured.refresh_from_db()
+        assert rumoured.status == Plan.Status.RUMOURED
+
+        data = form_fields(content) | {"skip_reason": "x" * 101}
+        content = national_officer_client.post(url, data).content.decode()
+        assert "Say why in 100 characters or fewer" in content
+
+        reason = "The DfE confirmed it ended early: letter of 3 March."
+        response = national_officer_client.post(url, data | {"skip_reason": reason})
+        assert response.status_code == 302
+        rumoured.refresh_from_db()
+        assert rumoured.status == Plan.Status.COMPLETED
+        assert rumoured.history.latest().history_change_reason == reason
+        history = camden_lns_client.get(reverse("plans:history", args=[rumoured.pk]))
+        assert reason in history.content.decode()
+
+    def test_a_reason_is_kept_only_for_a_skip(self, national_officer_client, rumoured):
+        response = self.edit(
+            national_officer_client, rumoured, status="negotiating", skip_reason="y" * 200
+        )
+        assert response.status_code == 302
+        assert rumoured.history.latest().history_change_reason is None
+
+    def test_a_stale_form_is_refused_as_stale_not_as_out_of_order(
+        self, camden_lns_client, client_for, national_officer, rumoured
+    ):
+        url = reverse("plans:edit", args=[rumoured.pk])
+        opened = form_fields(camden_lns_client.get(url).content)
+        resubmit(client_for(national_officer), url, status="negotiating")
+        # Opened at "rumoured", posted after it became "negotiating".
+        response = camden_lns_client.post(url, opened | {"status": "diagnostic"})
+        content = response.content.decode()
+        assert response.status_code == 409
+        assert "Status is now “Negotiating” (it was “Rumoured”)" in content
+        assert "does not follow" not in content
+        # Saved again knowingly, the move is checked from where it is now.
+        again = camden_lns_client.post(url, form_fields(content))
+        assert again.status_code == 302
+        rumoured.refresh_from_db()
+        assert rumoured.status == Plan.Status.DIAGNOSTIC
+
+    def test_a_new_plan_starts_at_any_status(self, camden_lns_client, camden):
+        response = camden_lns_client.post(
+            reverse("plans:add", args=["camden"]), plan_data(status="completed")
+        )
+        assert response.status_code == 302
+        assert Plan.objects.get(authority=camden).status == Plan.Status.COMPLETED
+
+
 class TestNegotiatingTellsTheNationalOffice:
     def test_once_after_the_save_commits(
         self, camden_lns_client, camden, settings, django_capture_on_commit_callbacks
@@ -390,6 +522,20 @@ class TestInstalments:
         assert message in response.content.decode()
         assert "Keep to plan" in response.content.decode()
         assert not camden_plan.instalments.exists()
+
+    def test_amounts_as_people_write_them(self, camden_lns_client, camden_plan):
+        data = {"financial_year": "2024", "amount": "£3,000,000", "status": "reduced"}
+        response = camden_lns_client.post(
+            self.url(camden_plan), data | {"amount_paid": "2,000,000"}
+        )
+        assert response.status_code == 302
+        instalment = camden_plan.instalments.get()
+        assert (instalment.amount, instalment.amount_paid) == (
+            Decimal("3000000"),
+            Decimal("2000000"),
+        )
+        edit = reverse("plans:instalment_edit", args=[camden_plan.pk, instalment.pk])
+        assert 'value="3,000,000"' in camden_lns_client.get(edit).content.decode()
 
     def test_paid_in_full_records_the_amount_paid(self, camden_lns_client, camden_plan):
         data = {"financial_year": "2024", "amount": "3000000", "status": "paid"}

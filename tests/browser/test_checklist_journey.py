@@ -1,6 +1,7 @@
 """The checklist in a real browser: Camden's LNS answers, the London organiser
 reads. Every page is checked for WCAG 2.2 AA by `visit` and `submit`."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -44,14 +45,39 @@ def test_lns_answers_and_the_organiser_reads(
         page.get_by_role("radio", name=response, exact=True).check()
         page.get_by_role("radio", name=concern, exact=True).check()
         page.get_by_label("Evidence", exact=True).fill(evidence)
-        submit("Save answer")
-        expect(page.locator(".govuk-notification-banner")).to_contain_text("answer has been saved")
-
-        page.get_by_label("Link").fill(f"https://www.camden.gov.uk/send-plan-{n}.pdf")
+        # A link typed with the answer is saved by "Save answer" too.
+        page.get_by_label("Link", exact=True).fill(f"https://www.camden.gov.uk/send-plan-{n}.pdf")
         page.get_by_label("Title (optional)").fill(f"Camden SEND plan, part {n}")
-        page.get_by_label("Page or paragraph").fill(f"page {n + 10}")
-        submit("Add evidence link")
+        page.get_by_label("Page or paragraph (optional)").fill(f"page {n + 10}")
+        submit("Save answer")
+        expect(page.locator(".govuk-notification-banner")).to_contain_text(
+            "Your answer and its evidence link have been saved."
+        )
         expect(page.get_by_role("link", name=f"Camden SEND plan, part {n}")).to_be_visible()
+
+    # A half-typed link is refused with the answer's change kept; a web page
+    # needs no page or paragraph.
+    visit(f"/plans/{plan.pk}/checklist/pressures-on-school-system/")
+    page.get_by_role("radio", name="Partly", exact=True).check()
+    page.get_by_role("radio", name="Some concern", exact=True).check()
+    page.get_by_label("Title (optional)").fill("Cabinet report")
+    submit("Save answer")
+    page.locator(".govuk-error-summary").get_by_role("link", name="Enter the link").click()
+    expect(page.get_by_label("Link", exact=True)).to_be_focused()
+    expect(page.get_by_role("radio", name="Partly", exact=True)).to_be_checked()
+    page.get_by_label("Link", exact=True).fill("https://www.camden.gov.uk/cabinet/report")
+    submit("Save and go to the next question")
+    # On to question 3, which says so; its "previous" link names question 2.
+    expect(page).to_have_url(re.compile(r"/checklist/early-intervention-resourced/$"))
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Your answer to question 2 and its evidence link have been saved."
+    )
+    previous = page.get_by_role("link", name=re.compile("^Previous question"))
+    expect(previous).to_contain_text("Question 2: Will the plan increase pressures")
+    with page.expect_navigation():
+        previous.click()
+    expect(page.get_by_role("link", name="Cabinet report")).to_be_visible()
+    expect(page.locator("dl.govuk-summary-list").first).to_contain_text("Partly")
 
     submit("Sign out")
     sign_in(london_organiser)

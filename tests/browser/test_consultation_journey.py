@@ -74,6 +74,47 @@ def test_forum_rep_logs_a_vote_and_the_organiser_sees_it(
     expect(meetings).to_contain_text("Camden")
 
 
+def test_a_vote_that_contradicts_its_outcome_is_asked_about_once(
+    page, sign_in, visit, submit, camden_forum_rep
+):
+    """19 for, 12 against and "not agreed": the form asks, keeps what was
+    typed, and saves once the person says both are right; saved again
+    unchanged, it does not ask again."""
+    sign_in(camden_forum_rep)
+    visit("/authorities/camden/meetings/add/")
+    answer(page, "Meeting", "Schools Forum")
+    held_on = datetime.date.today() - datetime.timedelta(days=3)
+    page.get_by_label("Date of the meeting").fill(held_on.isoformat())
+    answer(page, "Was the union invited?", "Yes")
+    answer(page, "Did the union attend?", "Yes")
+    answer(page, "Was the union consulted before the decision?", "Yes")
+    page.get_by_label("Financial year").select_option(label="2026-27")
+    page.get_by_label("Per cent of the Schools Block").fill("0.5")
+    page.get_by_label("Votes for").fill("19")
+    page.get_by_label("Votes against").fill("12")
+    answer(page, "Outcome", "Not agreed by the forum")
+    submit("Save the meeting and its details")
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("The vote was 19 for and 12 against")
+    expect(page.get_by_label("Votes for")).to_have_value("19")  # nothing lost
+    assert not Consultation.objects.exists()
+    summary.get_by_role("link").click()
+    confirm = page.get_by_label("Yes, the vote and the outcome are both right")
+    expect(confirm).to_be_focused()
+    confirm.check()
+    submit("Save the meeting and its details")
+    expect(page.get_by_text("19 for, 12 against")).to_be_visible()
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="Change the meeting record").click()
+    expect(page.get_by_label("Yes, the vote and the outcome are both right")).to_have_count(0)
+    submit("Save the meeting and its details")
+    expect(page.get_by_role("alert")).to_contain_text("Nothing changed")
+    assert Consultation.objects.get().block_transfer.votes_for == 19
+
+
 def test_lns_links_a_forum_answer_and_works_through_the_briefings_actions(
     page, sign_in, visit, submit, assert_accessible, camden_lns
 ):

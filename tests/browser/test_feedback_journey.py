@@ -1,11 +1,13 @@
-"""Camden's SENCO network lead gives feedback on a phone; the London
-organiser sees the figures but not who gave it. Every page is checked for
-WCAG 2.2 AA by `visit` and `submit`."""
+"""Camden's SENCO network lead gives feedback on a phone, reporting a practice
+(the national office is e-mailed what, not who); the London organiser sees
+the figures but not who gave it. Every page is checked for WCAG 2.2 AA by
+`visit` and `submit`."""
 
 import re
 from datetime import date
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from feedback.models import FeedbackSubmission
@@ -40,6 +42,7 @@ def test_senco_lead_gives_feedback_and_the_organiser_reads_the_figures(
     with page.expect_navigation():
         page.get_by_role("link", name="Give feedback for Camden").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Give feedback from schools")
+    expect(page.locator("#must-answer")).to_contain_text("Everything else is optional.")
 
     page.get_by_role("radio", name="A SENCO network").check()
     page.get_by_role("checkbox", name="Primary", exact=True).check()
@@ -48,9 +51,11 @@ def test_senco_lead_gives_feedback_and_the_organiser_reads_the_figures(
     page.get_by_label("Date of the meeting").fill("2026-11-03")
     page.get_by_role("checkbox", name="Not enough SENCO time").check()
     page.get_by_role("checkbox", name="Educational psychology").check()
-    page.get_by_label("Other barriers").fill("Jamie Smith (12/03/2015) waited 60 weeks")
+    page.get_by_label("Other barriers").fill("Oliver Smith in Year 3 waited 60 weeks")
     page.get_by_label("Typical wait for an EHC needs assessment, in weeks").fill("900")
     page.get_by_role("radio", name="Partly", exact=True).check()
+    page.get_by_role("checkbox", name="Systematically refusing initial applications").check()
+    page.get_by_label("Example: systematically refusing").fill("Every first request refused.")
     submit("Send feedback")
 
     summary = page.locator(".govuk-error-summary")
@@ -65,6 +70,10 @@ def test_senco_lead_gives_feedback_and_the_organiser_reads_the_figures(
     page.get_by_role("checkbox", name="I have checked").check()
     submit("Send feedback")
     expect(page.get_by_role("alert")).to_contain_text("your feedback has been saved")
+    expect(page.get_by_role("alert")).to_contain_text("The national office has been told")
+    (message,) = mail.outbox
+    assert "Every first request refused." in message.body
+    assert "camden.senco@example.org" not in message.body
     expect(page.get_by_role("link", name="Change it")).to_be_visible()
     detail_path = re.sub(r"^https?://[^/]+", "", page.url)
 

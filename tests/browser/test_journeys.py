@@ -45,6 +45,10 @@ def test_london_organiser_filters_the_authority_list(
     expect(page.locator("tbody tr")).to_have_count(2)
     expect(page.get_by_label("Search")).to_have_value("upon Thames")
 
+    # Best matches first, until a column is chosen: then by it, either way.
+    expect(page.get_by_role("status")).to_contain_text("best matches first")
+    page.get_by_role("link", name=re.compile("^Name")).click()
+    expect(page.locator("tbody tr").first).to_contain_text("Kingston upon Thames")
     page.get_by_role("link", name=re.compile("^Name")).click()
     expect(page.locator("tbody tr").first).to_contain_text("Richmond upon Thames")
     expect(page.get_by_label("Search")).to_have_value("upon Thames")

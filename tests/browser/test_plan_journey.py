@@ -4,6 +4,9 @@ WCAG 2.2 AA."""
 import pytest
 from playwright.sync_api import expect
 
+from plans.models import Plan
+from tests.factories import CAMDEN, make_plan
+
 
 @pytest.fixture(autouse=True)
 def _browser_db(transactional_db, reference_data):
@@ -53,3 +56,24 @@ def test_london_organiser_filters_plans(page, sign_in, visit, submit, london_org
     expect(rows.first).to_contain_text("Hillingdon")
     rows.first.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Safety Valve 2021-22")
+
+
+def test_a_status_change_keeps_to_the_lifecycle_unless_a_national_officer_says_why(
+    page, sign_in, visit, submit, national_officer
+):
+    plan = make_plan(CAMDEN, round_or_tranche="2023-24", status=Plan.Status.RUMOURED)
+    sign_in(national_officer)
+    visit(f"/plans/{plan.pk}/edit/")
+    reason = page.get_by_label("Reason for skipping the usual order")
+    expect(reason).to_have_count(0)  # shown only when a change needs it
+    page.get_by_label("Status", exact=True).select_option(label="Completed")
+    submit("Save the plan")
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("from “Rumoured” it moves on to “Negotiating”")
+    expect(page.get_by_label("Status", exact=True)).to_have_value("completed")
+    reason.fill("The DfE confirmed it ended early.")
+    submit("Save the plan")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Plan saved.")
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.COMPLETED
+    assert plan.history.latest().history_change_reason == "The DfE confirmed it ended early."

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -562,14 +561,6 @@ def admin_authority(editor):
     return Built(admin_change_url(camden), (camden, camden.aliases.all()))
 
 
-def admin_email_address(editor):
-    """allauth's record of a login address, confirmed and primary."""
-    address = EmailAddress.objects.create(
-        user=camden_colleague(), email="camden.jcnc@example.org", verified=True, primary=True
-    )
-    return Built(admin_change_url(address), (address,))
-
-
 def admin_region(editor):
     london = region("London")
     return Built(admin_change_url(london), (london,))
@@ -655,7 +646,6 @@ def admin(build):
 
 ADMIN_ROUND_TRIP = {
     "authorities.User": admin(admin_user),
-    "account.EmailAddress": admin(admin_email_address),
     "authorities.LocalAuthority": admin(admin_authority),
     "authorities.Region": admin(admin_region),
     "authorities.Membership": admin(admin_membership),
@@ -678,7 +668,6 @@ ADMIN_EXEMPT = {
     "authorities.DashboardExport": READ_ONLY_LOG,
     "feedback.FeedbackExport": READ_ONLY_LOG,
     "authorities.HistoricalAuthorityFinance": READ_ONLY_LOG,
-    "auth.Group": "not used: what people may do comes from their memberships",
 }
 
 ALL_ROUND_TRIPS = {
