@@ -1,8 +1,8 @@
 """Personas (STYLE.md): the people of DESIGN.md, each with a signed-in client.
 
-The 153 authorities are loaded once into the test database; tests that use
-`transactional_db` (the browser tests) lose them at each flush and reload them
-through the `reference_data` fixture.
+The 153 authorities are loaded once into the test database; a test that uses
+`transactional_db` (the browser tests) empties it as it ends, and they are
+loaded again straight after (pytest_runtest_teardown).
 """
 
 from io import StringIO
@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 from django.test import Client
+from pytest_django.plugin import blocking_manager_key
 
 from authorities.models import LocalAuthority, Role
 
@@ -28,6 +29,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
         if getattr(connection, "pool", None) is not None:
             connection.close()
             connection.close_pool()
+
+
+TRANSACTIONAL = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A test in `transactional_db` (the browser tests, the races) empties
+    the database as it ends. Load the reference data again then, committed,
+    so that whatever test comes next (any, under xdist) finds it, as tests
+    assume whether or not they ask for `reference_data`."""
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    if TRANSACTIONAL & set(getattr(item, "fixturenames", ())) or (
+        marker and marker.kwargs.get("transaction")
+    ):
+        with item.config.stash[blocking_manager_key].unblock():
+            if not LocalAuthority.objects.exists():
+                load_reference_data()
+    return result
 
 
 def pytest_terminal_summary(terminalreporter):
