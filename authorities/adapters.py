@@ -1,7 +1,13 @@
+from urllib.parse import quote
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.contrib import messages
+from django.urls import reverse
 
 ASK_TO_CHANGE = "Ask a national officer to change your e-mail address."
+# What every e-mail calls the app (templates/base.html's header says the same).
+APP_NAME = "SEND recovery plan tracker"
 
 
 def is_login_address(user, email):
@@ -16,7 +22,8 @@ def is_login_address(user, email):
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         """Nobody signs themselves up: a national officer creates each person
-        (in the Django admin) and they set a password by the reset link."""
+        (in the Django admin) and they set a password by the link of their
+        invitation (authorities/invitations.py)."""
         return False
 
     def authenticate(self, request, **credentials):
@@ -43,3 +50,27 @@ class AccountAdapter(DefaultAccountAdapter):
             return super().confirm_email(request, email_address)
         self.add_message(request, messages.ERROR, message=ASK_TO_CHANGE)
         return False
+
+    # E-mails: in the app's own words (templates/account/email/), with links
+    # to SITE_URL rather than to whichever host the request came in by.
+
+    def format_email_subject(self, subject):
+        """allauth prefixes "[host] "; ours name the app instead."""
+        return f"{APP_NAME}: {subject}"
+
+    def send_mail(self, template_prefix, email, context):
+        context = {"site_url": settings.SITE_URL, **context}
+        super().send_mail(template_prefix, email, context)
+
+    def send_notification_mail(self, template_prefix, user, context=None, email=None):
+        """A change to how someone signs in is told to their login address,
+        not to an old address allauth may still hold as primary."""
+        context = {"user": user, **(context or {})}  # greeted by name
+        super().send_notification_mail(template_prefix, user, context, email=user.email)
+
+    def get_reset_password_from_key_url(self, key):
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return settings.SITE_URL + path.replace("UID-KEY", quote(key))
+
+    def get_email_confirmation_url(self, request, emailconfirmation):
+        return settings.SITE_URL + reverse("account_confirm_email", args=[emailconfirmation.key])

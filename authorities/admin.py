@@ -1,13 +1,23 @@
 # Imported for what it does: it registers allauth's addresses, taken off below.
 import allauth.account.admin  # noqa: F401
 from allauth.account.models import EmailAddress
-from django.contrib import admin
+from allauth.mfa import admin as mfa_admin  # noqa: F401  (registers Authenticator: replaced below)
+from allauth.mfa.models import Authenticator
+from allauth.usersessions import admin as usersessions_admin  # noqa: F401  (taken off below)
+from allauth.usersessions.models import UserSession
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
+from django.db import transaction
 
+from . import audit
 from .edits import EditAdmin, EditInline
+from .invitations import send_invitation
 from .models import (
+    AuditEvent,
     AuthorityAlias,
     AuthorityFinance,
     DashboardExport,
@@ -22,6 +32,12 @@ from .models import (
 # person's own page (UserAdmin.save_model clears allauth's old addresses).
 admin.site.unregister(Group)
 admin.site.unregister(EmailAddress)
+# allauth's page for second steps shows and edits their secrets.
+admin.site.unregister(Authenticator)
+# Deleting allauth's record of a session there would not end the session.
+# People end their own on their sessions page; making a person inactive
+# ends all of theirs at their next request.
+admin.site.unregister(UserSession)
 
 
 class PersonChoices:
@@ -60,10 +76,37 @@ class MembershipInline(EditInline, admin.TabularInline):
     fields = ["role", "region", "authority"]
 
 
-class UserCreationForm(AdminUserCreationForm):
+class UserCreationForm(forms.ModelForm):
+    """A new person, with no password: they choose one through the link of
+    their invitation (authorities/invitations.py), sent now or later."""
+
+    send_invitation = forms.BooleanField(
+        label="Send an invitation now",
+        required=False,
+        initial=True,
+        help_text=(
+            "E-mails them a link to choose their password, which works once, for "
+            f"{settings.INVITATION_DAYS} days. They cannot sign in until they use it. "
+            "Untick to invite them later: “Send an invitation” on the list of people."
+        ),
+    )
+
     class Meta:
         model = User
         fields = ["email", "first_name", "last_name"]
+
+    def clean_email(self):
+        # One spelling per address (User.save), so that the unique check
+        # finds "Sam@…" when "sam@…" exists.
+        return self.cleaned_data["email"].lower()
+
+    def save(self, commit=True):
+        person = super().save(commit=False)
+        person.set_unusable_password()
+        if commit:
+            person.save()
+            self.save_m2m()
+        return person
 
 
 class UserEditForm(UserChangeForm):
@@ -77,6 +120,7 @@ class UserAdmin(EditAdmin, BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     inlines = [MembershipInline]
+    actions = ["send_invitations"]
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff", "memberships__role"]
@@ -106,9 +150,7 @@ class UserAdmin(EditAdmin, BaseUserAdmin):
                     "email",
                     "first_name",
                     "last_name",
-                    "usable_password",
-                    "password1",
-                    "password2",
+                    "send_invitation",
                 ],
             },
         )
@@ -128,6 +170,58 @@ class UserAdmin(EditAdmin, BaseUserAdmin):
             # allauth signs in and sends reset links to any address it holds
             # for a person: the old one must go with the change.
             EmailAddress.objects.filter(user=obj).exclude(email__iexact=obj.email).delete()
+        if not change and form.cleaned_data.get("send_invitation"):
+            self._invite(request, obj)
+
+    @admin.action(description="Send an invitation", permissions=["change"])
+    def send_invitations(self, request, queryset):
+        """Invite the chosen people who have never signed in; a new
+        invitation makes any earlier link stop working. Someone who has
+        signed in has a password: they use "Forgotten your password?"."""
+        for person in queryset.order_by("email"):
+            if not person.is_active:
+                self.message_user(
+                    request,
+                    f"{person.email} is not active: tick Active first to invite them.",
+                    messages.WARNING,
+                )
+            elif person.last_login is not None:
+                self.message_user(
+                    request,
+                    f"{person.email} has signed in before, so was not invited: they can "
+                    "reset their password with “Forgotten your password?” on the sign-in page.",
+                    messages.WARNING,
+                )
+            else:
+                self._invite(request, person)
+
+    def _invite(self, request, person):
+        invitation = send_invitation(person=person, invited_by=request.user)
+        # Runs after send_invitation's own on_commit, which sends the e-mail.
+        transaction.on_commit(lambda: self._report(request, invitation))
+
+    def _report(self, request, invitation):
+        email = invitation.person.email
+        audit.record(
+            audit.Kind.INVITATION,
+            request=request,
+            subject=invitation.person,
+            detail="" if invitation.sent else "the mail server did not take it",
+        )
+        if invitation.sent:
+            days = settings.INVITATION_DAYS
+            self.message_user(
+                request,
+                f"Invitation sent to {email}: its link works once, for {days} days.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                f"The invitation to {email} could not be sent: the mail server did not "
+                "take it. Try again with “Send an invitation” on the list of people.",
+                messages.ERROR,
+            )
 
 
 class AuthorityAliasInline(EditInline, admin.TabularInline):
@@ -213,3 +307,36 @@ class DashboardExportAdmin(ReadOnlyAdmin):
     list_display = ["exported_by_email", "exported_at", "format", "description", "row_count"]
     list_filter = ["format", "small_numbers_withheld"]
     search_fields = ["exported_by_email", "description"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """What the audit trail records itself (sign-ins, password and two-factor
+    changes, invitations, briefing packs opened, withdrawals, erasures): read
+    only. The whole trail, exports and history included, is at /audit/."""
+
+    list_display = ["at", "kind", "actor_email", "subject_email", "ip_address", "detail"]
+    list_filter = ["kind"]
+    search_fields = ["actor_email", "subject_email", "ip_address", "detail"]
+    date_hierarchy = "at"
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    """Each person's second steps to sign in (authorities/mfa.py), for the
+    day someone loses their phone and their recovery codes: a national
+    officer removes the lost one, and the person sets up a new one at their
+    next sign-in. Never added or changed here, and the secrets never shown."""
+
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type"]
+    search_fields = ["user__email", "user__first_name", "user__last_name"]
+    list_select_related = ["user"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

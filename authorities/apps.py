@@ -6,6 +6,7 @@ class AuthoritiesConfig(AppConfig):
     verbose_name = "Authorities and people"
 
     def ready(self):
-        from . import caching
+        from . import audit, caching
 
         caching.connect()
+        audit.connect()

@@ -4,6 +4,7 @@ from allauth.account.auth_backends import AuthenticationBackend as AllauthBacken
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from .mfa import has_second_step_subquery
 from .models import User
 
 # Stands for the person's id while the query is built (no id is negative).
@@ -12,18 +13,23 @@ _ANY_ID = -1
 
 @cache
 def _person_query(vendor):
-    """The SQL of User.objects.with_wide_roles() for one person, built once
-    per process and database: the ORM takes longer to build it (three
-    subqueries) than the database to answer it, on every request."""
-    query = User.objects.with_wide_roles().filter(pk=_ANY_ID).order_by().query
+    """The SQL of User.objects.with_wide_roles() for one person, with
+    whether they have a second step to sign in with (authorities/mfa.py asks
+    on every page for those who must), built once per process and database:
+    the ORM takes longer to build it (four subqueries) than the database to
+    answer it, on every request."""
+    people = User.objects.with_wide_roles().annotate(has_second_step=has_second_step_subquery())
+    query = people.filter(pk=_ANY_ID).order_by().query
     sql, params = query.sql_with_params()
     return sql, params, params.index(_ANY_ID)
 
 
 class AuthenticationBackend(AllauthBackend):
     """allauth's login by e-mail, loading the signed-in person on each request
-    together with their national and regional roles (User.wide_roles): every
-    page's menu asks for them, and this way it costs no query of its own."""
+    together with their national and regional roles (User.wide_roles) and
+    whether they have a second step: every page's menu asks for the roles,
+    and the two-step middleware for the second step, and this way neither
+    costs a query of its own."""
 
     def get_user(self, user_id):
         try:

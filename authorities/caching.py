@@ -2,7 +2,11 @@
 one rule for invalidation: any change to the app's data makes every cached
 value old.
 
-A single "data version" lives in the shared cache. Every save or delete of a
+Everything here is kept in the "pages" cache alias (PAGE_CACHE_URL), never
+the default one: that holds the security counters (allauth's rate limits),
+which no number of cached pages may push out (settings.CACHES).
+
+A single "data version" lives in the page cache. Every save or delete of a
 model of the app's own apps (outside transactions at once, inside them when
 they commit) sets a new version; cached values are stored under the version
 they were computed at, so the next request after a change computes afresh
@@ -22,23 +26,28 @@ Bulk writes that send no signals (QuerySet.update, bulk_create) must call
 import hashlib
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+CACHE_ALIAS = "pages"
 VERSION_KEY = "data-version"
 TIMEOUT = 60 * 60  # an hour: a value no one asks for again soon is dropped
 # The apps whose data the dashboards read.
 APPS = frozenset({"authorities", "plans", "consultations", "feedback"})
-# Records of who downloaded what: they change no figure.
-IGNORED = frozenset({"dashboardexport", "feedbackexport"})
+# Records of who downloaded or did what: they change no figure.
+IGNORED = frozenset({"dashboardexport", "feedbackexport", "auditevent"})
+
+
+def _cache():
+    return caches[CACHE_ALIAS]
 
 
 def data_version():
-    version = cache.get(VERSION_KEY)
+    version = _cache().get(VERSION_KEY)
     if version is None:
         version = _new_version()
     return version
@@ -48,7 +57,7 @@ def _new_version():
     # A time, not a counter: if the key is ever evicted, a new value can
     # never repeat an old one (and so never revive an old cached value).
     version = time.time_ns()
-    cache.set(VERSION_KEY, version, None)
+    _cache().set(VERSION_KEY, version, None)
     return version
 
 
@@ -68,10 +77,10 @@ def cached(name, user, parts, compute, *, today):
     detail = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
     person = user.pk if user is not None else "all"
     key = f"{name}:{person}:{data_version()}:{today.isoformat()}:{detail}"
-    value = cache.get(key)
+    value = _cache().get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, TIMEOUT)
+        _cache().set(key, value, TIMEOUT)
     return value
 
 

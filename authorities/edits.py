@@ -42,6 +42,17 @@ class Versioned(models.Model):
         abstract = True
 
 
+class AddressedHistory(models.Model):
+    """A base for django-simple-history's records (`HistoricalRecords(bases=
+    [AddressedHistory])`) that keeps the address a change came from, for the
+    audit trail: set from the request by authorities/audit.py."""
+
+    ip_address = models.GenericIPAddressField("from address", null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class StaleEdit(Exception):
     """Someone else saved the record (or removed it) since it was opened.
     `current` is the record as stored now, None if it is gone."""

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .edits import Versioned
+from .edits import AddressedHistory, Versioned
 
 
 class Role(models.TextChoices):
@@ -174,6 +174,13 @@ class User(Versioned, AbstractUser):
         """Only national officers (and superusers) may use the Django admin,
         and only while marked as staff."""
         return self.is_active and self.is_staff and self.has_national_scope
+
+    @property
+    def requires_mfa(self):
+        """National officers, regional organisers, NEMs and staff read
+        special-category data across many authorities: they must sign in in
+        two steps (authorities/mfa.py). Everyone else may choose to."""
+        return self.is_staff or self.is_superuser or bool(self.wide_roles)
 
     def has_perm(self, perm, obj=None):
         # National officers manage people and reference data: in the admin
@@ -460,7 +467,9 @@ class Membership(Versioned):
         help_text="For roles that cover one local authority.",
     )
 
-    history = HistoricalRecords()
+    # Role and scope changes, with who made them and from which address:
+    # the audit trail reads them here (authorities/audit.py).
+    history = HistoricalRecords(bases=[AddressedHistory])
 
     objects = MembershipQuerySet.as_manager()
 
@@ -646,7 +655,7 @@ class AuthorityFinance(Versioned):
     )
     updated_at = models.DateTimeField(auto_now=True)
     # Deleting a year keeps it here, with who deleted it and why.
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[AddressedHistory])
 
     objects = AuthorityFinanceQuerySet.as_manager()
 
@@ -754,6 +763,7 @@ class DashboardExport(models.Model):
     exported_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     exported_by_email = models.EmailField()
     exported_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField("from address", null=True, blank=True)
     format = models.CharField(max_length=4, choices=Format.choices)
     filters = models.JSONField(
         default=dict, blank=True, help_text="The filters and sort as chosen on the page."
@@ -773,3 +783,43 @@ class DashboardExport(models.Model):
 
     def __str__(self):
         return f"Overview export by {self.exported_by_email} on {self.exported_at:%-d %B %Y %H:%M}"
+
+
+class AuditEvent(models.Model):
+    """Something the audit trail shows that no other record keeps: signing
+    in (and failing to), two-factor and password changes, invitations sent,
+    briefing packs opened, feedback withdrawn, people erased. Exports, role
+    changes and deletions are read where they are already kept
+    (authorities/audit.py)."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        MFA_ADDED = "mfa_added", "Two-factor authentication added"
+        MFA_REMOVED = "mfa_removed", "Two-factor authentication removed"
+        MFA_RESET = "mfa_reset", "Two-factor recovery codes renewed"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        INVITATION = "invitation", "Invitation sent"
+        BRIEFING = "briefing", "Briefing pack opened"
+        WITHDRAWAL = "withdrawal", "Feedback withdrawn"
+        ERASURE = "erasure", "Person erased"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Copied so the record outlives the account; for a failed sign-in, the
+    # address that was tried (never the password).
+    actor_email = models.CharField("who", max_length=254, blank=True)
+    subject = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    subject_email = models.CharField("about whom", max_length=254, blank=True)
+    ip_address = models.GenericIPAddressField("from address", null=True, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["-at", "-id"], name="audit_event_newest_first_idx")]
+
+    def __str__(self):
+        who = self.actor_email or "someone"
+        return f"{self.get_kind_display()}: {who} on {self.at:%-d %B %Y %H:%M}"

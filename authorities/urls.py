@@ -27,4 +27,5 @@ urlpatterns = [
         name="overview_xlsx",
     ),
     path("map/", views.authority_map, name="map"),
+    path("audit/", views.audit_trail, name="audit"),
 ]

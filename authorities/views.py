@@ -25,6 +25,7 @@ from consultations.models import (
 from feedback.aggregates import authority_feedback, region_feedback
 from plans.models import Plan, PlanAccess
 
+from . import audit
 from .briefing import authority_plans, briefing_pack, forum_answers
 from .caching import cached_page, render_body
 from .charts import assessment_wait_chart, dsg_deficit_chart, high_needs_chart
@@ -210,6 +211,10 @@ def briefing(request, slug):
     )
     if not page:
         raise Http404("No such plan.")
+    # What leaves the app on paper is in the audit trail: whoever opens the
+    # pack may print it.
+    plan_detail = f", {page['plan_name']}" if page.get("plan_name") else ""
+    audit.record(audit.Kind.BRIEFING, request=request, detail=f"{authority.name}{plan_detail}")
     return render(
         request,
         "authorities/briefing.html",
@@ -328,6 +333,7 @@ def overview_export(request, file_format):
     DashboardExport.objects.create(
         exported_by=request.user,
         exported_by_email=request.user.email,
+        ip_address=audit.client_ip(request),
         format=file_format,
         filters=overview.filterset.chosen(),
         description=overview.description()[:500],
@@ -437,3 +443,31 @@ def authority_map(request):
         },
     )
     return render(request, "authorities/map.html", {"form": form, **page})
+
+
+AUDIT_PER_PAGE = 50
+
+
+@require_GET
+def audit_trail(request):
+    """The audit trail, newest first (authorities/audit.py): national
+    officers only; everyone else gets 403. Never cached: it is read to find
+    out what just happened."""
+    if not request.user.has_national_scope:
+        raise PermissionDenied
+    form = audit.AuditFilterForm(request.GET)
+    chosen = form.cleaned_data if form.is_valid() else {}
+    rows = audit.trail(kind=chosen.get("kind", ""), person=chosen.get("person", ""))
+    page = Paginator(rows, AUDIT_PER_PAGE).get_page(request.GET.get("page"))
+    page_query = request.GET.copy()
+    page_query.pop("page", None)
+    return render(
+        request,
+        "authorities/audit.html",
+        {
+            "form": form,
+            "page": page,
+            "entries": audit.entries(page.object_list),
+            "page_query": page_query.urlencode(),
+        },
+    )

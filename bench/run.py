@@ -179,6 +179,7 @@ def production_env(database_url, static_root):
         DEBUG="false",
         SECRET_KEY="bench-only-" + "x" * 50,
         ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL="http://127.0.0.1",
         STATIC_ROOT=str(static_root),
         SECURE_SSL_REDIRECT="false",
         SESSION_COOKIE_SECURE="false",
@@ -188,6 +189,8 @@ def production_env(database_url, static_root):
         # Production's cache: Redis when one answers here (its reads are not
         # database queries), else the default database cache.
         CACHE_URL=os.environ.get("CACHE_URL") or bench_cache_url(),
+        # The cached pages too (their own key prefix in the same Redis).
+        PAGE_CACHE_URL=os.environ.get("PAGE_CACHE_URL") or bench_cache_url(),
         # The login rate limit would otherwise stop the sign-ins after a few
         # runs; no e-mail leaves the machine.
         EMAIL_URL="consolemail://",

@@ -5,6 +5,7 @@ safe for production (DEBUG off, secure cookies); `make run` sets DEBUG and a
 throw-away SECRET_KEY for local use. README.md lists every variable.
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -26,6 +27,22 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# The address people reach the app at (https://tracker.example.org), from
+# which every e-mail builds its links: behind a proxy the request's own host
+# may be an internal one. Required when DEBUG is off, like SECRET_KEY.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+if not SITE_URL and DEBUG:
+    SITE_URL = "http://127.0.0.1:8000"  # `make run`'s own address
+if not SITE_URL:
+    raise ImproperlyConfigured(
+        "Set SITE_URL (such as https://tracker.example.org): it is required when DEBUG is "
+        "off, as every e-mail's links are built from it."
+    )
+if not re.fullmatch(r"https?://[^/\s]+", SITE_URL):
+    raise ImproperlyConfigured(
+        f"SITE_URL must be http:// or https:// and a host, with no path: not {SITE_URL!r}."
+    )
+
 INSTALLED_APPS = [
     "config.apps.UnionAdminConfig",
     "django.contrib.auth",
@@ -37,6 +54,9 @@ INSTALLED_APPS = [
     "django.forms",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    # "Your signed-in sessions" (accounts/sessions/), each one ended by its owner.
+    "allauth.usersessions",
     "simple_history",
     "django_filters",
     "authorities",
@@ -47,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,6 +78,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Signs a person out after SESSION_IDLE_TIMEOUT(_WIDE_ROLES) without a
+    # request, or SESSION_LIFETIME after signing in, saying why.
+    "authorities.sessions.SessionTimeoutMiddleware",
+    # Sends national and regional roles and staff to set up two-step sign-in.
+    "authorities.mfa.MFARequiredMiddleware",
     # Records who made each change kept by django-simple-history.
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -120,9 +147,25 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The cache holds login rate-limit counters, so every worker must share it:
-# the database by default, Redis (redis://…) or another backend via CACHE_URL.
-CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
+# Two caches, shared by every worker, so that no number of cached pages can
+# push out a security counter. "default" (CACHE_URL) holds what must not be
+# lost early: allauth's rate-limit counters (failed logins, MFA codes, password
+# resets) and the sessions' cached copies. "pages" (PAGE_CACHE_URL) holds the
+# rendered pages and aggregates of authorities/caching.py, which may be dropped
+# at any time. Redis for either by redis://… (README.md: its eviction policy).
+CACHES = {
+    "default": env.cache("CACHE_URL", default="dbcache://django_cache"),
+    "pages": env.cache("PAGE_CACHE_URL", default="dbcache://page_cache"),
+}
+# A database cache past MAX_ENTRIES deletes its expired rows and then a third
+# of the live ones, counters included. Live entries in "default" are counters
+# (five minutes at most) and sessions (SESSION_LIFETIME), so a million is out
+# of reach (over 3,000 new ones a second for five minutes); Django's 300 was not.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 1_000_000)
+# Its own key prefix, so the two may share one Redis without their keys meeting.
+CACHES["pages"].setdefault("KEY_PREFIX", "pages")
+SESSION_CACHE_ALIAS = "default"
 
 AUTH_USER_MODEL = "authorities.User"
 AUTHENTICATION_BACKENDS = ["authorities.backends.AuthenticationBackend"]
@@ -149,6 +192,9 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
+# Tell a person by e-mail when their password (or anything else about how
+# they sign in) changes: if it was not them, they know to act at once.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_FORMS = {"login": "authorities.forms.LoginForm"}
 ACCOUNT_RATE_LIMITS = {
     # Five failures for one e-mail address in five minutes lock that address
@@ -159,6 +205,15 @@ ACCOUNT_RATE_LIMITS = {
     # 429 page (templates/429.html).
     "login": "30/m/ip",
 }
+
+# Two-step sign-in (allauth.mfa): an authenticator app (TOTP) or a security
+# key or passkey (WebAuthn), with recovery codes. National and regional roles
+# and staff must use it (authorities/mfa.py); anyone may.
+MFA_ADAPTER = "authorities.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = "SEND recovery plan tracker"
+# `make run` serves plain HTTP on 127.0.0.1; everywhere else it is HTTPS.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 # E-mail (password reset links): printed to the console unless EMAIL_URL names
 # an SMTP server (smtp+tls://user:password@host:587). Django 6.1's MAILERS.
@@ -181,6 +236,9 @@ NATIONAL_OFFICE_EMAIL = env.str("NATIONAL_OFFICE_EMAIL", default="national.offic
 # Feedback received longer ago than this is anonymised by `manage.py prune_feedback`
 # (free text and submitter cleared, figures kept); withdrawn feedback is deleted.
 FEEDBACK_RETENTION_DAYS = env.int("FEEDBACK_RETENTION_DAYS", default=730)
+# An invitation's link (authorities/invitations.py) sets a password once,
+# within this many days of being sent.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -202,6 +260,10 @@ STORAGES = {
 # Security. Production values unless DEBUG; each can be set by environment
 # where a proxy already does the job (SECURE_SSL_REDIRECT=false, say).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the app add to X-Forwarded-For (0: none, the
+# client is REMOTE_ADDR). allauth's rate limits and the audit trail
+# (authorities/audit.py) read the client's address by it alike.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -213,7 +275,53 @@ SESSION_COOKIE_HTTPONLY = True
 # Sessions are read from the cache (Redis in production) and written through
 # to the database: one database query less on every page.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# A session ends after this long without a request: 30 minutes for the people
+# who see a region or all of England (national officers, regional organisers,
+# NEMs: many authorities' members' data on one screen), 2 hours for everyone
+# else, who covers one authority and uses the app in meetings that run that
+# long. And, however busy, SESSION_LIFETIME after signing in (a working day).
+# Enforced by authorities/sessions.py, which says why the person was signed out.
+SESSION_IDLE_TIMEOUT_WIDE_ROLES = 60 * env.int("SESSION_IDLE_MINUTES_WIDE_ROLES", default=30)
+SESSION_IDLE_TIMEOUT = 60 * env.int("SESSION_IDLE_MINUTES", default=120)
+SESSION_LIFETIME = 3600 * env.int("SESSION_LIFETIME_HOURS", default=12)
+# Django renews the stored session and its cookie on each save, so they last
+# SESSION_LIFETIME from the last recorded activity: the middleware ends the
+# session (and says why) before they would.
+SESSION_COOKIE_AGE = SESSION_LIFETIME
+# allauth's default, stated: changing one's password keeps this browser signed
+# in and ends every other session (Django's session hash no longer matches).
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Not tracked on every request (a database write each time); the sessions
+# page lists each sign-in with its address and browser.
+USERSESSIONS_TRACK_ACTIVITY = False
 X_FRAME_OPTIONS = "DENY"
+# Browser features the app never uses, refused to it and to anything it might
+# embed (config/permissions_policy.py); WebAuthn (passkeys) from our own origin
+# only. Cross-Origin-Opener-Policy is Django's default, same-origin.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "bluetooth": [],
+    "camera": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "picture-in-picture": [],
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
 
 # Django's built-in Content Security Policy: everything from our own origin, no
 # inline script or style, nothing framed.

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from authorities import invitations, sessions
 from authorities import views as authority_views
 
 from . import views
@@ -19,6 +20,16 @@ urlpatterns = [
         "accounts/email/",
         TemplateView.as_view(template_name="account/email.html"),
         name="account_email",
+    ),
+    # allauth's sessions page, which also ends one session at a time and
+    # leaves out (and ends) those already over (authorities/sessions.py).
+    path("accounts/sessions/", sessions.session_list, name="usersessions_list"),
+    # An invitation's one-time link: a first password, then signed in
+    # (authorities/invitations.py). Public: the link is the credential.
+    path(
+        "accounts/invitation/<str:who>/<str:token>/",
+        invitations.accept_invitation,
+        name="accept_invitation",
     ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -5,6 +5,7 @@ from itertools import groupby
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from authorities.edits import changes, save_edit
@@ -180,11 +181,15 @@ def _remind(actions, today):
     ]
     count = len(actions)
     send_mail(
-        subject=f"{count} overdue action{'s' if count != 1 else ''} in the SEND plan tracker",
+        subject=(
+            f"{count} overdue action{'s' if count != 1 else ''} in the SEND recovery plan tracker"
+        ),
         message=(
             f"Hello {owner.first_name or owner.display_name},\n\n"
             f"These actions you own are past their due date:\n\n" + "\n".join(lines) + "\n\n"
-            "Mark them done, or move the due date and say why, in the tracker.\n"
+            "Mark them done, or move the due date and say why, in the tracker:\n"
+            f"{settings.SITE_URL}{reverse('consultations:actions')}\n\n"
+            f"SEND recovery plan tracker\n{settings.SITE_URL}/\n"
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[owner.email],

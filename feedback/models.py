@@ -203,6 +203,22 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
         """Not withdrawn: what lists, aggregates and evidence counts use."""
         return self.filter(withdrawn_at__isnull=True)
 
+    def forget(self, user):
+        """Erase `user` from feedback (`manage.py person_erase`): what they
+        withdrew is deleted; the rest is kept only as figures, with no free
+        text (nor the points quoted from it as evidence) and no link to them.
+        Called by name for each model that has it, so authorities need not
+        know feedback."""
+        theirs = self.filter(submitted_by=user)
+        theirs.filter(withdrawn_at__isnull=False).delete()
+        FeedbackEvidence.objects.filter(submission__in=theirs).update(point="")
+        theirs.update(
+            submitted_by=None,
+            anonymised_at=timezone.now(),
+            **dict.fromkeys(("pressures_other", "working_well", "barriers_other"), ""),
+            **dict.fromkeys(PRACTICE_EXAMPLES.values(), ""),
+        )
+
     def reporting_practices(self):
         """Active submissions reporting at least one likely-unlawful practice,
         with their authority."""
@@ -525,6 +541,7 @@ class FeedbackExport(models.Model):
     )
     exported_by_email = models.EmailField()
     exported_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField("from address", null=True, blank=True)
     filters = models.JSONField(default=dict, help_text="The filter as chosen on the page.")
     with_submitters = models.BooleanField(default=False)
     small_numbers_withheld = models.BooleanField(

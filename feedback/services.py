@@ -86,6 +86,7 @@ def tell_national_office_of_practices(submission, url):
             "source": submission.source_in_a_sentence(),
             "practices": practices,
             "url": url,
+            "site_url": settings.SITE_URL,
         },
     )
     try:

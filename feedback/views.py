@@ -6,6 +6,7 @@ Submissions come through `FeedbackSubmission.objects.for_user` (out of scope:
 no role to link or export) is 403.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from authorities import audit
 from authorities.caching import cached_page, render_body
 from authorities.edits import status_of, try_save
 from authorities.models import LocalAuthority
@@ -28,8 +30,10 @@ from .models import FeedbackExport, FeedbackSubmission, may_export, may_submit
 PER_PAGE = 50
 
 
-def _absolute_url(request):
-    return lambda submission: request.build_absolute_uri(submission.get_absolute_url())
+def _absolute_url(submission):
+    """For the e-mail to the national office: to SITE_URL, not to whichever
+    host the request came in by."""
+    return settings.SITE_URL + submission.get_absolute_url()
 
 
 @require_GET
@@ -80,9 +84,7 @@ def submission_add(request, slug):
         raise PermissionDenied
     form = SubmissionForm(request.POST or None, authority=authority)
     if form.is_valid():
-        saved = services.save_submission(
-            form=form, user=request.user, url_for=_absolute_url(request)
-        )
+        saved = services.save_submission(form=form, user=request.user, url_for=_absolute_url)
         messages.success(
             request,
             "Thank you: your feedback has been saved."
@@ -140,9 +142,7 @@ def submission_edit(request, pk):
     if form.is_valid() and (
         saved := try_save(
             form,
-            lambda: services.save_submission(
-                form=form, user=request.user, url_for=_absolute_url(request)
-            ),
+            lambda: services.save_submission(form=form, user=request.user, url_for=_absolute_url),
         )
     ):
         messages.success(
@@ -163,6 +163,9 @@ def submission_withdraw(request, pk):
     submission = _submission(request, pk, change=True)
     if request.method == "POST":
         submission.withdraw()
+        audit.record(
+            audit.Kind.WITHDRAWAL, request=request, detail=f"{submission} (#{submission.pk})"
+        )
         messages.success(
             request, "Your feedback has been withdrawn. It no longer counts in any figures."
         )
@@ -231,6 +234,7 @@ def export(request):
     FeedbackExport.objects.create(
         exported_by=user,
         exported_by_email=user.email,
+        ip_address=audit.client_ip(request),
         filters=form.description(),
         with_submitters=national,
         small_numbers_withheld=not national,

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from authorities.edits import Versioned
+from authorities.edits import AddressedHistory, Versioned
 from authorities.models import (
     EDITOR_ROLES,
     FIRST_FINANCIAL_YEAR,
@@ -465,7 +465,8 @@ class FundingInstalment(Versioned):
     )
     condition = models.TextField("condition attached", blank=True)
     note = models.TextField(blank=True)
-    history = HistoricalRecords()
+    # Deleting one keeps it here, with who, why and from which address.
+    history = HistoricalRecords(bases=[AddressedHistory])
 
     objects = InstalmentQuerySet.as_manager()
 

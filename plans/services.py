@@ -43,7 +43,7 @@ def save_plan(*, form, request):
         plan._change_reason = None
         plan.national_office_told_at = timezone.now()
         plan.save(update_fields=["national_office_told_at"])
-        url = request.build_absolute_uri(plan.get_absolute_url())
+        url = settings.SITE_URL + plan.get_absolute_url()
         who = request.user.display_name
         transaction.on_commit(lambda: tell_national_office_of_negotiation(plan, url, who))
     return saved
@@ -54,7 +54,8 @@ def tell_national_office_of_negotiation(plan, url, who):
         subject=f"{plan.authority} is negotiating {plan.programme.name}",
         message=(
             f"{who} has recorded that {plan.authority} is negotiating its involvement "
-            f"in {plan.programme.name}.\n\nPlan: {url}\n"
+            f"in {plan.programme.name}.\n\nPlan: {url}\n\n"
+            f"SEND recovery plan tracker\n{settings.SITE_URL}/\n"
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[settings.NATIONAL_OFFICE_EMAIL],

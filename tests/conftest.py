@@ -1,5 +1,10 @@
 """Personas (STYLE.md): the people of DESIGN.md, each with a signed-in client.
 
+National officers, regional organisers and NEMs must sign in in two steps
+(authorities/mfa.py), so their personas have an authenticator app set up
+with tests.factories.TOTP_SECRET (make_user gives it them): their clients
+open every page, and a browser test's `sign_in` types the app's code.
+
 The 153 authorities are loaded once into the test database; a test that uses
 `transactional_db` (the browser tests) empties it as it ends, and they are
 loaded again straight after (pytest_runtest_teardown).

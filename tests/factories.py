@@ -1,17 +1,43 @@
 """Small factories for test data: one place, plain functions."""
 
+import hashlib
 import itertools
+import os
 
-from authorities.models import LocalAuthority, Membership, Region, User
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from allauth.mfa.webauthn.internal.auth import WebAuthn
+from cryptography.hazmat.primitives.asymmetric import ec
+from fido2.cose import ES256
+from fido2.utils import websafe_encode
+from fido2.webauthn import (
+    Aaguid,
+    AttestationObject,
+    AttestedCredentialData,
+    AuthenticatorData,
+    CollectedClientData,
+)
+
+from authorities.models import WIDE_ROLES, LocalAuthority, Membership, Region, User
 from plans.models import Plan, Programme
 
 PASSWORD = "correct-horse-battery-staple"
+# The authenticator-app secret of every test person who has one (base32):
+# tests type `totp_code()` where a person would read their phone.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _sequence = itertools.count(1)
 
 
-def make_user(email=None, *, roles=(), password=PASSWORD, **fields):
+def make_user(email=None, *, roles=(), password=PASSWORD, totp=None, **fields):
     """A person with the given (role, place) memberships; place is a Region,
-    a LocalAuthority, or None for national roles."""
+    a LocalAuthority, or None for national roles. People who must sign in in
+    two steps (national and regional roles, staff) have an authenticator app
+    with TOTP_SECRET, as they would after their first sign-in, unless
+    `totp=False`; `totp=True` gives anyone one."""
     email = email or f"person{next(_sequence)}@example.org"
     user = User.objects.create_user(email, password, **fields)
     for role, place in roles:
@@ -21,7 +47,49 @@ def make_user(email=None, *, roles=(), password=PASSWORD, **fields):
             region=place if isinstance(place, Region) else None,
             authority=place if isinstance(place, LocalAuthority) else None,
         )
+    must = user.is_staff or user.is_superuser or any(role in WIDE_ROLES for role, _ in roles)
+    if totp or (totp is None and must):
+        give_totp(user)
     return user
+
+
+def give_totp(user, secret=TOTP_SECRET):
+    """An authenticator app for `user`, set up with `secret`."""
+    return TOTP.activate(user, secret).instance
+
+
+def give_security_key(user, name="Blue key"):
+    """A security key (WebAuthn) for `user`, as allauth stores one once the
+    browser has registered it: a real credential, signed by no device,
+    which is enough to list, rename and remove it (never to sign in)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    credential_id = os.urandom(16)
+    attested = AttestedCredentialData.create(
+        Aaguid.NONE, credential_id, ES256.from_cryptography_key(key.public_key())
+    )
+    flags = AuthenticatorData.FLAG.UP | AuthenticatorData.FLAG.AT
+    rp_id_hash = hashlib.sha256(b"localhost").digest()
+    auth_data = AuthenticatorData.create(rp_id_hash, flags, 0, attested)
+    client_data = CollectedClientData.create(
+        type="webauthn.create", challenge=os.urandom(16), origin="http://localhost"
+    )
+    credential = {
+        "id": websafe_encode(credential_id),
+        "rawId": websafe_encode(credential_id),
+        "type": "public-key",
+        "response": {
+            "clientDataJSON": websafe_encode(client_data),
+            "attestationObject": websafe_encode(AttestationObject.create("none", auth_data, {})),
+        },
+        "clientExtensionResults": {},
+    }
+    return WebAuthn.add(user, name, credential).instance
+
+
+def totp_code(secret=TOTP_SECRET):
+    """The code an authenticator app set up with `secret` shows now."""
+    counter = next(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counter))
 
 
 def authority(la_code):

@@ -19,7 +19,7 @@ from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Target
 
 from .conftest import PERSONAS
-from .factories import CAMDEN, make_plan, make_user
+from .factories import CAMDEN, give_security_key, make_plan, make_user
 
 LOGIN = "login"  # anonymous people are sent to the login page
 EVERYONE = tuple(PERSONAS)
@@ -45,6 +45,20 @@ CAMDEN_SCOPE += ("camden_forum_rep", "camden_senco_lead")
 CAMDEN_EDITORS = ("national_officer", "camden_lns", "camden_forum_rep")
 CAMDEN_READ_ONLY = ("london_organiser", "camden_senco_lead")
 OUTSIDE_CAMDEN = ("northwest_nem", "kent_lns", "manchester_head_rep", "no_role_user")
+
+
+# The personas who have an authenticator app (tests/factories.py: everyone
+# who must sign in in two steps).
+WITH_TOTP = ("national_officer", "london_organiser", "northwest_nem")
+
+
+def camden_security_key():
+    """A security key of Camden's LNS; whose it is matters only once the
+    person has confirmed it is them (tests/test_mfa.py)."""
+    lns = User.objects.filter(email="camden.lns@example.org").first() or make_user(
+        "camden.lns@example.org"
+    )
+    return {"pk": give_security_key(lns).pk}
 
 
 OVERVIEW = Access(
@@ -177,6 +191,12 @@ MATRIX = {
     # The map: everyone signed in; their scope decides which squares are filled
     # (test_map.py).
     "authorities:map": SIGNED_IN,
+    # The audit trail: national officers only (test_audit.py).
+    "authorities:audit": Access(
+        anonymous=LOGIN,
+        allowed=("national_officer",),
+        forbidden=tuple(p for p in PERSONAS if p != "national_officer"),
+    ),
     "authorities:detail": Access(
         anonymous=LOGIN,
         kwargs={"slug": "camden"},
@@ -328,6 +348,29 @@ MATRIX = {
     "account_reset_password_from_key_done": PUBLIC,
     "account_confirm_login_code": Access(anonymous=302, allowed=()),
     "account_confirm_email": Access(anonymous=200, kwargs={"key": "not-a-real-key"}),
+    # allauth.mfa's pages (two-step sign-in), each about the person's own
+    # second steps. Adding or removing one first asks them to confirm it is
+    # them (302) unless they signed in minutes ago, which these clients did
+    # not; tests/test_mfa.py goes on from there.
+    "mfa_index": SIGNED_IN,
+    "mfa_authenticate": Access(anonymous=LOGIN, signed_in=302),  # only mid sign-in
+    "mfa_reauthenticate": Access(anonymous=LOGIN, allowed=WITH_TOTP),
+    "mfa_activate_totp": Access(anonymous=LOGIN, signed_in=302),
+    "mfa_deactivate_totp": Access(anonymous=LOGIN, allowed=WITH_TOTP, signed_in=302),
+    # Not found until the person has recovery codes (made with a first app).
+    "mfa_view_recovery_codes": Access(anonymous=LOGIN, signed_in=404),
+    "mfa_download_recovery_codes": Access(anonymous=LOGIN, signed_in=404),
+    "mfa_generate_recovery_codes": Access(anonymous=LOGIN, signed_in=302),
+    "mfa_list_webauthn": SIGNED_IN,
+    "mfa_add_webauthn": Access(anonymous=LOGIN, signed_in=302),
+    "mfa_reauthenticate_webauthn": Access(anonymous=LOGIN, signed_in=302),
+    "mfa_remove_webauthn": Access(anonymous=LOGIN, signed_in=302, setup=camden_security_key),
+    "mfa_edit_webauthn": Access(anonymous=LOGIN, signed_in=302, setup=camden_security_key),
+    # A person's own signed-in sessions (test_sessions.py).
+    "usersessions_list": SIGNED_IN,
+    # An invitation's link is public (the link is the credential); one that
+    # is not valid is refused on a page saying whom to ask (test_invitations.py).
+    "accept_invitation": Access(anonymous=200, kwargs={"who": "not-signed", "token": "1-2"}),
 }
 # The Django admin's URLs all sit behind UnionAdminSite.has_permission, which
 # test_admin.py checks for each kind of person.

@@ -5,7 +5,7 @@ import re
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
@@ -72,7 +72,7 @@ def test_the_version_changes_again_when_a_transaction_commits(
 
 def test_a_lost_version_never_comes_back(db):
     first = caching.data_version()
-    cache.delete(caching.VERSION_KEY)
+    caches[caching.CACHE_ALIAS].delete(caching.VERSION_KEY)
     assert caching.data_version() != first
 
 

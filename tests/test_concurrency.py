@@ -32,7 +32,11 @@ def free_port():
 
 @pytest.fixture
 def gunicorn_on_sqlite(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")} | {
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CACHE_URL", "PAGE_CACHE_URL")
+    } | {
         "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
         "SECRET_KEY": "concurrency-test-secret-key",
         "DEBUG": "false",

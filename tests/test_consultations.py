@@ -808,7 +808,10 @@ class TestReminders:
         assert "SENCO meeting" in body
         for skipped in ("Finished", "Dropped", "Not due yet", "Forum papers"):
             assert skipped not in body
-        assert by_recipient[lns.email].subject == "2 overdue actions in the SEND plan tracker"
+        assert (
+            by_recipient[lns.email].subject
+            == "2 overdue actions in the SEND recovery plan tracker"
+        )
 
     def test_never_twice_on_the_same_day(self, owners, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):

@@ -26,7 +26,7 @@ from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Plan, Recommendation, Target
 
 from .browsing import form_fields, resubmit
-from .factories import CAMDEN, authority, make_plan, make_user
+from .factories import CAMDEN, authority, give_totp, make_plan, make_user
 
 
 def fully_filled_plan():
@@ -341,6 +341,7 @@ class TestAdmin:
             "second.officer@example.org", "x", is_staff=True
         )
         other_officer.memberships.create(role="national_officer")
+        give_totp(other_officer)  # national officers sign in in two steps
         url = reverse("admin:authorities_user_change", args=[camden_lns.pk])
         mine, theirs = client_for(national_officer), client_for(other_officer)
         opened = form_fields(mine.get(url).content, having="email")

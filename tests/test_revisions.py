@@ -237,7 +237,8 @@ def test_a_plan_that_revises_nothing_shows_no_changes(camden_lns_client, plan):
 @pytest.fixture
 def no_page_cache(settings):
     """Pages drawn afresh on every request: what a person pays after any write."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    dummy = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    settings.CACHES = {**settings.CACHES, "pages": dummy}
 
 
 def test_the_revision_page_s_query_count_is_pinned_with_many_rows(

@@ -1,17 +1,24 @@
 """Create the documented demo personas for local use (README lists them).
 
 Refuses to run with DEBUG off, so it cannot seed a production database with
-known passwords. Idempotent: people who already exist are left as they are
-(their passwords included).
+known passwords, nor known two-step secrets. Idempotent: people who already
+exist are left as they are (their passwords included); a demo person who
+must sign in in two steps and has no second step gets the demo authenticator
+secret.
 """
 
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from authorities.mfa import has_second_step
 from authorities.models import REGIONAL_ROLES, LocalAuthority, Membership, Region, Role, User
 
 DEMO_PASSWORD = "demo-tracker-2026"  # documented in README.md; local use only
+# The authenticator-app secret of the demo people who must sign in in two
+# steps (README.md; `manage.py demo_code` prints its current code).
+DEMO_TOTP_SECRET = "DEMOTRACKERLOCALONLYTWOSTEPCODES"
 
 # (e-mail, first name, last name, role, region name or authority code, staff)
 PERSONAS = [
@@ -46,6 +53,8 @@ class Command(BaseCommand):
                     user.save(update_fields=["password"])
                     created += 1
                 Membership.objects.get_or_create(user=user, role=role, **self.scope(role, place))
+                if user.requires_mfa and not has_second_step(user):
+                    TOTP.activate(user, DEMO_TOTP_SECRET)
         self.stdout.write(
             f"Demo people: {created} created, {len(PERSONAS) - created} already there."
         )

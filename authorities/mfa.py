@@ -1,0 +1,91 @@
+"""Two-step sign-in (django-allauth's `allauth.mfa`): who must use it, and
+the middleware that sends them to set it up.
+
+allauth asks for the second step at sign-in once a person has one, but it
+makes nobody set one up. National officers, regional organisers, NEMs and
+staff read special-category data across many authorities, so for them it is
+not optional: until they have an authenticator app or a security key, every
+page but setting one up (and signing out) sends them to do so.
+"""
+
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
+from django.db.models import Exists, OuterRef
+from django.shortcuts import redirect
+
+# What counts as a second step. Recovery codes only stand in for a lost one:
+# allauth makes them alongside the first and removes them with the last.
+SECOND_STEPS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+# Pages a person who must set up two-step sign-in may open before they have:
+# setting it up (all of allauth.mfa's pages, "mfa_…"), confirming their
+# password first when allauth asks (it does before adding a step to an
+# account signed in a while ago), signing out, and what anyone may read
+# signed out. Static files are served before any view (whitenoise).
+OPEN_BEFORE_ENROLMENT = frozenset(
+    {
+        "account_logout",
+        "account_reauthenticate",
+        "account_request_reauthentication_code",
+        "account_confirm_reauthentication_code",
+        "health",
+        "accessibility",
+    }
+)
+
+
+def has_second_step_subquery(user_ref="pk"):
+    """Whether the person has a second step, for annotating a User query
+    (authorities/backends.py loads it with the signed-in person)."""
+    return Exists(Authenticator.objects.filter(user=OuterRef(user_ref), type__in=SECOND_STEPS))
+
+
+def has_second_step(user):
+    loaded = getattr(user, "has_second_step", None)
+    if loaded is not None:  # annotated by the login backend: no query
+        return loaded
+    return Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_STEPS).exists()
+
+
+class MFARequiredMiddleware:
+    """Sends a signed-in person who must use two-step sign-in, and has no
+    second step yet, to the page that sets one up (allauth's `mfa_index`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not (user.is_authenticated and user.requires_mfa):
+            return None
+        view_name = request.resolver_match.view_name
+        if view_name.startswith("mfa_") or view_name in OPEN_BEFORE_ENROLMENT:
+            return None
+        if has_second_step(user):
+            return None
+        return redirect("mfa_index")
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "cannot_delete_authenticator": (
+            "You must keep a second step to sign in with: add another (an "
+            "authenticator app or a security key) before removing this one."
+        ),
+        "incorrect_code": (
+            "The code is not correct. Enter the code your authenticator app shows now."
+        ),
+    }
+
+    def can_delete_authenticator(self, authenticator):
+        """People who must use two-step sign-in may swap their second step
+        but not remove the last one (the middleware would only send them
+        back to add one)."""
+        if authenticator.type not in SECOND_STEPS or not authenticator.user.requires_mfa:
+            return True
+        others = Authenticator.objects.filter(user_id=authenticator.user_id, type__in=SECOND_STEPS)
+        return others.exclude(pk=authenticator.pk).exists()
