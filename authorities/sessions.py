@@ -18,6 +18,7 @@ import re
 import time
 from importlib import import_module
 
+from allauth.mfa import signals as mfa_signals
 from allauth.usersessions.adapter import get_adapter
 from allauth.usersessions.models import UserSession
 from allauth.usersessions.views import ListUserSessionsView
@@ -83,6 +84,19 @@ def _on_login(sender, request, user, **kwargs):
 
 
 user_logged_in.connect(_on_login, dispatch_uid="session-timeout-start")
+
+
+def _end_other_sessions(sender, request, user, **kwargs):
+    """A second step added, removed or reset ends the person's other
+    sessions, as a new password does: whoever holds one of them may be why
+    it changed. The browser that made the change stays signed in."""
+    current = getattr(getattr(request, "session", None), "session_key", None)
+    get_adapter().end_sessions(UserSession.objects.filter(user=user).exclude(session_key=current))
+
+
+for _signal in (mfa_signals.authenticator_added, mfa_signals.authenticator_removed):
+    _signal.connect(_end_other_sessions, dispatch_uid=f"sessions-end-{id(_signal)}")
+mfa_signals.authenticator_reset.connect(_end_other_sessions, dispatch_uid="sessions-end-reset")
 
 
 class SessionTimeoutMiddleware:

@@ -46,6 +46,10 @@ def pytest_runtest_teardown(item, nextitem):
     so that whatever test comes next (any, under xdist) finds it, as tests
     assume whether or not they ask for `reference_data`."""
     result = yield
+    if nextitem is None:
+        # The last test: the test database itself has been torn down, and
+        # the connection points at the real one again.
+        return result
     marker = item.get_closest_marker("django_db")
     if TRANSACTIONAL & set(getattr(item, "fixturenames", ())) or (
         marker and marker.kwargs.get("transaction")

@@ -5,10 +5,12 @@ import re
 import time
 
 import pytest
+from allauth.mfa import signals as mfa_signals
+from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.core import mail
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from authorities import sessions
@@ -185,6 +187,21 @@ def test_resetting_the_password_ends_every_session(client, camden_lns):
     client.post(
         form_url, {"password1": "a-new-long-password-7", "password2": "a-new-long-password-7"}
     )
+    assert phone.get(PAGE).status_code == 302
+    assert not signed_in(phone)
+
+
+@pytest.mark.parametrize("change", ["authenticator_added", "authenticator_removed"])
+def test_a_second_step_added_or_removed_ends_every_other_session(camden_lns, change):
+    laptop = sign_in(Client(HTTP_USER_AGENT=FIREFOX), camden_lns)
+    phone = sign_in(Client(HTTP_USER_AGENT=SAFARI), camden_lns)
+    # What allauth.mfa sends once the change is saved, from the laptop.
+    request = RequestFactory().get("/")
+    request.session = laptop.session
+    getattr(mfa_signals, change).send(
+        sender=Authenticator, request=request, user=camden_lns, authenticator=None
+    )
+    assert laptop.get(PAGE).status_code == 200
     assert phone.get(PAGE).status_code == 302
     assert not signed_in(phone)
 
