@@ -8,10 +8,15 @@ not optional: until they have an authenticator app or a security key, every
 page but setting one up (and signing out) sends them to do so.
 """
 
+import base64
+
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
+from django.utils.crypto import salted_hmac
 
 # What counts as a second step. Recovery codes only stand in for a lost one:
 # allauth makes them alongside the first and removes them with the last.
@@ -69,7 +74,46 @@ class MFARequiredMiddleware:
         return redirect("mfa_index")
 
 
+# What a Fernet token starts with (its version byte, 0x80, in base64).
+FERNET_PREFIX = "gAAAAA"
+
+
+def _fernet():
+    """Fernet keys derived from SECRET_KEY, then each SECRET_KEY_FALLBACKS:
+    rotating SECRET_KEY the Django way (the old one kept as a fallback)
+    keeps every authenticator readable; what is written uses the new key."""
+    keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(_derived(key))) for key in keys])
+
+
+def _derived(secret):
+    """32 bytes for Fernet, from `secret`, for this use only."""
+    return salted_hmac(__name__, "mfa-secrets", secret=secret, algorithm="sha256").digest()
+
+
 class MFAAdapter(DefaultMFAAdapter):
+    """Our words, who may remove a second step, and secrets encrypted.
+
+    An authenticator app's secret and the recovery codes' seed are stored
+    encrypted (allauth stores them as given unless its adapter says
+    otherwise), so that a copy of the database, a backup say, does not hand
+    over everyone's second step with it."""
+
+    def encrypt(self, text):
+        return _fernet().encrypt(text.encode()).decode()
+
+    def decrypt(self, encrypted_text):
+        if not encrypted_text.startswith(FERNET_PREFIX):
+            # Stored before secrets were encrypted (a local database made
+            # with `make run` on the day two-step sign-in came in).
+            return encrypted_text
+        try:
+            return _fernet().decrypt(encrypted_text.encode()).decode()
+        except InvalidToken:
+            # Not ours (SECRET_KEY changed with no fallback): nothing can
+            # match it, so the person uses a recovery code or is reset.
+            return ""
+
     error_messages = {
         **DefaultMFAAdapter.error_messages,
         "cannot_delete_authenticator": (

@@ -23,6 +23,9 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set SECRET_KEY: it is required when DEBUG is off.")
     SECRET_KEY = "django-insecure-local-development-only"  # only ever used with DEBUG on
+# Earlier keys, still accepted (comma-separated): rotating SECRET_KEY keeps
+# sessions, links and two-step secrets (authorities/mfa.py) working.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

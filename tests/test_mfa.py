@@ -22,6 +22,7 @@ from authorities.models import Role, User
 from .factories import (
     CAMDEN,
     PASSWORD,
+    TOTP_SECRET,
     authority,
     give_security_key,
     give_totp,
@@ -151,6 +152,31 @@ def test_with_a_second_step_sign_in_asks_for_the_code(client, national_officer):
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
     assert response["Location"] == HOME
     assert client.get(HOME).status_code == 200
+
+
+def test_secrets_are_stored_encrypted_and_survive_a_rotated_secret_key(
+    client, settings, national_officer
+):
+    stored = Authenticator.objects.get(user=national_officer, type=Authenticator.Type.TOTP)
+    assert TOTP_SECRET not in str(stored.data)  # a copy of the database hands over no code
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT data FROM mfa_authenticator WHERE id = %s", [stored.pk])
+        assert TOTP_SECRET not in str(cursor.fetchone())
+    # SECRET_KEY rotated the Django way, the old one kept as a fallback.
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-the-rotation-test-only-0123456789"
+    sign_in(client, national_officer)
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
+    assert response["Location"] == HOME
+
+
+def test_a_secret_stored_before_encryption_still_works(client, national_officer):
+    Authenticator.objects.filter(user=national_officer, type=Authenticator.Type.TOTP).update(
+        data={"secret": TOTP_SECRET}
+    )
+    sign_in(client, national_officer)
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
+    assert response["Location"] == HOME
 
 
 def test_a_code_is_accepted_once(client, national_officer):
