@@ -14,8 +14,6 @@ signs them in. Nothing is stored: the link carries
   the password unusable again, with a new hash), and after INVITATION_DAYS.
 """
 
-import logging
-import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,7 +24,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -38,9 +35,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from . import mail
 from .models import User
-
-logger = logging.getLogger(__name__)
 
 WHO_SALT = "authorities.invitations.who"
 
@@ -112,18 +108,12 @@ def send_invitation(*, person, invited_by):
     body = render_to_string("account/email/invitation_message.txt", context)
 
     def deliver():
-        try:
-            send_mail(
-                subject=subject,
-                message=body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[person.email],
-            )
-        except (smtplib.SMTPException, OSError):
-            logger.exception("Could not send an invitation to person %s", person.pk)
-            invitation.sent = False
-        else:
-            invitation.sent = True
+        invitation.sent = mail.send(
+            subject=subject,
+            body=body,
+            to=[person.email],
+            about=f"an invitation to person {person.pk}",
+        )
 
     transaction.on_commit(deliver)
     return invitation

@@ -1,20 +1,16 @@
 """Actions on feedback that have side effects (e-mail) or touch several records."""
 
-import logging
-import smtplib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from authorities import mail
 from authorities.edits import Saved, save_edit
 
 from .models import FeedbackEvidence, FeedbackSubmission
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -89,18 +85,15 @@ def tell_national_office_of_practices(submission, url):
             "site_url": settings.SITE_URL,
         },
     )
-    try:
-        send_mail(
-            subject=subject,
-            message=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[settings.NATIONAL_OFFICE_EMAIL],
-        )
-    except (smtplib.SMTPException, OSError):
-        logger.exception("Could not tell the national office of feedback %s", submission.pk)
-        FeedbackSubmission.objects.filter(pk=submission.pk).update(national_office_told_at=None)
-        return False
-    return True
+    if mail.send(
+        subject=subject,
+        body=body,
+        to=[settings.NATIONAL_OFFICE_EMAIL],
+        about=f"the national office news of feedback {submission.pk}",
+    ):
+        return True
+    FeedbackSubmission.objects.filter(pk=submission.pk).update(national_office_told_at=None)
+    return False
 
 
 @transaction.atomic

@@ -551,7 +551,7 @@ def test_not_said_to_be_told_when_the_mail_fails(client_for, camden_senco_lead, 
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
     client = client_for(camden_senco_lead)
-    monkeypatch.setattr("feedback.services.send_mail", refused)
+    monkeypatch.setattr("authorities.mail.send_mail", refused)
     response = client.post(ADD, form_data(practices=["refusing"]), follow=True)
     assert "your feedback has been saved" in text(response)
     assert not told_message(response)

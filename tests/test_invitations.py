@@ -129,7 +129,7 @@ def test_a_mail_server_failure_is_said_and_the_person_kept(
     def refuse(*args, **kwargs):
         raise smtplib.SMTPException("no")
 
-    monkeypatch.setattr(invitations, "send_mail", refuse)
+    monkeypatch.setattr("authorities.mail.send_mail", refuse)
     response = commit(add_person, national_officer_client)
     assert response.status_code == 302
     assert User.objects.filter(email="new.rep@example.org").exists()
