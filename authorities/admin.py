@@ -20,7 +20,6 @@ from .models import (
     AuditEvent,
     AuthorityAlias,
     AuthorityFinance,
-    DashboardExport,
     LocalAuthority,
     Membership,
     Region,
@@ -298,15 +297,6 @@ class AuthorityFinanceHistoryAdmin(ReadOnlyAdmin):
     list_filter = ["history_type", "financial_year"]
     search_fields = ["authority__name", "history_change_reason"]
     list_select_related = ["authority", "history_user"]
-
-
-@admin.register(DashboardExport)
-class DashboardExportAdmin(ReadOnlyAdmin):
-    """The record of overview downloads: read only, so it can be trusted."""
-
-    list_display = ["exported_by_email", "exported_at", "format", "description", "row_count"]
-    list_filter = ["format", "small_numbers_withheld"]
-    search_fields = ["exported_by_email", "description"]
 
 
 @admin.register(AuditEvent)

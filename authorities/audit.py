@@ -9,7 +9,8 @@ installed), password changes and resets (allauth's), invitations (callers use
 `record`).
 
 What is already kept elsewhere is read there, never copied: overview and
-feedback exports (`DashboardExport`, `FeedbackExport`), role and scope
+feedback exports (`DashboardExport`, `FeedbackExport`, which their apps
+register with `register_export_log`), role and scope
 changes (django-simple-history's `HistoricalMembership`) and deletions (the
 "-" rows of every history table of the app's own apps, which keep who
 deleted what and why). `trail()` reads all of them as one list, newest
@@ -23,7 +24,7 @@ forged.
 """
 
 import ipaddress
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,7 +38,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
-from .models import AuditEvent, DashboardExport, LocalAuthority, Membership, Region, Role, User
+from .models import AuditEvent, LocalAuthority, Membership, Region, Role, User
 
 Kind = AuditEvent.Kind
 
@@ -145,18 +146,37 @@ def connect():
 # Reading the trail ------------------------------------------------------------
 
 # Kinds read from records kept elsewhere.
-OVERVIEW_EXPORT = "overview_export"
-FEEDBACK_EXPORT = "feedback_export"
 ROLE_CHANGE = "role_change"
 DELETION = "deletion"
 
 KIND_LABELS = {
     **dict(Kind.choices),
-    OVERVIEW_EXPORT: "Overview downloaded",
-    FEEDBACK_EXPORT: "Feedback downloaded",
     ROLE_CHANGE: "Role or scope changed",
     DELETION: "Record deleted",
 }
+
+
+@dataclass(frozen=True)
+class ExportLog:
+    """A model an app above this one keeps of its downloads (with
+    `exported_by`, `exported_by_email`, `exported_at` and `ip_address`),
+    read into the trail. `detail` is the expression shown as the event's
+    detail, `describe` turns it into words when it is not already."""
+
+    model: type
+    detail: Callable[[], models.Expression]
+    describe: Callable[[str], str] | None = None
+
+
+# Filled by each app that keeps one, in its AppConfig.ready(): the trail
+# reads them without this floor importing the apps above it.
+EXPORT_LOGS: dict[str, ExportLog] = {}
+
+
+def register_export_log(kind, label, model, detail, describe=None):
+    KIND_LABELS[kind] = label
+    EXPORT_LOGS[kind] = ExportLog(model, detail, describe)
+
 
 # The columns every source is read as, in this order (a UNION needs one).
 COLUMNS = (
@@ -306,14 +326,9 @@ def trail(*, kind="", person=""):
     sources = []
     if not kind or kind in Kind.values:
         sources.append(_events(kind, person))
-    if kind in ("", OVERVIEW_EXPORT):
-        detail = Coalesce(F("description"), _text())
-        sources.append(_exports(DashboardExport, OVERVIEW_EXPORT, person, detail))
-    if kind in ("", FEEDBACK_EXPORT):
-        from feedback.models import FeedbackExport
-
-        detail = Cast("filters", output_field=_TEXT)
-        sources.append(_exports(FeedbackExport, FEEDBACK_EXPORT, person, detail))
+    for log_kind, log in EXPORT_LOGS.items():
+        if kind in ("", log_kind):
+            sources.append(_exports(log.model, log_kind, person, log.detail()))
     if kind in ("", ROLE_CHANGE):
         sources.append(_role_changes(person))
     if kind in ("", DELETION):
@@ -351,15 +366,8 @@ def _detail(row):
         role = Role(role).label if role in Role.values else role
         held = f"{role}, {place}" if place else role
         return f"{held}: {_ROLE_CHANGE.get(change, change)}"
-    if kind == FEEDBACK_EXPORT:
-        try:
-            filters = json.loads(detail) or {}
-        except ValueError:
-            return detail
-        if isinstance(filters, str):  # stored as JSON text within JSON
-            return filters
-        chosen = ", ".join(f"{name} {value}" for name, value in filters.items())
-        return f"Filtered by {chosen}" if chosen else "All feedback the person could read"
+    if kind in EXPORT_LOGS and EXPORT_LOGS[kind].describe:
+        return EXPORT_LOGS[kind].describe(detail)
     if kind == DELETION and row["audit_reason"]:
         return f"{detail}: “{row['audit_reason']}”"
     return detail
@@ -394,7 +402,8 @@ class AuditFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label="What happened",
         required=False,
-        choices=[("", "Everything"), *KIND_LABELS.items()],
+        # Read when the form is made: apps add their export kinds at start-up.
+        choices=lambda: [("", "Everything"), *KIND_LABELS.items()],
         error_messages={"invalid_choice": "Choose what happened from the list"},
     )
     person = forms.CharField(

@@ -228,7 +228,7 @@ class Region(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("authorities:region", kwargs={"slug": self.slug})
+        return reverse("dashboards:region", kwargs={"slug": self.slug})
 
 
 # Punctuation in authorities' names ("Kingston upon Hull, City of", "St.
@@ -382,7 +382,7 @@ class LocalAuthority(Versioned):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("authorities:detail", kwargs={"slug": self.slug})
+        return reverse("dashboards:authority", kwargs={"slug": self.slug})
 
     def roles_of(self, user):
         """The roles through which `user` covers this authority (one query):
@@ -749,40 +749,6 @@ class AuthorityFinance(Versioned):
             source_url=getattr(self, source),
             change=self.deficit_trend if figure == "dsg_cumulative_deficit" else "",
         )
-
-
-class DashboardExport(models.Model):
-    """A record of each download of the overview table: who, when, in what
-    format, and with which filters."""
-
-    class Format(models.TextChoices):
-        CSV = "csv", "CSV"
-        XLSX = "xlsx", "Excel (XLSX)"
-
-    # The address is copied so the record outlives the person's account.
-    exported_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    exported_by_email = models.EmailField()
-    exported_at = models.DateTimeField(default=timezone.now)
-    ip_address = models.GenericIPAddressField("from address", null=True, blank=True)
-    format = models.CharField(max_length=4, choices=Format.choices)
-    filters = models.JSONField(
-        default=dict, blank=True, help_text="The filters and sort as chosen on the page."
-    )
-    description = models.CharField(
-        max_length=500, help_text="The filters in words, as the page states them."
-    )
-    row_count = models.PositiveIntegerField("authorities exported")
-    small_numbers_withheld = models.BooleanField(
-        default=True,
-        help_text="Whether feedback figures from fewer than 5 submissions showed as "
-        "“fewer than 5”.",
-    )
-
-    class Meta:
-        ordering = ["-exported_at"]
-
-    def __str__(self):
-        return f"Overview export by {self.exported_by_email} on {self.exported_at:%-d %B %Y %H:%M}"
 
 
 class AuditEvent(models.Model):

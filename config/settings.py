@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "plans",
     "consultations",
     "feedback",
+    # The top floor: the pages that bring every app's records together.
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +209,9 @@ ACCOUNT_RATE_LIMITS = {
     # Any sign-in attempt past thirty a minute from one IP address gets the
     # 429 page (templates/429.html).
     "login": "30/m/ip",
+    # An invitation's link (authorities/invitations.py), opened or posted:
+    # as allauth limits its password reset links, then the 429 page.
+    "accept_invitation": "20/m/ip",
 }
 
 # Two-step sign-in (allauth.mfa): an authenticator app (TOTP) or a security
@@ -215,8 +220,10 @@ ACCOUNT_RATE_LIMITS = {
 MFA_ADAPTER = "authorities.mfa.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "SEND recovery plan tracker"
-# `make run` serves plain HTTP on 127.0.0.1; everywhere else it is HTTPS.
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Security keys need https://, or http://localhost, which browsers and allauth
+# (fido2) both take as secure: no origin check is relaxed, not even for
+# `make run`. No browser offers them on an IP address, so to try one there,
+# open http://localhost:8000 rather than 127.0.0.1 (tests/browser use localhost).
 
 # E-mail (password reset links): printed to the console unless EMAIL_URL names
 # an SMTP server (smtp+tls://user:password@host:587). Django 6.1's MAILERS.

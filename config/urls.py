@@ -3,12 +3,13 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from authorities import invitations, sessions
-from authorities import views as authority_views
+from dashboards import views as dashboard_views
 
 from . import views
 
 urlpatterns = [
-    path("", authority_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
+    path("", include("dashboards.urls")),
     path("", include("authorities.urls")),
     path("", include("plans.urls")),
     path("", include("consultations.urls")),

@@ -28,8 +28,8 @@ from .models import (
     BlockTransfer,
     Consultation,
     SchoolsForumOutcome,
-    evidence_meetings,
 )
+from .presenters import evidence_meetings
 
 PER_PAGE = 50
 # A record's id in an address: ASCII digits ("²".isdigit() is true), and few

@@ -20,7 +20,9 @@ from django.utils import timezone
 from authorities.caching import cached
 from authorities.models import Role
 
-from .models import (
+from .models import (  # SMALL_NUMBER, FEWER and term_of: read from here by the pages
+    FEWER,
+    SMALL_NUMBER,
     Barrier,
     FeedbackEvidence,
     FeedbackSubmission,
@@ -29,10 +31,8 @@ from .models import (
     Pressure,
     Stance,
     may_submit,
+    term_of,
 )
-
-SMALL_NUMBER = 5
-FEWER = f"fewer than {SMALL_NUMBER}"
 
 
 class Line(NamedTuple):
@@ -54,19 +54,17 @@ class AuthorityLine(NamedTuple):
     people: str
 
 
-def term_of(day):
-    """The school term a date falls in, as a sortable key and a label:
-    autumn is September to December, spring January to April, summer May
-    to August."""
-    if day.month >= 9:
-        return (day.year, 3), f"Autumn {day.year}"
-    if day.month >= 5:
-        return (day.year, 2), f"Summer {day.year}"
-    return (day.year, 1), f"Spring {day.year}"
-
-
 def _percent(part, whole):
     return f"{round(100 * part / whole)}%"
+
+
+def summarise(submissions, *, reveal_small_numbers, by_authority=False):
+    """The aggregates of `submissions` (withdrawn ones left out), read in
+    one query however many there are."""
+    rows = submissions.active().values_list(*FeedbackSummary.COLUMNS)
+    return FeedbackSummary(
+        rows, reveal_small_numbers=reveal_small_numbers, by_authority=by_authority
+    )
 
 
 class FeedbackSummary:
@@ -245,8 +243,8 @@ def authority_feedback(authority, user, roles):
         "authority-feedback",
         None,
         (authority.pk, reveal),
-        lambda: FeedbackSubmission.objects.filter(authority=authority).summary(
-            reveal_small_numbers=reveal
+        lambda: summarise(
+            FeedbackSubmission.objects.filter(authority=authority), reveal_small_numbers=reveal
         ),
         today=timezone.localdate(),
     )
@@ -266,8 +264,10 @@ def region_feedback(region, user):
         "region-feedback",
         None,
         (region.pk, reveal),
-        lambda: FeedbackSubmission.objects.filter(authority__region=region).summary(
-            reveal_small_numbers=reveal, by_authority=True
+        lambda: summarise(
+            FeedbackSubmission.objects.filter(authority__region=region),
+            reveal_small_numbers=reveal,
+            by_authority=True,
         ),
         today=timezone.localdate(),
     )

@@ -8,6 +8,7 @@ values. tests/test_feedback.py holds the two to the same output.
 
 import csv
 import datetime
+import json
 from contextlib import nullcontext
 
 from django.db import connection
@@ -36,6 +37,19 @@ def neutralise(value):
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return f"'{value}"
     return value
+
+
+def filters_in_words(stored):
+    """A download's recorded filters (`FeedbackExport.filters`, as JSON
+    text) in words, for the audit trail."""
+    try:
+        filters = json.loads(stored) or {}
+    except ValueError:
+        return stored
+    if isinstance(filters, str):  # stored as JSON text within JSON
+        return filters
+    chosen = ", ".join(f"{name} {value}" for name, value in filters.items())
+    return f"Filtered by {chosen}" if chosen else "All feedback the person could read"
 
 
 class _Echo:

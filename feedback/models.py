@@ -45,6 +45,20 @@ SUBMITTER_ROLES = frozenset({Role.NATIONAL_OFFICER, *(Role(r) for r in AUTHORITY
 # Who reads individual submissions: the people who use them as evidence.
 READER_ROLES = frozenset(Role(r) for r in CONTRIBUTOR_ROLES)
 
+SMALL_NUMBER = 5
+FEWER = f"fewer than {SMALL_NUMBER}"
+
+
+def term_of(day):
+    """The school term a date falls in, as a sortable key and a label:
+    autumn is September to December, spring January to April, summer May
+    to August."""
+    if day.month >= 9:
+        return (day.year, 3), f"Autumn {day.year}"
+    if day.month >= 5:
+        return (day.year, 2), f"Summer {day.year}"
+    return (day.year, 1), f"Spring {day.year}"
+
 
 class Source(models.TextChoices):
     SENCO_NETWORK = "senco_network", "A SENCO network"
@@ -226,7 +240,7 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
 
     def assessment_waits_rising(self, *, above, reveal_small_numbers, today=None):
         """Where the median wait for an EHC needs assessment this term (the
-        school term `today` falls in, aggregates.term_of) is more than `above`
+        school term `today` falls in, term_of) is more than `above`
         weeks and more than last term's, read in one query: a WaitRise for
         each such authority, by name.
 
@@ -234,8 +248,6 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
         unless `reveal_small_numbers` (national officers), as everywhere
         feedback figures are shown: fewer and the authority is left out.
         """
-        from .aggregates import SMALL_NUMBER, term_of
-
         today = today or timezone.localdate()
         (year, term), this_label = term_of(today)
         # Terms start in January, May and September (term_of).
@@ -288,8 +300,6 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
     def with_enough_per_authority(self):
         """Only submissions of authorities with at least SMALL_NUMBER of them
         in this queryset, so an export cannot single out a small group."""
-        from .aggregates import SMALL_NUMBER
-
         enough = (
             self.order_by()
             .values("authority")
@@ -298,16 +308,6 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
             .values("authority")
         )
         return self.filter(authority__in=enough)
-
-    def summary(self, *, reveal_small_numbers, by_authority=False):
-        """The aggregates of these submissions (see aggregates.py), read in
-        one query however many there are."""
-        from .aggregates import FeedbackSummary
-
-        rows = self.active().values_list(*FeedbackSummary.COLUMNS)
-        return FeedbackSummary(
-            rows, reveal_small_numbers=reveal_small_numbers, by_authority=by_authority
-        )
 
 
 def _wait_weeks(verbose_name):

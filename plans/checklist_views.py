@@ -16,14 +16,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from consultations.models import evidence_meetings
-from feedback.aggregates import question_evidence
-
 from . import services
 from .checklist_forms import AnswerForm, CommentForm, ConfirmForm, EvidenceLinkForm
 from .history import entries
 from .models import Answer, Comment, EvidenceLink, Plan, PlanAccess, Question, still_to_ask
-from .presenters import Place
+from .presenters import ANSWER_PAGE, Place
 
 TEMPLATE = "plans/checklist/answer.html"
 
@@ -122,14 +119,9 @@ def _render_answer_page(request, plan, question, access, *, status=200, conflict
         else None,
         "place": place,
         "links_with_answer": links_with_answer,
-        # Schools Forum answers and meetings to link in one click (no query
-        # for the questions they do not answer).
-        "meeting_evidence": evidence_meetings(request.user, plan, question.key)
-        if access.can_contribute
-        else None,
-        "feedback": question_evidence(
-            plan=plan, question=question, user=request.user, access=access
-        ),
+        # The meetings and feedback to link as evidence (consultations' and
+        # feedback's panels).
+        **ANSWER_PAGE.context(plan=plan, question=question, user=request.user, access=access),
         **forms,
     }
     return render(request, TEMPLATE, context, status=status)

@@ -263,3 +263,30 @@ class Place:
             return None
 
         return cls(at + 1, len(rows), neighbour(at - 1), neighbour(at + 1))
+
+
+class Panels:
+    """What the apps above plans show on its pages (a plan's meetings, the
+    feedback linked to its checklist), without plans importing them: each
+    app registers a function in its AppConfig.ready(), and the view calls
+    them all for the page's context. The functions read their lists there,
+    so the page still makes no query while it renders."""
+
+    def __init__(self):
+        self._readers = []
+
+    def register(self, reader):
+        self._readers.append(reader)
+        return reader
+
+    def context(self, **page):
+        found = {}
+        for reader in self._readers:
+            found |= reader(**page)
+        return found
+
+
+# Called with plan, user and access.
+PLAN_PAGE = Panels()
+# Called with plan, question, user and access.
+ANSWER_PAGE = Panels()

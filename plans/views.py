@@ -15,8 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from authorities.caching import cached_page, render_body
 from authorities.edits import DeleteForm, status_of, try_save
 from authorities.models import LocalAuthority, Region
-from consultations.models import PlanTimeline
-from feedback.aggregates import evidence_by_question
 
 from . import services
 from .forms import InstalmentForm, PlanFilterForm, PlanForm, TargetForm, TargetUpdateForm
@@ -28,7 +26,7 @@ from .models import (
     Target,
     TargetUpdate,
 )
-from .presenters import RevisionChanges
+from .presenters import PLAN_PAGE, RevisionChanges
 
 PLANS_PER_PAGE = 50
 RECENT_CHANGES = 8
@@ -124,8 +122,8 @@ def _plan_page(user, plan, access):
         "revisions": plan.revisions.all(),
         "revision_changes": RevisionChanges(plan),
         "recent_changes": plan_history_entries(plan, access)[:RECENT_CHANGES],
-        "consultation_timeline": PlanTimeline(plan, user),
-        "feedback_evidence": evidence_by_question(plan, access),
+        # The meetings and feedback panels (consultations' and feedback's).
+        **PLAN_PAGE.context(plan=plan, user=user, access=access),
     }
 
 

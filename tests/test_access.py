@@ -187,27 +187,27 @@ def camden_feedback_change():
 
 MATRIX = {
     "home": SIGNED_IN,
-    "authorities:list": SIGNED_IN,
+    "dashboards:authority_list": SIGNED_IN,
     # The map: everyone signed in; their scope decides which squares are filled
     # (test_map.py).
-    "authorities:map": SIGNED_IN,
+    "dashboards:map": SIGNED_IN,
     # The audit trail: national officers only (test_audit.py).
     "authorities:audit": Access(
         anonymous=LOGIN,
         allowed=("national_officer",),
         forbidden=tuple(p for p in PERSONAS if p != "national_officer"),
     ),
-    "authorities:detail": Access(
+    "dashboards:authority": Access(
         anonymous=LOGIN,
         kwargs={"slug": "camden"},
         allowed=CAMDEN_SCOPE,
         not_found=("northwest_nem", "kent_lns", "manchester_head_rep", "no_role_user"),
     ),
     # The briefing pack: everyone who reads the authority's page may print it.
-    "authorities:briefing": Access(
+    "dashboards:briefing": Access(
         anonymous=LOGIN, kwargs={"slug": "camden"}, allowed=CAMDEN_SCOPE, not_found=OUTSIDE_CAMDEN
     ),
-    "authorities:region": Access(
+    "dashboards:region": Access(
         anonymous=LOGIN,
         kwargs={"slug": "london"},
         allowed=("national_officer", "london_organiser"),
@@ -224,9 +224,9 @@ MATRIX = {
     # The overview table and its downloads: national officers (all of
     # England), regional organisers and NEMs (their region); the people who
     # cover single authorities, network leads among them, get 403.
-    "authorities:overview": OVERVIEW,
-    "authorities:overview_csv": OVERVIEW,
-    "authorities:overview_xlsx": OVERVIEW,
+    "dashboards:overview": OVERVIEW,
+    "dashboards:overview_csv": OVERVIEW,
+    "dashboards:overview_xlsx": OVERVIEW,
     # Finance facts: everyone in scope reads them on the authority page; only
     # national officers and the authority's LNS, Schools Forum and JCNC/JCC
     # representatives change them.

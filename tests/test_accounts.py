@@ -76,7 +76,7 @@ def test_signed_in_person_made_inactive_loses_access(client_for, camden_lns):
     client = client_for(camden_lns)
     camden_lns.is_active = False
     camden_lns.save()
-    response = client.get(reverse("authorities:detail", args=["camden"]))
+    response = client.get(reverse("dashboards:authority", args=["camden"]))
     assert response.status_code == 302
     assert response["Location"].startswith(LOGIN_URL)
 

@@ -140,7 +140,7 @@ def test_an_invitation_is_recorded_by_whoever_sends_it(national_officer, camden_
 
 def test_opening_a_briefing_pack_is_recorded_each_time(client_for, camden_lns):
     client = client_for(camden_lns)
-    pack = reverse("authorities:briefing", args=["camden"])
+    pack = reverse("dashboards:briefing", args=["camden"])
     client.get(pack, REMOTE_ADDR="192.0.2.14")
     client.get(pack, REMOTE_ADDR="192.0.2.14")  # the second time from the cache
     briefings = events(Kind.BRIEFING)
@@ -150,7 +150,7 @@ def test_opening_a_briefing_pack_is_recorded_each_time(client_for, camden_lns):
 
 
 def test_a_pack_out_of_scope_is_not_recorded(client_for, kent_lns):
-    client_for(kent_lns).get(reverse("authorities:briefing", args=["camden"]))
+    client_for(kent_lns).get(reverse("dashboards:briefing", args=["camden"]))
     assert not events(Kind.BRIEFING)
 
 
@@ -178,7 +178,7 @@ def test_recording_does_not_make_cached_pages_old(client_for, camden_lns):
 def test_exports_are_read_from_their_own_records_with_the_address(
     national_officer_client, national_officer
 ):
-    national_officer_client.get(reverse("authorities:overview_csv"), REMOTE_ADDR="192.0.2.20")
+    national_officer_client.get(reverse("dashboards:overview_csv"), REMOTE_ADDR="192.0.2.20")
     national_officer_client.get(reverse("feedback:export"), REMOTE_ADDR="192.0.2.21")
     response = national_officer_client.get(AUDIT, {"kind": "overview_export"})
     [overview] = rows_of(response)
@@ -279,7 +279,7 @@ def test_query_count_is_pinned(
     national_officer_client, national_officer, camden, django_assert_num_queries, rows
 ):
     fill(rows, camden)
-    national_officer_client.get(reverse("authorities:overview_csv"))
+    national_officer_client.get(reverse("dashboards:overview_csv"))
     with django_assert_num_queries(AUDIT_QUERIES):
         response = national_officer_client.get(AUDIT)
     # Each row: 11 events, a failed sign-in, a deletion and 3 role changes;

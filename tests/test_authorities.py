@@ -57,7 +57,7 @@ class TestHome:
 
 
 class TestAuthorityList:
-    url = reverse("authorities:list")
+    url = reverse("dashboards:authority_list")
 
     def test_shows_only_authorities_in_scope(self, camden_lns_client, kent_lns):
         response = camden_lns_client.get(self.url)
@@ -198,7 +198,7 @@ class TestAuthorityDetail:
     def test_shows_codes_region_aliases_and_coverage(
         self, client_for, london_organiser, camden_lns, camden_senco_lead
     ):
-        response = client_for(camden_lns).get(reverse("authorities:detail", args=["camden"]))
+        response = client_for(camden_lns).get(reverse("dashboards:authority", args=["camden"]))
         content = response.content.decode()
         assert "E09000007" in content
         assert "202" in content
@@ -206,21 +206,21 @@ class TestAuthorityDetail:
             assert person.email in content
         assert "Regional organiser (London)" in content
         # An LNS has no region-wide scope, so the region is not a link for them.
-        assert reverse("authorities:region", args=["london"]) not in content
+        assert reverse("dashboards:region", args=["london"]) not in content
 
     def test_organiser_gets_a_link_to_the_region(self, london_organiser_client):
-        response = london_organiser_client.get(reverse("authorities:detail", args=["camden"]))
-        assert reverse("authorities:region", args=["london"]) in response.content.decode()
+        response = london_organiser_client.get(reverse("dashboards:authority", args=["camden"]))
+        assert reverse("dashboards:region", args=["london"]) in response.content.decode()
 
     def test_aliases_are_listed(self, national_officer_client):
         response = national_officer_client.get(
-            reverse("authorities:detail", args=[authority("810").slug])
+            reverse("dashboards:authority", args=[authority("810").slug])
         )
         assert "Also known as" in response.content.decode()
         assert "Hull" in response.content.decode()
 
     def test_nobody_covering_is_said_plainly(self, national_officer_client):
-        response = national_officer_client.get(reverse("authorities:detail", args=["rutland"]))
+        response = national_officer_client.get(reverse("dashboards:authority", args=["rutland"]))
         assert "No one in the union is recorded as covering Rutland yet" in (
             response.content.decode()
         )
@@ -238,7 +238,7 @@ class TestAuthorityDetail:
         # Forum's answers (tests/test_authority_dashboard.py, which pins the
         # page with plans and counts what keeping it in the cache costs).
         with django_assert_num_queries(32):
-            client.get(reverse("authorities:detail", args=["camden"]))
+            client.get(reverse("dashboards:authority", args=["camden"]))
 
 
 # The region page the first time: session, user, region, its people; the
@@ -256,7 +256,7 @@ class TestRegion:
     def test_lists_the_region_authorities_and_its_people(
         self, london_organiser_client, london_organiser, camden_lns
     ):
-        response = london_organiser_client.get(reverse("authorities:region", args=["london"]))
+        response = london_organiser_client.get(reverse("dashboards:region", args=["london"]))
         content = response.content.decode()
         # The overview table for the region (tests/test_overview.py) names who
         # covers each authority, as the plain list it replaced did.
@@ -265,11 +265,11 @@ class TestRegion:
         assert "Carys Evans" in content
 
     def test_region_without_people_says_so(self, national_officer_client):
-        response = national_officer_client.get(reverse("authorities:region", args=["south-west"]))
+        response = national_officer_client.get(reverse("dashboards:region", args=["south-west"]))
         assert "No regional organiser or national executive member" in response.content.decode()
 
     def test_query_count_is_pinned(self, london_organiser_client, django_assert_num_queries):
         for la in LocalAuthority.objects.filter(region__name="London"):
             make_user(roles=[(Role.LNS, la)])
         with django_assert_num_queries(REGION_PAGE_QUERIES):
-            london_organiser_client.get(reverse("authorities:region", args=["london"]))
+            london_organiser_client.get(reverse("dashboards:region", args=["london"]))

@@ -14,7 +14,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from authorities.charts import (
+from authorities.models import AuthorityFinance, financial_year_label, format_pounds
+from consultations.models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
+from dashboards.charts import (
     MAX_BAR,
     MIN_SLOT,
     Point,
@@ -25,8 +27,6 @@ from authorities.charts import (
     nice_step,
     short_pounds,
 )
-from authorities.models import AuthorityFinance, financial_year_label, format_pounds
-from consultations.models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
 from feedback.models import FeedbackSubmission
 from plans.models import Answer, FundingInstalment, Plan, QuestionSet, Target, TargetUpdate
 from plans.services import assessment_for
@@ -34,9 +34,9 @@ from plans.services import assessment_for
 from .factories import CAMDEN, authority, make_plan
 from .rendering import queries_while_rendering
 
-PAGE = reverse("authorities:detail", args=["camden"])
+PAGE = reverse("dashboards:authority", args=["camden"])
 TODAY = timezone.localdate()
-TEMPLATE = "authorities/authority_detail.html"
+TEMPLATE = "dashboards/authority_detail.html"
 
 
 def text(response):

@@ -17,7 +17,7 @@ from .factories import CAMDEN, KENT, authority, make_plan
 from .rendering import queries_while_rendering
 from .test_authority_dashboard import answer, fill_camden, text
 
-PACK = reverse("authorities:briefing", args=["camden"])
+PACK = reverse("dashboards:briefing", args=["camden"])
 
 
 def pack_for(plan):
@@ -124,7 +124,7 @@ class TestContents:
         assert "data-app-print hidden>Print this page</button>" in content
 
     def test_linked_from_the_authority_and_plan_pages(self, camden_lns_client, plan):
-        authority_page = camden_lns_client.get(reverse("authorities:detail", args=["camden"]))
+        authority_page = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         assert f'href="{PACK}"' in authority_page.content.decode()
         plan_page = camden_lns_client.get(plan.get_absolute_url()).content.decode()
         assert f'href="{pack_for(plan)}"' in plan_page
@@ -171,7 +171,7 @@ class TestPrivacy:
         assert "Secret follow-up" not in page
         # The authority's page, which keeps the app's access rules, shows them.
         assert "Secret £9m" in text(
-            camden_lns_client.get(reverse("authorities:detail", args=["camden"]))
+            camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         )
 
 
@@ -243,7 +243,7 @@ class TestQueryCount:
     def test_no_queries_while_rendering(self, camden_lns_client, camden_lns, rows):
         fill_camden(rows, owner=camden_lns)
         response, queries = queries_while_rendering(
-            camden_lns_client, PACK, "authorities/briefing.html"
+            camden_lns_client, PACK, "dashboards/briefing.html"
         )
         assert response.status_code == 200
         assert queries == []

@@ -18,7 +18,7 @@ from plans.models import FundingInstalment, Plan, Target
 
 from .factories import CAMDEN, authority, make_plan
 
-OVERVIEW = reverse("authorities:overview")
+OVERVIEW = reverse("dashboards:overview")
 
 
 def text(response):
@@ -47,9 +47,7 @@ def test_a_delete_is_seen_on_the_next_request(national_officer_client):
 def test_an_unchanged_page_comes_from_the_cache(national_officer_client, monkeypatch):
     national_officer_client.get(OVERVIEW)
     computed = []
-    monkeypatch.setattr(
-        "authorities.dashboards.build_rows", lambda *a, **k: computed.append(1) or []
-    )
+    monkeypatch.setattr("dashboards.overview.build_rows", lambda *a, **k: computed.append(1) or [])
     national_officer_client.get(OVERVIEW)
     assert computed == []
 
@@ -102,7 +100,7 @@ def new_submission(by):
 
 
 def test_new_feedback_is_counted_on_the_next_request(london_organiser_client, camden_senco_lead):
-    page = reverse("authorities:region", args=["london"])
+    page = reverse("dashboards:region", args=["london"])
 
     def count():
         return london_organiser_client.get(page).context["feedback"].count
@@ -113,7 +111,7 @@ def test_new_feedback_is_counted_on_the_next_request(london_organiser_client, ca
 
 
 def test_the_authority_page_shows_a_new_action_at_once(camden_lns_client):
-    page = reverse("authorities:detail", args=["camden"])
+    page = reverse("dashboards:authority", args=["camden"])
     assert camden_lns_client.get(page).context["open_actions"] == []
     Action.objects.create(authority=authority(CAMDEN), title="Arrange a SENCO meeting")
     titles = [a.title for a in camden_lns_client.get(page).context["open_actions"]]
@@ -135,7 +133,7 @@ def test_the_plan_page_shows_a_new_target_at_once(camden_lns_client):
 def test_the_briefing_pack_shows_a_new_action_and_says_when_it_was_printed(
     camden_lns_client, monkeypatch
 ):
-    page = reverse("authorities:briefing", args=["camden"])
+    page = reverse("dashboards:briefing", args=["camden"])
     assert "Ask for the NHS figures" not in text(camden_lns_client.get(page))
     Action.objects.create(authority=authority(CAMDEN), title="Ask for the NHS figures")
     assert "Ask for the NHS figures" in text(camden_lns_client.get(page))
@@ -151,7 +149,7 @@ def test_the_briefing_pack_shows_a_new_action_and_says_when_it_was_printed(
 
 
 def test_the_map_shows_a_new_plan_at_once(camden_lns_client):
-    page = reverse("authorities:map") + "?measure=status"
+    page = reverse("dashboards:map") + "?measure=status"
     # Camden's line in the table beside the map.
     assert "Camden London No plan" in text(camden_lns_client.get(page))
     make_plan(CAMDEN, status=Plan.Status.UNDER_REVIEW)
@@ -159,7 +157,7 @@ def test_the_map_shows_a_new_plan_at_once(camden_lns_client):
 
 
 def test_the_region_page_shows_a_new_meeting_at_once(london_organiser_client):
-    page = reverse("authorities:region", args=["london"])
+    page = reverse("dashboards:region", args=["london"])
     assert "No meetings have been logged in London" in text(london_organiser_client.get(page))
     Consultation.objects.create(
         authority=authority(CAMDEN), forum="schools_forum", held_on=datetime.date(2026, 10, 1)

@@ -351,7 +351,7 @@ class TestConfidentialMeetings:
         make_meeting(title="Open forum")
         client = client_for(request.getfixturevalue(persona))
         listed = client.get(reverse("consultations:list")).context["page"].paginator.count
-        page = text(client.get(reverse("authorities:detail", args=["camden"])))
+        page = text(client.get(reverse("dashboards:authority", args=["camden"])))
         if persona == "camden_lns":
             assert listed == 2
             assert "Secret JCNC" in page
@@ -468,10 +468,10 @@ class TestAgreedWithoutConsultation:
     def test_the_region_page_lists_plans_agreed_without_consultation(
         self, london_organiser_client, plan
     ):
-        response = london_organiser_client.get(reverse("authorities:region", args=["london"]))
+        response = london_organiser_client.get(reverse("dashboards:region", args=["london"]))
         assert plan in response.context["unconsulted_plans"]
         make_meeting(plan=plan, union_consulted="yes", held_on=TODAY - 60 * DAY)
-        response = london_organiser_client.get(reverse("authorities:region", args=["london"]))
+        response = london_organiser_client.get(reverse("dashboards:region", args=["london"]))
         assert plan not in response.context["unconsulted_plans"]
 
 
@@ -847,7 +847,7 @@ class TestPagesWithSections:
         self.fill(rows, camden_lns)
         # tests/test_finance.py's pin for an LNS, which includes these sections.
         with django_assert_num_queries(32):
-            response = camden_lns_client.get(reverse("authorities:detail", args=["camden"]))
+            response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         assert len(response.context["open_actions"]) == rows
         assert len(response.context["recent_meetings"]) == min(rows, 5)
 
@@ -860,7 +860,7 @@ class TestPagesWithSections:
         # reads meetings and actions in one query each, however many, and
         # the early warnings one query per kind).
         with django_assert_num_queries(REGION_PAGE_QUERIES):
-            response = london_organiser_client.get(reverse("authorities:region", args=["london"]))
+            response = london_organiser_client.get(reverse("dashboards:region", args=["london"]))
         assert len(response.context["block_transfers"]) == rows
 
     @pytest.mark.parametrize("rows", [2, 12])
@@ -903,7 +903,7 @@ class TestPagesWithSections:
         BlockTransfer.objects.create(
             consultation=meeting, financial_year=2026, percent=Decimal("0.5"), votes_for=9
         )
-        page = text(london_organiser_client.get(reverse("authorities:region", args=["london"])))
+        page = text(london_organiser_client.get(reverse("dashboards:region", args=["london"])))
         assert "2026-27" in page
         assert "0.5%" in page
         assert "9 for" in page

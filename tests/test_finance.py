@@ -14,7 +14,7 @@ from .factories import KENT, authority, make_user
 
 pytestmark = pytest.mark.django_db
 
-CAMDEN_PAGE = reverse("authorities:detail", kwargs={"slug": "camden"})
+CAMDEN_PAGE = reverse("dashboards:authority", kwargs={"slug": "camden"})
 ADD = reverse("authorities:finance_add", kwargs={"slug": "camden"})
 FORUM_PAPER = "https://camden.example.gov.uk/schools-forum/2025-03-papers.pdf"
 # A year's figures as a representative would type them.

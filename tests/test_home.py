@@ -174,7 +174,7 @@ class TestChecklistToAnswer:
             f"{found.other_plan_count} other plans in England have checklist questions "
             "not answered yet."
         ) in page
-        assert f'href="{reverse("authorities:overview")}?sort=checklist"' in page
+        assert f'href="{reverse("dashboards:overview")}?sort=checklist"' in page
 
     def test_an_lns_is_asked_about_every_plan_where_they_answer(self, camden_lns_client):
         plans = [make_plan(CAMDEN, round_or_tranche=f"R{n}") for n in range(12)]

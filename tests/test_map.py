@@ -1,4 +1,4 @@
-"""The tile map (/map/, authorities/maps.py): its layout file, what each
+"""The tile map (/map/, dashboards/maps.py): its layout file, what each
 measure shows, who sees what, a bad choice, and its query count."""
 
 import csv
@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from authorities import maps
-from authorities.maps import (
+from authorities.models import AuthorityFinance, LocalAuthority, Region
+from consultations.models import Consultation
+from dashboards import maps
+from dashboards.maps import (
     LAYOUT_COLUMNS,
     MEASURES,
     REGION_LABELS,
@@ -21,15 +23,13 @@ from authorities.maps import (
     contrast,
     read_layout,
 )
-from authorities.models import AuthorityFinance, LocalAuthority, Region
-from consultations.models import Consultation
 from plans.models import Plan
 
 from .factories import CAMDEN, KENT, authority, make_plan
 from .rendering import queries_while_rendering
 
-MAP = reverse("authorities:map")
-REFERENCE = Path(maps.__file__).resolve().parent / "data" / "local_authorities.csv"
+MAP = reverse("dashboards:map")
+REFERENCE = Path(__file__).resolve().parents[1] / "authorities" / "data" / "local_authorities.csv"
 ISLINGTON, HACKNEY, HARINGEY, BARNET = "206", "204", "309", "302"
 
 
@@ -414,7 +414,7 @@ class TestQueryCount:
         fill(["202", "886", "352"])
         client = client_for(request.getfixturevalue(persona))
         response, queries = queries_while_rendering(
-            client, MAP, "authorities/map.html", {"measure": "deficit"}
+            client, MAP, "dashboards/map.html", {"measure": "deficit"}
         )
         assert response.status_code == 200
         assert queries == []

@@ -82,7 +82,7 @@ def without_mfa(people, who):
 @pytest.mark.parametrize("who", MUST)
 def test_those_who_must_are_sent_to_set_it_up(client_for, reference_data, who):
     client = client_for(without_mfa(MUST, who))
-    for page in (HOME, reverse("authorities:list"), reverse("plans:list"), "/admin/"):
+    for page in (HOME, reverse("dashboards:authority_list"), reverse("plans:list"), "/admin/"):
         response = client.get(page)
         assert response.status_code == 302, page
         assert response["Location"] == SET_UP
@@ -134,7 +134,7 @@ def test_after_setting_up_an_app_every_page_opens(client, reference_data, who):
     codes = client.get(response["Location"]).content.decode()
     assert len(re.findall(r"<li><code>\d{8}</code></li>", codes)) == 10
     assert client.get(HOME).status_code == 200
-    assert client.get(reverse("authorities:list")).status_code == 200
+    assert client.get(reverse("dashboards:authority_list")).status_code == 200
 
 
 def test_with_a_second_step_sign_in_asks_for_the_code(client, national_officer):

@@ -13,11 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from authorities.dashboards import SORTS
-from authorities.filters import months_before
-from authorities.models import AuthorityFinance, DashboardExport, LocalAuthority, Role
-from authorities.warnings import early_warnings
+from authorities.models import AuthorityFinance, LocalAuthority, Role
 from consultations.models import Action, Consultation
+from dashboards.filters import months_before
+from dashboards.models import DashboardExport
+from dashboards.overview import SORTS
+from dashboards.warnings import early_warnings
 from feedback.aggregates import FEWER
 from feedback.models import FeedbackSubmission
 from plans.models import (
@@ -34,10 +35,10 @@ from .factories import CAMDEN, authority, make_plan, make_user
 from .rendering import queries_while_rendering
 from .test_authorities import REGION_PAGE_QUERIES
 
-OVERVIEW = reverse("authorities:overview")
-CSV = reverse("authorities:overview_csv")
-XLSX = reverse("authorities:overview_xlsx")
-LONDON_PAGE = reverse("authorities:region", args=["london"])
+OVERVIEW = reverse("dashboards:overview")
+CSV = reverse("dashboards:overview_csv")
+XLSX = reverse("dashboards:overview_xlsx")
+LONDON_PAGE = reverse("dashboards:region", args=["london"])
 TODAY = timezone.localdate()
 DAY = timedelta(days=1)
 GREENWICH, ISLINGTON, LAMBETH, LEWISHAM, SOUTHWARK = "203", "206", "208", "209", "210"
@@ -515,7 +516,7 @@ class TestEarlyWarnings:
         assert {warning.authority.name for warning in overview.newest_warnings} == {"Greenwich"}
 
     def test_only_the_newest_are_listed(self, london_organiser_client, london, monkeypatch):
-        monkeypatch.setattr("authorities.dashboards.WARNINGS_LISTED", 1)
+        monkeypatch.setattr("dashboards.overview.WARNINGS_LISTED", 1)
         response = london_organiser_client.get(OVERVIEW)
         overview = response.context["overview"]
         assert len(overview.newest_warnings) == 1
@@ -665,12 +666,12 @@ class TestExports:
 
     def test_the_record_is_read_only_in_the_admin(self, national_officer_client):
         national_officer_client.get(CSV)
-        changelist = reverse("admin:authorities_dashboardexport_changelist")
+        changelist = reverse("admin:dashboards_dashboardexport_changelist")
         assert national_officer_client.get(changelist).status_code == 200
-        add = reverse("admin:authorities_dashboardexport_add")
+        add = reverse("admin:dashboards_dashboardexport_add")
         assert national_officer_client.get(add).status_code == 403
         export = DashboardExport.objects.get()
-        change = reverse("admin:authorities_dashboardexport_change", args=[export.pk])
+        change = reverse("admin:dashboards_dashboardexport_change", args=[export.pk])
         response = national_officer_client.post(change, {"exported_by_email": "x@example.org"})
         assert response.status_code == 403
         export.refresh_from_db()
@@ -771,7 +772,7 @@ def populate(count):
 # session, user, regions in scope, programmes, authorities (with their latest
 # deficit), the checklist bank (latest version, its size), plans (with their
 # checklist counts and consultation flag), instalments, meetings, actions,
-# feedback, and the early warnings (one query per kind: authorities/warnings.py);
+# feedback, and the early warnings (one query per kind: dashboards/warnings.py);
 # the warnings and the rows are each stored in the cache (the data version,
 # reading the value, and the database cache's writes: 7 each).
 OVERVIEW_ROWS_QUERIES = 34
@@ -839,7 +840,7 @@ class TestQueries:
     ):
         populate(10)
         client = client_for(request.getfixturevalue(persona))
-        page = "authorities/overview.html" if url == OVERVIEW else "authorities/region_detail.html"
+        page = "dashboards/overview.html" if url == OVERVIEW else "dashboards/region_detail.html"
         response, during = queries_while_rendering(client, url, page, {"sort": "-concerns"})
         assert response.status_code == 200
         assert during == []

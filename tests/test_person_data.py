@@ -14,9 +14,10 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from authorities import audit
-from authorities.models import AuditEvent, AuthorityFinance, DashboardExport, Membership, Role
+from authorities.models import AuditEvent, AuthorityFinance, Membership, Role
 from authorities.personal_data import user_references
 from consultations.models import Action, Consultation
+from dashboards.models import DashboardExport
 from feedback.models import FeedbackEvidence, FeedbackExport, FeedbackSubmission
 from plans.models import Comment, EvidenceLink, Plan, Target, TargetUpdate
 
@@ -107,7 +108,7 @@ def test_export_holds_their_account_roles_work_and_audit_trail(sam):
         "consultations.Consultation by created_by",
         "feedback.FeedbackSubmission by submitted_by",
         "feedback.FeedbackExport by exported_by",
-        "authorities.DashboardExport by exported_by",
+        "dashboards.DashboardExport by exported_by",
         "authorities.AuditEvent by actor",
         "authorities.AuditEvent naming them",  # the failed sign-in with their address
     ):

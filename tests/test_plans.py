@@ -141,7 +141,7 @@ class TestKnownPlans:
 
 class TestAuthorityPage:
     def test_known_plans_appear_on_their_authority_with_sources(self, national_officer_client):
-        response = national_officer_client.get(reverse("authorities:detail", args=["bury"]))
+        response = national_officer_client.get(reverse("dashboards:authority", args=["bury"]))
         content = response.content.decode()
         assert "SV 2020-21" in content
         assert "£20,000,000" in content
@@ -153,7 +153,7 @@ class TestAuthorityPage:
         self, client_for, camden_lns, camden_senco_lead
     ):
         add = reverse("plans:add", args=["camden"])
-        url = reverse("authorities:detail", args=["camden"])
+        url = reverse("dashboards:authority", args=["camden"])
         assert add in client_for(camden_lns).get(url).content.decode()
         page = client_for(camden_senco_lead).get(url).content.decode()
         assert add not in page

@@ -58,7 +58,7 @@ def rows(table):
 def test_pages_are_cached_apart_from_the_counters(client_for, camden_lns):
     client = client_for(camden_lns)
     counters, pages = rows("django_cache"), rows("page_cache")
-    client.get(reverse("authorities:list") + "?q=somewhere")
+    client.get(reverse("dashboards:authority_list") + "?q=somewhere")
     assert rows("page_cache") > pages
     assert rows("django_cache") == counters
 

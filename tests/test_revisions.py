@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from authorities.warnings import Kind, early_warnings
+from dashboards.warnings import Kind, early_warnings
 from plans.models import (
     Answer,
     FundingInstalment,
@@ -25,8 +25,8 @@ from .factories import CAMDEN, make_plan
 
 pytestmark = pytest.mark.django_db
 
-OVERVIEW = reverse("authorities:overview")
-AUTHORITY = reverse("authorities:detail", args=["camden"])
+OVERVIEW = reverse("dashboards:overview")
+AUTHORITY = reverse("dashboards:authority", args=["camden"])
 TODAY = timezone.localdate()
 
 

@@ -20,7 +20,7 @@ from .factories import PASSWORD
 pytestmark = pytest.mark.django_db
 LOGIN_URL = reverse("account_login")
 SESSIONS_URL = reverse("usersessions_list")
-PAGE = reverse("authorities:list")
+PAGE = reverse("dashboards:authority_list")
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SAFARI = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from authorities.models import LocalAuthority, Role
-from authorities.warnings import EarlyWarning, Kind, early_warnings
 from consultations.models import Action, BlockTransfer, Consultation
+from dashboards.warnings import EarlyWarning, Kind, early_warnings
 from feedback.models import FeedbackSubmission
 from plans.models import Answer, Assessment, FundingInstalment, Plan, Programme, QuestionSet
 from plans.services import revise_plan
@@ -490,7 +490,7 @@ class TestPartial:
     def test_lists_the_authority_kind_reason_link_and_date(self, camden):
         with CaptureQueriesContext(connection) as queries:
             html = render_to_string(
-                "authorities/_warnings.html", {"warnings": [self.warning(camden)]}
+                "dashboards/_warnings.html", {"warnings": [self.warning(camden)]}
             )
         assert len(queries) == 0
         assert '<h2 class="govuk-heading-m">Early warnings</h2>' in html
@@ -504,7 +504,7 @@ class TestPartial:
 
     def test_heading_level_and_empty_state(self, camden):
         html = render_to_string(
-            "authorities/_warnings.html",
+            "dashboards/_warnings.html",
             {
                 "warnings": [],
                 "heading_level": 3,
@@ -515,7 +515,7 @@ class TestPartial:
         assert '<h3 class="govuk-heading-s">Warnings</h3>' in html
         assert "All quiet." in html
         assert "<table" not in html
-        html = render_to_string("authorities/_warnings.html", {"warnings": [], "no_heading": True})
+        html = render_to_string("dashboards/_warnings.html", {"warnings": [], "no_heading": True})
         assert "<h" not in html.replace("<html", "")
         assert "No early warnings." in html
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from consultations.models import (
     Action,
     Consultation,
-    latest_forum_answers,
     with_agreed_without_consultation,
 )
+from consultations.presenters import latest_forum_answers
 from feedback.aggregates import authority_feedback
 from plans.history import plan_changes
 from plans.models import Answer, FundingInstalment, Plan, still_to_ask
@@ -164,7 +164,7 @@ class BriefingPack:
     forum_answers: list
     feedback: object  # feedback.aggregates.FeedbackSummary, suppressed as on the authority page
     actions: list
-    charts: list  # authorities.charts.BarChart
+    charts: list  # dashboards.charts.BarChart
 
 
 def briefing_pack(user, authority, roles, *, plan_pk=None):

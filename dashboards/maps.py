@@ -5,7 +5,7 @@ coloured by a measure (programme, plan status, consultation, DSG deficit).
 Where each authority sits is data, `data/tile_map.csv` (DfE LA code, the
 three-letter label drawn in the square, column, row; the name is there for
 whoever edits the file), read once per process. `build_map()` turns it into
-what `templates/authorities/_map.html` draws, for one person and one measure,
+what `templates/dashboards/_map.html` draws, for one person and one measure,
 in a fixed number of queries however many authorities, plans or finance
 years there are; the template then makes none.
 
@@ -28,11 +28,10 @@ from django import forms
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from authorities.loading import read_rows
+from authorities.models import LocalAuthority, financial_year_label, format_pounds
 from consultations.models import with_agreed_without_consultation
 from plans.models import Plan
-
-from .loading import read_rows
-from .models import LocalAuthority, financial_year_label, format_pounds
 
 LAYOUT_PATH = Path(__file__).resolve().parent / "data" / "tile_map.csv"
 LAYOUT_COLUMNS = ["la_code", "label", "column", "row", "name"]
@@ -549,7 +548,7 @@ def build_map(user, measure=DEFAULT_MEASURE, *, region=None):
         if authority.pk in in_scope:
             cell.value = values.get(authority.pk, measure.default)
             cell.category = measure.category(cell.value.category)
-            cell.url = reverse("authorities:detail", kwargs={"slug": authority.slug})
+            cell.url = reverse("dashboards:authority", kwargs={"slug": authority.slug})
         if cell.tile is None:
             if cell.value is not None:
                 unplaced.append(cell)

@@ -26,11 +26,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from authorities.models import LocalAuthority, financial_year_label, format_pounds
 from consultations.models import Action, BlockTransfer, plans_agreed_without_consultation
 from feedback.models import FeedbackSubmission, Practice
 from plans.models import Answer, FundingInstalment, Plan
-
-from .models import LocalAuthority, financial_year_label, format_pounds
 
 # The briefing's line: an assessment should take at most 20 weeks.
 WAIT_WEEKS_ABOVE = 20

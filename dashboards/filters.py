@@ -14,10 +14,9 @@ from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from authorities.models import LocalAuthority
 from consultations.models import Consultation, plans_agreed_without_consultation
 from plans.models import Plan
-
-from .models import LocalAuthority
 
 RECENT_MONTHS = 6
 

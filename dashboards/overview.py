@@ -20,14 +20,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from authorities.caching import cached
+from authorities.models import LocalAuthority, Region, financial_year_label, format_pounds
 from consultations.models import Action, Consultation, with_agreed_without_consultation
 from feedback.aggregates import FEWER, NO_FEEDBACK, AuthorityFigures, figures_by_authority
 from feedback.models import FeedbackSubmission
 from plans.models import ZERO, FundingInstalment, Plan, Programme
 
-from .caching import cached
 from .filters import OverviewFilter
-from .models import LocalAuthority, Region, financial_year_label, format_pounds
 from .warnings import early_warnings
 
 # Whether the union was consulted before agreement, over an authority's
@@ -48,7 +48,7 @@ class OverviewRow:
     open_actions: int = 0
     overdue_actions: int = 0
     feedback: AuthorityFigures = NO_FEEDBACK
-    warnings: int = 0  # early warnings in the person's scope (authorities/warnings.py)
+    warnings: int = 0  # early warnings in the person's scope (dashboards/warnings.py)
 
     @property
     def answered(self):
@@ -448,11 +448,11 @@ class Overview:
 
     @property
     def csv_url(self):
-        return self._export_url("authorities:overview_csv")
+        return self._export_url("dashboards:overview_csv")
 
     @property
     def xlsx_url(self):
-        return self._export_url("authorities:overview_xlsx")
+        return self._export_url("dashboards:overview_xlsx")
 
     def description(self):
         """The filters and sort in words, for the export record."""

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .models import financial_year_label, format_pounds
+from authorities.models import financial_year_label, format_pounds
 
 # The drawing's own units (the SVG scales to its box): room on the left for
 # the axis's figures, above the plot for its title and the values over the

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from authorities.models import EDITOR_ROLES, LocalAuthority
 from consultations.models import Consultation
 from plans.models import Plan
 
-from .models import EDITOR_ROLES, LocalAuthority
 from .warnings import Kind, early_warnings
 
 # Meetings older than this with no outcome are history, not a to-do.

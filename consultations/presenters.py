@@ -1,0 +1,120 @@
+"""What the meetings app shows on other apps' pages, read ready for the
+template: a plan's timeline of meetings, the Schools Forum's latest answers,
+and the meetings offered as evidence on a checklist question."""
+
+import datetime
+from typing import NamedTuple
+
+from django.db.models import Q
+
+from .models import MEETING_QUESTIONS, OUTCOME_QUESTIONS, Consultation, Forum, SchoolsForumOutcome
+
+
+class EvidenceOffer(NamedTuple):
+    """Meetings offered as evidence on one checklist question."""
+
+    heading: str
+    location: str  # the evidence link's "page or paragraph"
+    items: list  # (meeting, (answer, figure, source) or None)
+
+
+def evidence_meetings(user, plan, key):
+    """What to offer as evidence on the checklist question `key` of `plan`:
+    the authority's Schools Forum meetings with an answer to that question,
+    or its meetings of the matching forum. Confidential meetings are never
+    offered: an evidence link is read by everyone who reads the plan. None
+    (and no query) when the question is not one of these."""
+    meetings = Consultation.objects.for_user(user).filter(
+        authority=plan.authority_id, confidential=False
+    )
+    if key in OUTCOME_QUESTIONS:
+        field = OUTCOME_QUESTIONS[key]
+        answered = ~Q(**{f"forum_outcome__{field}": ""}) | Q(
+            **{f"forum_outcome__{field}_amount__isnull": False}
+        )
+        meetings = meetings.filter(answered, forum=Forum.SCHOOLS_FORUM)
+        heading, location = "Schools Forum answers", "Schools Forum answer"
+    elif key in MEETING_QUESTIONS:
+        meetings = meetings.filter(forum__in=MEETING_QUESTIONS[key])
+        heading, location = "Meetings", "Meeting record"
+    else:
+        return None
+    found = meetings.select_related("forum_outcome", "authority").order_by("-held_on", "-pk")
+    items = [
+        (
+            meeting,
+            getattr(meeting, "forum_outcome", None) and meeting.forum_outcome.answer_for(key),
+        )
+        for meeting in found[:20]
+    ]
+    return EvidenceOffer(heading, location, items)
+
+
+class TimelineEvent(NamedTuple):
+    date: datetime.date
+    text: str
+    meeting: Consultation | None = None
+
+
+class PlanTimeline:
+    """A plan's meetings (those this person may see) among the plan's own
+    dates, oldest first, and whether it was agreed without consultation
+    (decided over every meeting: see plans_agreed_without_consultation)."""
+
+    def __init__(self, plan, user):
+        self.meetings = list(
+            Consultation.objects.for_user(user).filter(plan=plan).order_by("held_on", "pk")
+        )
+        events = [TimelineEvent(m.held_on, m.name, m) for m in self.meetings]
+        if plan.first_year:
+            events.append(TimelineEvent(datetime.date(plan.first_year, 4, 1), "The plan starts"))
+        if plan.last_year:
+            events.append(TimelineEvent(datetime.date(plan.last_year + 1, 3, 31), "The plan ends"))
+        if plan.agreement_date:
+            # Before a meeting on the same day: that meeting did not come first.
+            events.append(TimelineEvent(plan.agreement_date, "The plan was agreed"))
+        self.events = sorted(events, key=lambda e: (e.date, e.meeting is not None))
+        self.agreed_without_consultation = (
+            plan.agreement_date is not None
+            and not Consultation.objects.consulting_on(plan).exists()
+        )
+
+
+class ForumAnswer(NamedTuple):
+    """One of the Schools Forum's three questions and the latest answer
+    recorded for it (empty, with no meeting, when none is)."""
+
+    question: str
+    text: str
+    amount: object  # Decimal or None
+    source: str
+    meeting: Consultation | None
+
+
+def latest_forum_answers(meetings):
+    """The briefing's three Schools Forum questions (SchoolsForumOutcome.
+    ANSWERS, in order), each with the latest answer recorded at one of
+    `meetings`' Schools Forum meetings: a later meeting that left a
+    question blank does not hide an earlier answer. One query."""
+    found = list(
+        meetings.filter(forum=Forum.SCHOOLS_FORUM, forum_outcome__isnull=False)
+        .select_related("forum_outcome")
+        .order_by("-held_on", "-pk")
+    )
+    result = []
+    for field, key in SchoolsForumOutcome.ANSWERS:
+        question = str(SchoolsForumOutcome._meta.get_field(field).verbose_name)
+        answered = next(
+            (
+                (meeting, answer)
+                for meeting in found
+                if (answer := meeting.forum_outcome.answer_for(key)) is not None
+            ),
+            None,
+        )
+        if answered is None:
+            result.append(ForumAnswer(question, "", None, "", None))
+        else:
+            meeting, (text, amount, source) = answered
+            result.append(ForumAnswer(question, text, amount, source, meeting))
+    return result

@@ -1,0 +1,373 @@
+"""The pages that bring every app's records together: Home, the authority
+list and page, the briefing pack, the region page, the overview and its
+downloads, and the map.
+
+Every object comes through a `for_user` queryset: out of scope is 404.
+"""
+
+import re
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from authorities import audit
+from authorities.caching import cached_page, render_body
+from authorities.models import EDITOR_ROLES, LocalAuthority, Region
+from consultations.models import (
+    Action,
+    BlockTransfer,
+    Consultation,
+    plans_agreed_without_consultation,
+)
+from feedback.aggregates import authority_feedback, region_feedback
+from plans.models import Plan, PlanAccess
+
+from .briefing import authority_plans, briefing_pack, forum_answers
+from .charts import assessment_wait_chart, dsg_deficit_chart, high_needs_chart
+from .exports import csv_lines, xlsx_bytes
+from .forms import AuthorityFilterForm
+from .maps import MapForm, build_map
+from .models import DashboardExport
+from .needs import what_needs
+from .overview import Overview
+
+AUTHORITIES_PER_PAGE = 50
+
+
+@require_GET
+def home(request):
+    user = request.user
+    # Everything on it is this person's: rendered once and cached until the
+    # data next changes (authorities/caching.py), or the day does ("overdue"
+    # and "new" depend on it).
+    page = cached_page(
+        request,
+        "home-page",
+        None,
+        lambda: {"body": render_body(request, "dashboards/home.html", _home(user))},
+    )
+    return render(request, "dashboards/home.html", page)
+
+
+def _home(user):
+    regions = list(Region.objects.for_user(user).with_authority_count())
+    authorities = LocalAuthority.objects.for_user(user)
+    # Lists, read here rather than while rendering; "what needs you" is
+    # worked out from the memberships and actions too.
+    memberships = list(user.memberships.select_related("region", "authority"))
+    my_actions = list(Action.objects.for_user(user).filter(owner=user).open().overdue_first())
+    return {
+        "memberships": memberships,
+        "regions": regions,
+        # National scope means all 153: the regions table is the way in.
+        "authorities": None if user.has_national_scope else list(authorities.with_coverage()),
+        "authority_count": authorities.count(),
+        "my_actions": my_actions,
+        "needs": what_needs(user, memberships=memberships, my_actions=my_actions),
+    }
+
+
+@require_GET
+def authority_list(request):
+    # Rendered once per person and address (search, filter, sort, page)
+    # until the data next changes (authorities/caching.py).
+    page = cached_page(
+        request, "authority-list-page", request.GET.urlencode(), lambda: _authority_list(request)
+    )
+    return render(request, "dashboards/authority_list.html", page)
+
+
+def _authority_list(request):
+    authorities = LocalAuthority.objects.for_user(request.user)
+    regions = Region.objects.filter(authorities__in=authorities).distinct()
+    form = AuthorityFilterForm(request.GET, regions=regions)
+    form.is_valid()
+    authorities = form.filter(authorities).select_related("region")
+    # A search with no sort chosen lists the best matches first: the whole
+    # name or an alias, then whole words, then parts of words, each by name
+    # (LocalAuthorityQuerySet.search).
+    best_first = bool(form.cleaned_data.get("q")) and not form.cleaned_data.get("sort")
+    if best_first:
+        authorities = authorities.order_by("search_rank", "name")
+    page = Paginator(authorities, AUTHORITIES_PER_PAGE).get_page(request.GET.get("page"))
+    # Links keep the search and filter: sorting resets the page, paging keeps the sort.
+    filter_query = request.GET.copy()
+    for key in ("page", "sort"):
+        filter_query.pop(key, None)
+    page_query = filter_query.copy()
+    if request.GET.get("sort"):
+        page_query["sort"] = request.GET["sort"]
+    context = {
+        "form": form,
+        "page": page,
+        # No column is marked as sorted while the best matches come first.
+        "sort": "" if best_first else form.cleaned_data.get("sort") or "name",
+        "best_first": best_first,
+        "filter_query": filter_query.urlencode(),
+        "page_query": page_query.urlencode(),
+    }
+    return {
+        "page_number": page.number,
+        "body": render_body(request, "dashboards/authority_list.html", context),
+    }
+
+
+@require_GET
+def authority_detail(request, slug):
+    user = request.user
+    authority = get_object_or_404(
+        LocalAuthority.objects.for_user(user).select_related("region"), slug=slug
+    )
+    # Everything on the page is this person's view of the authority: it is
+    # rendered once and cached until the data next changes
+    # (authorities/caching.py). Unpickling the lists would cost more than
+    # reading them.
+    page = cached_page(
+        request,
+        "authority-page-html",
+        authority.pk,
+        lambda: _rendered_authority_page(request, authority),
+    )
+    return render(request, "dashboards/authority_detail.html", {"authority": authority, **page})
+
+
+def _rendered_authority_page(request, authority):
+    context = _authority_page(request.user, authority.pk)
+    return {
+        "region_visible": context["region_visible"],
+        "body": render_body(request, "dashboards/authority_detail.html", context),
+    }
+
+
+def _authority_page(user, pk):
+    """The authority page's context: lists and charts, read here, so the
+    page makes no query while it renders."""
+    authority = LocalAuthority.objects.with_coverage().prefetch_related("aliases").get(pk=pk)
+    region_visible = Region.objects.for_user(user).filter(pk=authority.region_id).exists()
+    # One look at this person's roles decides what they may record here.
+    roles = authority.roles_of(user)
+    can_edit = not EDITOR_ROLES.isdisjoint(roles)
+    finance_years = authority.finance_years.trend()
+    feedback = authority_feedback(authority, user, roles)
+    return {
+        "authority": authority,
+        "region_visible": region_visible,
+        "plans": authority_plans(user, authority, PlanAccess(frozenset(roles))),
+        "can_add_plan": can_edit,
+        "finance_years": finance_years,
+        "finance_charts": [dsg_deficit_chart(finance_years), high_needs_chart(finance_years)]
+        if finance_years
+        else [],
+        "can_edit_finance": can_edit,
+        # Feedback figures, small numbers suppressed (feedback/_summary.html).
+        "feedback": feedback,
+        "feedback_chart": assessment_wait_chart(feedback)
+        if feedback.count and not feedback.withheld
+        else None,
+        "recent_meetings": list(
+            Consultation.objects.for_user(user).filter(authority=authority).listed()[:5]
+        ),
+        "forum_answers": forum_answers(user, authority),
+        "block_transfers": list(
+            BlockTransfer.objects.for_user(user).filter(consultation__authority=authority).listed()
+        ),
+        "open_actions": list(
+            Action.objects.for_user(user).filter(authority=authority).open().overdue_first()
+        ),
+    }
+
+
+# A plan's id in the briefing pack's address: digits, and few enough for
+# any database's integer (a longer number is no plan either).
+PLAN_ID = re.compile(r"[0-9]{1,9}")
+
+
+@require_GET
+def briefing(request, slug):
+    """The printable briefing pack: everyone who reads the authority's page
+    may print it. `?plan=<id>` narrows it to one of the authority's plans;
+    any other plan, or anything but an id, is not found."""
+    user = request.user
+    authority = get_object_or_404(
+        LocalAuthority.objects.for_user(user).select_related("region"), slug=slug
+    )
+    plan_id = request.GET.get("plan", "")
+    if plan_id and not PLAN_ID.fullmatch(plan_id):
+        raise Http404("No such plan.")
+    plan_pk = int(plan_id) if plan_id else None
+    # Rendered once per person and plan until the data next changes
+    # (authorities/caching.py); the footer says when it was printed.
+    page = cached_page(
+        request,
+        "briefing-page",
+        (authority.pk, plan_pk),
+        lambda: _briefing(request, authority, plan_pk),
+    )
+    if not page:
+        raise Http404("No such plan.")
+    # What leaves the app on paper is in the audit trail: whoever opens the
+    # pack may print it.
+    plan_detail = f", {page['plan_name']}" if page.get("plan_name") else ""
+    audit.record(audit.Kind.BRIEFING, request=request, detail=f"{authority.name}{plan_detail}")
+    return render(
+        request,
+        "dashboards/briefing.html",
+        {"authority": authority, "produced_by": user, "produced_at": timezone.localtime(), **page},
+    )
+
+
+def _briefing(request, authority, plan_pk):
+    """The briefing pack's title and body; empty when `plan_pk` is none of
+    the authority's plans in scope."""
+    pack = briefing_pack(
+        request.user, authority, authority.roles_of(request.user), plan_pk=plan_pk
+    )
+    if plan_pk is not None and not pack.plans:
+        return {}
+    return {
+        "plan_name": pack.plans[0].plan.short_name if pack.one_plan else "",
+        "body": render_body(
+            request, "dashboards/briefing.html", {"pack": pack, "authority": authority}
+        ),
+    }
+
+
+@require_GET
+def region_detail(request, slug):
+    user = request.user
+    region = get_object_or_404(Region.objects.for_user(user), slug=slug)
+    # Rendered once per person and address (the table's filters and sort)
+    # until the data next changes (authorities/caching.py): a large region's
+    # table, meetings and transfers take longer to draw than to read.
+    page = cached_page(
+        request,
+        "region-page",
+        (region.pk, request.GET.urlencode()),
+        lambda: {
+            "body": render_body(
+                request, "dashboards/region_detail.html", _region_page(request, region)
+            )
+        },
+    )
+    return render(request, "dashboards/region_detail.html", {"region": region, **page})
+
+
+def _region_page(request, region):
+    """The region page's context: lists, read here, so the page makes no
+    query while it renders."""
+    user = request.user
+    return {
+        "region": region,
+        "regional_people": list(region.memberships.select_related("user")),
+        # The overview table for the region, with its filters and downloads
+        # (dashboards/overview.py).
+        "overview": Overview(user, request.GET, region=region),
+        # Feedback figures, small numbers suppressed (feedback/_summary.html).
+        "feedback": region_feedback(region, user),
+        # Where the union was left out (consultations/_region_section.html).
+        "unconsulted_plans": list(
+            plans_agreed_without_consultation(
+                Plan.objects.for_user(user).filter(authority__region=region).current()
+            ).select_related("authority", "programme")
+        ),
+        "region_meetings": list(
+            Consultation.objects.for_user(user).filter(authority__region=region).listed()[:10]
+        ),
+        "block_transfers": list(
+            BlockTransfer.objects.for_user(user)
+            .filter(consultation__authority__region=region)
+            .listed()
+        ),
+    }
+
+
+def overview_permitted(request):
+    """National officers see every authority, regional organisers and NEMs
+    their region's; the people who cover single authorities (network leads
+    among them) get 403: they work from their authorities' pages."""
+    if not request.user.can_see_overview:
+        raise PermissionDenied
+
+
+@require_GET
+def overview(request):
+    overview_permitted(request)
+    # Rendered once per person and address (filters and sort) until the data
+    # next changes (authorities/caching.py).
+    page = cached_page(
+        request, "overview-page", request.GET.urlencode(), lambda: _overview(request)
+    )
+    return render(request, "dashboards/overview.html", page)
+
+
+def _overview(request):
+    overview = Overview(request.user, request.GET)
+    return {
+        "scope": overview.scope,
+        "body": render_body(request, "dashboards/overview.html", {"overview": overview}),
+    }
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@require_GET
+def overview_export(request, file_format):
+    """The overview table as CSV (streamed) or XLSX, with the page's filters,
+    sort and suppression; each download is recorded. A filter that is not
+    valid sends the person back to the page, which says what is wrong."""
+    overview_permitted(request)
+    overview = Overview(request.user, request.GET)
+    if not overview.is_valid:
+        return redirect(f"{reverse('dashboards:overview')}?{request.GET.urlencode()}")
+    header, rows = overview.export_table()
+    DashboardExport.objects.create(
+        exported_by=request.user,
+        exported_by_email=request.user.email,
+        ip_address=audit.client_ip(request),
+        format=file_format,
+        filters=overview.filterset.chosen(),
+        description=overview.description()[:500],
+        row_count=len(rows),
+        small_numbers_withheld=not overview.reveal_small_numbers,
+    )
+    if file_format == DashboardExport.Format.CSV:
+        response = StreamingHttpResponse(
+            csv_lines(header, rows), content_type=EXPORT_TYPES[file_format]
+        )
+    else:
+        response = HttpResponse(xlsx_bytes(header, rows), content_type=EXPORT_TYPES[file_format])
+    filename = f"overview-{timezone.localdate():%Y-%m-%d}.{file_format}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def authority_map(request):
+    """The tile map: everyone signed in; their scope decides which squares
+    are filled. A bad measure is reported and the default drawn."""
+    form = MapForm(request.GET)
+    form.is_valid()
+    measure = form.chosen()
+    # 153 squares and the table beside them take longer to draw than to
+    # read: the drawing is cached per person and measure until the data
+    # next changes (authorities/caching.py).
+    page = cached_page(
+        request,
+        "map-page",
+        measure.key,
+        lambda: {
+            "body": render_body(
+                request, "dashboards/map.html", {"tile_map": build_map(request.user, measure)}
+            )
+        },
+    )
+    return render(request, "dashboards/map.html", {"form": form, **page})
