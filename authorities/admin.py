@@ -16,6 +16,7 @@ from django.db import transaction
 from . import audit
 from .edits import EditAdmin, EditInline
 from .invitations import send_invitation
+from .mfa import remove_authenticators
 from .models import (
     AuditEvent,
     AuthorityAlias,
@@ -330,3 +331,11 @@ class AuthenticatorAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    # Removed as the person's own pages remove one (authorities/mfa.py), so
+    # that the audit trail records it and the person's sessions end.
+    def delete_model(self, request, obj):
+        remove_authenticators([obj], request=request)
+
+    def delete_queryset(self, request, queryset):
+        remove_authenticators(queryset.select_related("user"), request=request)

@@ -4,7 +4,8 @@ when, and from which address.
 What no other record keeps is written here as an `AuditEvent`: signing in
 and failing to (Django's signals, so allauth's sign-in and the admin's are
 both seen), two-factor changes (allauth.mfa's signals, when it is
-installed), password changes and resets (allauth's), invitations (callers use
+installed, which the admin's removals send too: mfa.remove_authenticators),
+password changes and resets (allauth's), invitations (callers use
 `record`), briefing packs opened and feedback withdrawn (their views call
 `record`).
 
@@ -98,10 +99,16 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs):
 
 
 def _on_own_account(kind):
+    """A receiver for allauth's signals about `user`'s own way in, made by
+    them, or by the person signed in when that is someone else (a national
+    officer removing a lost phone in the admin: authorities/mfa.py)."""
+
     def receiver(sender, request, user, **kwargs):
         authenticator = kwargs.get("authenticator")
         detail = authenticator.get_type_display() if authenticator is not None else ""
-        record(kind, request=request, actor=user, subject=user, detail=detail)
+        signed_in = getattr(request, "user", None)
+        actor = signed_in if signed_in is not None and signed_in.is_authenticated else user
+        record(kind, request=request, actor=actor, subject=user, detail=detail)
 
     receiver.__name__ = f"record_{kind}"
     return receiver

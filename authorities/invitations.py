@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from allauth.account.utils import perform_login
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -149,7 +150,15 @@ def accept_invitation(request, who, token):
     """Set a first password from an invitation's link, then sign in through
     allauth (its checks, and any second step the person's role requires,
     apply as to any sign-in). A link that expired, was used or was never
-    ours is refused with whom to ask for a new one."""
+    ours is refused with whom to ask for a new one.
+
+    Opening the page counts too, not only posting it (allauth's limits skip
+    GET): each visit checks a link, and whoever tries links by the thousand
+    opens the page to do it. The counter is allauth's, per address
+    (ACCOUNT_RATE_LIMITS["accept_invitation"]), kept with the login
+    lockout's where no cached page can push it out (settings.CACHES)."""
+    if limited := ratelimit.consume_or_429(request, action="accept_invitation", limit_get=True):
+        return limited
     person, inviter = invited(who)
     if person is None or not tokens.check_token(person, token):
         return render(request, "account/invitation_refused.html", {"inviter": inviter})

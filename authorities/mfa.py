@@ -10,10 +10,12 @@ page but setting one up (and signing out) sends them to do so.
 
 import base64
 
+from allauth.mfa import signals as mfa_signals
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.utils.crypto import salted_hmac
@@ -50,6 +52,33 @@ def has_second_step(user):
     if loaded is not None:  # annotated by the login backend: no query
         return loaded
     return Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_STEPS).exists()
+
+
+@transaction.atomic
+def remove_authenticators(authenticators, *, request):
+    """Remove anyone's `authenticators` (the admin's way for a national
+    officer to take away a lost phone or key) as allauth's own pages remove
+    a person's own: their recovery codes go with their last second step, and
+    allauth's `authenticator_removed` is sent for each one removed, so that
+    what follows any removal follows this one too: the audit trail records
+    who removed whose (authorities/audit.py) and the owner's sessions end
+    (authorities/sessions.py). Deleting in bulk would bypass all of that."""
+    removed = []
+    for authenticator in authenticators:
+        authenticator.delete()
+        removed.append(authenticator)
+    for owner in {authenticator.user for authenticator in removed}:
+        if not Authenticator.objects.filter(user=owner, type__in=SECOND_STEPS).exists():
+            for left in Authenticator.objects.filter(user=owner):  # recovery codes
+                left.delete()
+                removed.append(left)
+    for authenticator in removed:
+        mfa_signals.authenticator_removed.send(
+            sender=Authenticator,
+            request=request,
+            user=authenticator.user,
+            authenticator=authenticator,
+        )
 
 
 class MFARequiredMiddleware:

@@ -6,14 +6,14 @@ import pytest
 from allauth.account.signals import password_reset
 from django.apps import apps
 from django.core.cache import caches
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from authorities import audit
 from authorities.models import AuditEvent, AuthorityFinance, LocalAuthority, Membership, Role
 from plans.models import FundingInstalment
 
-from .factories import CAMDEN, PASSWORD, make_plan, make_user, region
+from .factories import CAMDEN, PASSWORD, make_plan, make_user, region, totp_code
 from .test_feedback import submission
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +124,61 @@ def test_two_factor_changes_are_recorded(camden_lns, signal, kind):
     [event] = events(kind)
     assert (event.actor, event.ip_address) == (camden_lns, "192.0.2.12")
     assert event.detail == authenticator.get_type_display()
+
+
+def test_removing_someones_second_step_in_the_admin_is_recorded(
+    client_for, national_officer, london_organiser
+):
+    """A national officer removes a lost phone in the admin: recorded as a
+    removal on the person's own pages is, but naming who removed whose; the
+    recovery codes go with the last second step, and the person's sessions
+    end, as they would there."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.usersessions.models import UserSession
+
+    RecoveryCodes.activate(london_organiser)
+    phone = Authenticator.objects.get(user=london_organiser, type=Authenticator.Type.TOTP)
+    organisers_laptop = Client()
+    organisers_laptop.post(LOGIN, {"login": london_organiser.email, "password": PASSWORD})
+    organisers_laptop.post(reverse("mfa_authenticate"), {"code": totp_code()})
+    assert UserSession.objects.filter(user=london_organiser).exists()
+
+    officer = client_for(national_officer)
+    response = officer.post(
+        reverse("admin:mfa_authenticator_delete", args=[phone.pk]),
+        {"post": "yes"},
+        REMOTE_ADDR="192.0.2.14",
+    )
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(user=london_organiser).exists()
+    removed = events(Kind.MFA_REMOVED)
+    assert {(e.actor, e.subject, e.ip_address, e.detail) for e in removed} == {
+        (national_officer, london_organiser, "192.0.2.14", "TOTP Authenticator"),
+        (national_officer, london_organiser, "192.0.2.14", "Recovery codes"),
+    }
+    assert not UserSession.objects.filter(user=london_organiser).exists()
+    assert organisers_laptop.get(reverse("home"))["Location"].startswith(LOGIN)
+
+
+def test_removing_second_steps_in_bulk_in_the_admin_is_recorded(
+    client_for, national_officer, camden_lns, kent_lns
+):
+    from allauth.mfa.models import Authenticator
+
+    from .factories import give_security_key, give_totp
+
+    chosen = [give_totp(camden_lns).pk, give_security_key(kent_lns).pk]
+    client_for(national_officer).post(
+        reverse("admin:mfa_authenticator_changelist"),
+        {"action": "delete_selected", "_selected_action": chosen, "post": "yes"},
+    )
+    assert not Authenticator.objects.filter(pk__in=chosen).exists()
+    removed = events(Kind.MFA_REMOVED)
+    assert {(e.actor, e.subject_email, e.detail) for e in removed} == {
+        (national_officer, camden_lns.email, "TOTP Authenticator"),
+        (national_officer, kent_lns.email, "WebAuthn"),
+    }
 
 
 def test_an_invitation_is_recorded_by_whoever_sends_it(national_officer, camden_lns):

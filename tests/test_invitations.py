@@ -6,10 +6,12 @@ import smtplib
 from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.messages import get_messages
 from django.core import mail
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.test import Client
 from django.urls import reverse
 
 from authorities import invitations
@@ -269,3 +271,30 @@ def test_a_person_who_must_use_two_steps_is_asked_for_them(client, reference_dat
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_authenticate")
     assert "_auth_user_id" not in client.session
+
+
+def test_the_link_page_has_its_own_rate_limit(national_officer, camden_lns, commit):
+    """Anyone may open the page, so opening it counts as posting it does
+    (ACCOUNT_RATE_LIMITS["accept_invitation"]): past the limit from one
+    address even a good link gets the 429 page, however many pages are
+    cached meanwhile, while a person at another address goes on as usual."""
+    link = invite(commit, camden_lns, national_officer)
+    _, _, _, who, _, _ = link.split("/")
+    guesser = Client(REMOTE_ADDR="203.0.113.5")
+    limit = int(settings.ACCOUNT_RATE_LIMITS["accept_invitation"].split("/")[0])
+    for n in range(limit):
+        guess = reverse("accept_invitation", args=[who, f"cgk7w0-{n:032x}"])
+        assert REFUSED in guesser.get(guess).content.decode()
+    caches["pages"].set_many({f"authorities:search:{n}": "<p>A page</p>" for n in range(5000)})
+
+    refused = guesser.get(link)
+    assert refused.status_code == 429
+    assert "Too many attempts" in refused.content.decode()
+    assert choose(guesser, link).status_code == 429
+    camden_lns.refresh_from_db()
+    assert not camden_lns.has_usable_password()
+
+    invited_person = Client(REMOTE_ADDR="198.51.100.7")
+    assert invited_person.get(link).status_code == 200
+    assert choose(invited_person, link).status_code == 302
+    assert invited_person.session["_auth_user_id"] == str(camden_lns.pk)

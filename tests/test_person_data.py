@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from authorities import audit
@@ -192,3 +193,20 @@ def test_the_last_national_officer_is_not_erased(national_officer):
     assert list(Membership.objects.filter(role=Role.NATIONAL_OFFICER)) == list(
         other.memberships.all()
     )
+
+
+def test_erase_makes_cached_pages_that_named_them_old(sam, camden_lns, client_for):
+    """Pages are cached until the data next changes (authorities/caching.py);
+    erasing changes much of it in bulk, which no signal reports, so
+    erase_person says so itself: the next page no longer names them."""
+    colleague = client_for(camden_lns)
+    actions = reverse("consultations:actions")
+    assert NAME in colleague.get(actions).content.decode()
+    # Cached: a change that sends no signal does not show...
+    Action.objects.filter(title="Follow up").update(title="Follow up by phone")
+    assert "Follow up by phone" not in colleague.get(actions).content.decode()
+
+    call_command("person_erase", EMAIL, "--yes", stdout=StringIO())
+    page = colleague.get(actions).content.decode()
+    assert NAME not in page
+    assert "Call erased person" in page

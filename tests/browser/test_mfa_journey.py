@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
 from authorities.models import Role
@@ -97,4 +98,77 @@ def test_a_local_negotiating_secretary_is_not_asked_but_may_add_a_key(
     submit("Confirm")
     expect(page.get_by_role("heading", level=1)).to_have_text("Add a security key")
     expect(page.get_by_role("button", name="Add")).to_be_enabled()
+    assert not errors
+
+
+def plug_in_a_security_key(page):
+    """Chromium's virtual authenticator (DevTools' WebAuthn domain), in
+    place of a YubiKey or a phone: it answers the page's WebAuthn calls as a
+    real key does, with a presence and a PIN both confirmed, and stays
+    plugged in for as long as the page lives."""
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("WebAuthn.enable", {"enableUI": False})
+    devtools.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return devtools
+
+
+def test_a_national_officer_signs_in_with_a_security_key(
+    page, live_server, sign_in, submit, assert_accessible
+):
+    """The key is their only second step: added from the set-up page at
+    their first sign-in, then asked for at the next. The live server is
+    http://localhost, which browsers and allauth (fido2) both take as a
+    secure origin: nothing insecure is allowed for the test."""
+    officer = make_user(
+        "keyed.officer@example.org",
+        first_name="Kemi",
+        is_staff=True,
+        roles=[(Role.NATIONAL_OFFICER, None)],
+        totp=False,
+    )
+    assert live_server.url.startswith("http://localhost:")
+    plug_in_a_security_key(page)
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+
+    sign_in(officer)
+    expect(page).to_have_url(re.compile("/accounts/2fa/$"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add a security key").click()
+    assert_accessible(page)
+    page.get_by_label("Password").fill(PASSWORD)
+    submit("Confirm")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a security key")
+    page.get_by_label("Name").fill("Kemi's YubiKey")
+    submit("Add")  # the browser asks the key; allauth's script posts its answer
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
+    [key] = Authenticator.objects.filter(user=officer, type=Authenticator.Type.WEBAUTHN)
+    assert key.wrap().name == "Kemi's YubiKey"
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue to Home").click()
+    assert_accessible(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Kemi")
+
+    submit("Sign out")
+    page.get_by_label("E-mail address").fill(officer.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    submit("Sign in")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code")
+    submit("Use a security key or passkey")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Kemi")
+    key.refresh_from_db()
+    assert key.last_used_at is not None
     assert not errors
