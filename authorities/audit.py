@@ -39,7 +39,8 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
-from .models import AuditEvent, LocalAuthority, Membership, Region, Role, User
+from .access import Role
+from .models import AuditEvent, LocalAuthority, Membership, Region, User
 
 Kind = AuditEvent.Kind
 

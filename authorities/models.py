@@ -19,33 +19,18 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .access import (
+    AUTHORITY_ROLES,
+    NATIONAL_ROLES,
+    PERSON_WIDE,
+    REGIONAL_ROLES,
+    ROLES_THAT,
+    WIDE_ROLES,
+    AuthorityAccess,
+    Can,
+    Role,
+)
 from .edits import AddressedHistory, Versioned
-
-
-class Role(models.TextChoices):
-    """The union roles of DESIGN.md; the scope each carries is fixed below."""
-
-    NATIONAL_OFFICER = "national_officer", "National officer"
-    REGIONAL_ORGANISER = "regional_organiser", "Regional organiser"
-    NEM = "nem", "National executive member"
-    LNS = "lns", "Local negotiating secretary"
-    SCHOOLS_FORUM_REP = "schools_forum_rep", "Schools Forum representative"
-    JCNC_REP = "jcnc_rep", "JCNC/JCC representative"
-    SENCO_LEAD = "senco_lead", "SENCO network lead"
-    HEADTEACHER_REP = "headteacher_rep", "Headteacher network representative"
-
-
-# Plain strings in a fixed order, so the constraints below serialise stably
-# into migrations.
-NATIONAL_ROLES = (Role.NATIONAL_OFFICER.value,)
-REGIONAL_ROLES = (Role.REGIONAL_ORGANISER.value, Role.NEM.value)
-WIDE_ROLES = NATIONAL_ROLES + REGIONAL_ROLES  # the roles that see more than one authority
-AUTHORITY_ROLES = tuple(r.value for r in Role if r not in NATIONAL_ROLES + REGIONAL_ROLES)
-
-# Who may record facts about an authority (its plans, its finance figures):
-# national officers and the authority's LNS, Schools Forum and JCNC/JCC
-# representatives, the people who see its papers. Everyone in scope reads them.
-EDITOR_ROLES = frozenset({Role.NATIONAL_OFFICER, Role.LNS, Role.SCHOOLS_FORUM_REP, Role.JCNC_REP})
 
 # Financial years are stored by the calendar year they start in (2024 is 2024-25).
 FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR = 2010, 2040
@@ -163,12 +148,24 @@ class User(Versioned, AbstractUser):
         """National officers and superusers see all of England."""
         return self.is_superuser or not self.wide_roles.isdisjoint(NATIONAL_ROLES)
 
+    def may(self, can):
+        """Whether this person holds the person-wide capability `can`
+        (authorities/access.py): superusers always, anyone else through a
+        national or regional role they hold, at no query (wide_roles)."""
+        if can not in PERSON_WIDE:
+            raise ValueError(f"{can} is asked of an authority (AuthorityAccess), not the person")
+        return self.is_superuser or not self.wide_roles.isdisjoint(ROLES_THAT[can])
+
     @property
     def can_see_overview(self):
-        """National officers, regional organisers and NEMs see the overview
-        table of every authority in their scope; people who cover single
-        authorities (and network leads) work from those authorities' pages."""
-        return self.is_superuser or bool(self.wide_roles)
+        """The overview table of every authority in their scope; people who
+        cover single authorities work from those authorities' pages."""
+        return self.may(Can.SEE_OVERVIEW)
+
+    @property
+    def can_export_feedback(self):
+        """Whether they may download the feedback submissions they may read."""
+        return self.may(Can.EXPORT_FEEDBACK)
 
     def can_use_admin(self):
         """Only national officers (and superusers) may use the Django admin,
@@ -177,10 +174,10 @@ class User(Versioned, AbstractUser):
 
     @property
     def requires_mfa(self):
-        """National officers, regional organisers, NEMs and staff read
-        special-category data across many authorities: they must sign in in
-        two steps (authorities/mfa.py). Everyone else may choose to."""
-        return self.is_staff or self.is_superuser or bool(self.wide_roles)
+        """Staff, and the roles that read special-category data across many
+        authorities, must sign in in two steps (authorities/mfa.py).
+        Everyone else may choose to."""
+        return self.is_staff or self.may(Can.SIGN_IN_IN_TWO_STEPS)
 
     def has_perm(self, perm, obj=None):
         # National officers manage people and reference data: in the admin
@@ -387,7 +384,7 @@ class LocalAuthority(Versioned):
     def roles_of(self, user):
         """The roles through which `user` covers this authority (one query):
         national roles anywhere, regional roles in its region, authority roles
-        here. Apps decide what each role may do from this set."""
+        here. What they may do there is AuthorityAccess(roles)."""
         if not (user.is_authenticated and user.is_active):
             return set()
         roles = set(
@@ -401,8 +398,8 @@ class LocalAuthority(Versioned):
 
     def can_edit_finance(self, user):
         """Whether `user` may record this authority's finance figures (one
-        query): see EDITOR_ROLES."""
-        return not EDITOR_ROLES.isdisjoint(self.roles_of(user))
+        query): Can.EDIT."""
+        return AuthorityAccess.of(user, self).can_edit
 
     def coverage(self):
         """Who in the union covers this authority: its own people, then the

@@ -21,8 +21,9 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import Q
 
+from .access import NATIONAL_ROLES
 from .caching import data_changed
-from .models import NATIONAL_ROLES, AuditEvent, Membership
+from .models import AuditEvent, Membership
 
 ERASED = "erased person"
 ERASED_EMAIL = "erased@erased.invalid"

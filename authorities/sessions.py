@@ -1,7 +1,7 @@
 """How long a signed-in session lasts, and the page where a person ends one.
 
 A session ends after a time without a request (settings.SESSION_IDLE_TIMEOUT,
-shorter for the national and regional roles: SESSION_IDLE_TIMEOUT_WIDE_ROLES)
+shorter for the roles given Can.SHORT_SESSIONS: SESSION_IDLE_TIMEOUT_WIDE_ROLES)
 and, however busy, SESSION_LIFETIME after signing in. The middleware signs
 the person out, says why, and sends them to the login page.
 
@@ -32,6 +32,8 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from .access import Can
+
 SIGNED_IN_AT = "signed_in_at"
 LAST_SEEN_AT = "last_seen_at"
 RECORD_EVERY = 60  # seconds between recordings of the last request
@@ -39,7 +41,7 @@ RECORD_EVERY = 60  # seconds between recordings of the last request
 
 def idle_timeout(user):
     """Seconds without a request after which `user`'s session ends."""
-    if user.is_superuser or user.wide_roles:
+    if user.may(Can.SHORT_SESSIONS):
         return settings.SESSION_IDLE_TIMEOUT_WIDE_ROLES
     return settings.SESSION_IDLE_TIMEOUT
 

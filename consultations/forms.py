@@ -2,9 +2,10 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.forms.utils import ErrorDict
 
+from authorities.access import NATIONAL_ROLES
 from authorities.edits import VersionedForm
 from authorities.forms import DateInput, PoundsField
-from authorities.models import NATIONAL_ROLES, Membership, User
+from authorities.models import Membership, User
 from plans.forms import LimitedTextMixin, YearField
 
 from .models import Action, BlockTransfer, Consultation, Forum, SchoolsForumOutcome, YesNo

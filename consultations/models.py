@@ -3,14 +3,14 @@ and the actions that follow.
 
 Scope comes from the authority (`LocalAuthority.objects.for_user`), with one
 rule more: a *confidential* meeting is seen only by national officers and the
-authority's LNS, Schools Forum and JCNC/JCC representatives (EDITOR_ROLES, the
-people who see its papers). Regional organisers, NEMs and the SENCO and
+authority's LNS, Schools Forum and JCNC/JCC representatives (CONFIDENTIAL_ROLES,
+the people who see its papers). Regional organisers, NEMs and the SENCO and
 headteacher network people of the authority do not see it: for them it is a
 404 and it is never counted in their lists. The rule lives in
 `ConsultationQuerySet.for_user`, and every other model here reads its meetings
 through it.
 
-Who may do what (`plans.models.PlanAccess`): editors (EDITOR_ROLES) log and
+Who may do what (`authorities.access.AuthorityAccess`): editors (Can.EDIT) log and
 change meetings, outcomes and block transfers; contributors (editors plus the
 region's organisers and NEMs) add and update actions; everyone in scope reads.
 """
@@ -26,21 +26,10 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from authorities.access import CONFIDENTIAL_ROLES, NATIONAL_ROLES
 from authorities.edits import Versioned
-from authorities.models import (
-    EDITOR_ROLES,
-    NATIONAL_ROLES,
-    LocalAuthority,
-    Membership,
-    financial_year_label,
-)
+from authorities.models import LocalAuthority, Membership, financial_year_label
 from plans.models import ZERO, Plan, money_field, year_choices, year_validators
-
-# The authority-level roles that see confidential meetings (national officers
-# see them everywhere).
-CONFIDENTIAL_ROLES = tuple(
-    sorted(str(role) for role in EDITOR_ROLES if role not in NATIONAL_ROLES)
-)
 
 
 class YesNo(models.TextChoices):
@@ -83,11 +72,13 @@ class ConsultationQuerySet(models.QuerySet):
         in_scope = self.filter(authority__in=LocalAuthority.objects.for_user(user))
         if user.is_superuser:
             return in_scope
-        mine = Membership.objects.filter(user=user)
+        # A role that sees confidential meetings, held over the meeting's authority.
+        mine = Membership.objects.filter(user=user, role__in=CONFIDENTIAL_ROLES)
         return in_scope.filter(
             Q(confidential=False)
             | Exists(mine.filter(role__in=NATIONAL_ROLES))
-            | Exists(mine.filter(role__in=CONFIDENTIAL_ROLES, authority=OuterRef("authority_id")))
+            | Exists(mine.filter(region=OuterRef("authority__region_id")))
+            | Exists(mine.filter(authority=OuterRef("authority_id")))
         )
 
     def listed(self):

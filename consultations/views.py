@@ -2,7 +2,7 @@
 
 Every meeting comes through `Consultation.objects.for_user` (out of scope or
 confidential to others: 404), every action through `Action.objects.for_user`;
-what a person may change comes from `PlanAccess` (not allowed: 403).
+what a person may change comes from `AuthorityAccess` (not allowed: 403).
 """
 
 import re
@@ -15,11 +15,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from authorities.access import AuthorityAccess
 from authorities.caching import cached_page, render_body
 from authorities.edits import status_of, try_save
 from authorities.models import LocalAuthority
 from plans.history import entries
-from plans.models import Answer, Plan, PlanAccess, Question
+from plans.models import Answer, Plan, Question
 
 from . import services
 from .forms import ActionFilterForm, ActionForm, MeetingFilterForm
@@ -47,7 +48,7 @@ def _authority(request, slug, *, allowed=None):
     authority = get_object_or_404(
         LocalAuthority.objects.for_user(request.user).select_related("region"), slug=slug
     )
-    access = PlanAccess.of(request.user, authority)
+    access = AuthorityAccess.of(request.user, authority)
     if allowed and not allowed(access):
         raise PermissionDenied
     return authority, access
@@ -119,7 +120,7 @@ def meeting_add(request, slug):
 @require_http_methods(["GET", "POST"])
 def meeting_edit(request, pk):
     meeting = _meeting(request, pk)
-    if not PlanAccess.of(request.user, meeting.authority).can_edit:
+    if not AuthorityAccess.of(request.user, meeting.authority).can_edit:
         raise PermissionDenied
     return _meeting_form(request, meeting.authority, meeting)
 
@@ -155,7 +156,7 @@ def _meeting_form(request, authority, meeting, initial=None):
 @require_GET
 def meeting_detail(request, pk):
     meeting = _meeting(request, pk)
-    access = PlanAccess.of(request.user, meeting.authority)
+    access = AuthorityAccess.of(request.user, meeting.authority)
     outcome = getattr(meeting, "forum_outcome", None)
     transfer = getattr(meeting, "block_transfer", None)
     history = entries(Consultation.history.filter(id=meeting.pk), describe=lambda r: "Meeting")
@@ -199,7 +200,7 @@ def link_evidence(request, pk, key, meeting_pk):
         Plan.objects.for_user(request.user).select_related("authority"), pk=pk
     )
     question = get_object_or_404(Question, question_set=plan.checklist_question_set(), key=key)
-    access = PlanAccess.of(request.user, plan.authority)
+    access = AuthorityAccess.of(request.user, plan.authority)
     if not access.can_contribute:
         raise PermissionDenied
     offered = evidence_meetings(request.user, plan, key)
@@ -269,7 +270,7 @@ def action_edit(request, pk):
     action = get_object_or_404(
         Action.objects.for_user(request.user).select_related("authority__region"), pk=pk
     )
-    if not PlanAccess.of(request.user, action.authority).can_contribute:
+    if not AuthorityAccess.of(request.user, action.authority).can_contribute:
         raise PermissionDenied
     return _action_form(request, action.authority, action)
 

@@ -125,7 +125,7 @@ class AuthorityPlans:
 
 
 def authority_plans(user, authority, access):
-    """`access` is the person's PlanAccess over the authority: it decides
+    """`access` is the person's AuthorityAccess over the authority: it decides
     whether changes to private notes are listed."""
     plans = list(_plans(user, authority))
     # All of an authority's plans are in scope together, so a plan some

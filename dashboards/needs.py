@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from authorities.models import EDITOR_ROLES, LocalAuthority
+from authorities.access import EDITOR_ROLES
+from authorities.models import LocalAuthority
 from consultations.models import Consultation
 from plans.models import Plan
 
-from .warnings import Kind, early_warnings
+from .warnings import warning_summary
 
 # Meetings older than this with no outcome are history, not a to-do.
 MEETING_WINDOW = datetime.timedelta(days=90)
@@ -97,13 +98,9 @@ def what_needs(user, *, memberships, my_actions, today=None):
 
 
 def _new_warnings(user, since, today):
-    warnings = [
-        warning
-        for warning in early_warnings(user, since=since, today=today)
-        # Their own overdue actions are listed already.
-        if not (warning.kind == Kind.ACTION_OVERDUE and warning.subject.owner_id == user.pk)
-    ]
-    return warnings[:SHOWN], len(warnings)
+    # Their own overdue actions are listed already.
+    found = warning_summary(user, since=since, limit=SHOWN, today=today, mine_too=False)
+    return found.newest, found.count
 
 
 def _plans_waiting(user, recorded, *, everywhere):

@@ -9,12 +9,10 @@ combined here. They are sorted in Python: some columns (the plans, the
 median wait) have no portable SQL ordering, and a scope is at most 153 rows.
 """
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
 
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +26,7 @@ from feedback.models import FeedbackSubmission
 from plans.models import ZERO, FundingInstalment, Plan, Programme
 
 from .filters import OverviewFilter
-from .warnings import early_warnings
+from .warnings import warning_summary
 
 # Whether the union was consulted before agreement, over an authority's
 # current plans (see OverviewRow.consulted).
@@ -305,18 +303,6 @@ def sort_rows(rows, sort):
     return present + missing
 
 
-class WarningSummary(NamedTuple):
-    count: int
-    newest: list  # EarlyWarning, the newest WARNINGS_LISTED
-    per_authority: dict  # {authority id: its number of warnings}
-
-
-def summarise(warnings):
-    """The WarningSummary of `warnings` (early_warnings(), newest first)."""
-    per_authority = Counter(warning.authority.pk for warning in warnings)
-    return WarningSummary(len(warnings), warnings[:WARNINGS_LISTED], dict(per_authority))
-
-
 @dataclass(frozen=True)
 class Header:
     column: Column
@@ -372,8 +358,8 @@ class Overview:
             "overview-warnings",
             user,
             (region and region.pk, self.chosen_filters),
-            lambda: summarise(
-                early_warnings(user, authorities=self.filterset.qs, today=self.today)
+            lambda: warning_summary(
+                user, self.filterset.qs, limit=WARNINGS_LISTED, today=self.today
             ),
             today=self.today,
         )

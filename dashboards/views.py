@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from authorities import audit
+from authorities.access import AuthorityAccess
 from authorities.caching import cached_page, render_body
-from authorities.models import EDITOR_ROLES, LocalAuthority, Region
+from authorities.models import LocalAuthority, Region
 from consultations.models import (
     Action,
     BlockTransfer,
@@ -25,7 +26,7 @@ from consultations.models import (
     plans_agreed_without_consultation,
 )
 from feedback.aggregates import authority_feedback, region_feedback
-from plans.models import Plan, PlanAccess
+from plans.models import Plan
 
 from .briefing import authority_plans, briefing_pack, forum_answers
 from .charts import assessment_wait_chart, dsg_deficit_chart, high_needs_chart
@@ -37,6 +38,8 @@ from .needs import what_needs
 from .overview import Overview
 
 AUTHORITIES_PER_PAGE = 50
+# Block transfers listed on a region page (the newest years first).
+REGION_TRANSFERS = 10
 
 
 @require_GET
@@ -151,19 +154,19 @@ def _authority_page(user, pk):
     region_visible = Region.objects.for_user(user).filter(pk=authority.region_id).exists()
     # One look at this person's roles decides what they may record here.
     roles = authority.roles_of(user)
-    can_edit = not EDITOR_ROLES.isdisjoint(roles)
+    access = AuthorityAccess(frozenset(roles))
     finance_years = authority.finance_years.trend()
     feedback = authority_feedback(authority, user, roles)
     return {
         "authority": authority,
         "region_visible": region_visible,
-        "plans": authority_plans(user, authority, PlanAccess(frozenset(roles))),
-        "can_add_plan": can_edit,
+        "plans": authority_plans(user, authority, access),
+        "can_add_plan": access.can_edit,
         "finance_years": finance_years,
         "finance_charts": [dsg_deficit_chart(finance_years), high_needs_chart(finance_years)]
         if finance_years
         else [],
-        "can_edit_finance": can_edit,
+        "can_edit_finance": access.can_edit,
         # Feedback figures, small numbers suppressed (feedback/_summary.html).
         "feedback": feedback,
         "feedback_chart": assessment_wait_chart(feedback)
@@ -261,6 +264,7 @@ def _region_page(request, region):
     """The region page's context: lists, read here, so the page makes no
     query while it renders."""
     user = request.user
+    transfers = BlockTransfer.objects.for_user(user).filter(consultation__authority__region=region)
     return {
         "region": region,
         "regional_people": list(region.memberships.select_related("user")),
@@ -278,11 +282,10 @@ def _region_page(request, region):
         "region_meetings": list(
             Consultation.objects.for_user(user).filter(authority__region=region).listed()[:10]
         ),
-        "block_transfers": list(
-            BlockTransfer.objects.for_user(user)
-            .filter(consultation__authority__region=region)
-            .listed()
-        ),
+        # The newest and a count: a region's every transfer made the page
+        # hundreds of kilobytes; each authority's page lists all of its own.
+        "block_transfers": list(transfers.listed()[:REGION_TRANSFERS]),
+        "block_transfer_count": transfers.count(),
     }
 
 

@@ -17,12 +17,17 @@ show its reader:
   plan page decides it (plans_agreed_without_consultation explains why).
 
 One query per kind, so eight whatever the number of authorities and rows.
+A page that shows only the newest few and counts the rest asks
+warning_summary(), which reads whole only the rows it may show.
 """
 
 import datetime
+from collections import Counter
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django.db import models
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
@@ -70,8 +75,13 @@ def early_warnings(user, authorities=None, since=None, *, today=None):
     queryset) and only those that arose on or after the date `since`."""
     today = today or timezone.localdate()
     found = []
-    for read in READERS:
-        found.extend(read(user, authorities, since, today))
+    for kind in KINDS:
+        found.extend(kind.warnings(user, authorities, since, today))
+    found.extend(waits_rising(user, authorities, since, today))
+    return _newest_first(found, since)
+
+
+def _newest_first(found, since):
     if since is not None:
         # Most kinds are narrowed in the query already; this catches the rest.
         found = [warning for warning in found if warning.on and warning.on >= since]
@@ -80,7 +90,89 @@ def early_warnings(user, authorities=None, since=None, *, today=None):
     return found
 
 
-# Each kind's reader: (user, authorities, since, today) → [EarlyWarning].
+class WarningSummary(NamedTuple):
+    count: int
+    newest: list  # EarlyWarning, the newest `limit`
+    per_authority: dict  # {authority id: its number of warnings}
+
+
+def warning_summary(user, authorities=None, since=None, *, limit, today=None, mine_too=True):
+    """What a page shows of early_warnings(): how many there are, how many
+    for each authority, and the newest `limit`, without building the rest:
+    the counts in one query (each kind's rows counted by authority, as one
+    UNION ALL), and for each kind only its newest `limit` rows read whole,
+    as only they can be among the newest of all. `mine_too=False` leaves
+    out `user`'s own overdue actions (Home lists them already)."""
+    today = today or timezone.localdate()
+    counted = [kind.counts(user, authorities, since, today, mine_too=mine_too) for kind in KINDS]
+    first, *rest = counted
+    per_authority = Counter()
+    for authority, n in first.union(*rest, all=True).order_by():
+        per_authority[authority] += n
+    # Waiting times are worked out from the term's submissions, not counted
+    # in SQL: few authorities rise, and all of them are read.
+    rising = waits_rising(user, authorities, since, today)
+    newest = list(rising)
+    for kind in KINDS:
+        newest.extend(kind.warnings(user, authorities, since, today, limit, mine_too=mine_too))
+    newest = _newest_first(newest, since)
+    rising = _newest_first(rising, since)
+    per_authority.update(warning.authority.pk for warning in rising)
+    return WarningSummary(sum(per_authority.values()), newest[:limit], dict(per_authority))
+
+
+class KindReader(NamedTuple):
+    """How one kind of warning is read. `scoped(user, today)` gives the
+    records in the person's scope, with what `build` needs to make each a
+    warning; `authority` is the path to their authority, `on` to the date
+    or time (`moment`) the warning arose, from which `since` narrows them
+    (a day earlier with `day_before`: an action is overdue the day after it
+    was due)."""
+
+    kind: Kind
+    scoped: Callable
+    authority: str
+    on: str
+    build: Callable
+    moment: bool = False
+    day_before: bool = False
+
+    def rows(self, user, authorities, since, today, *, mine_too=True):
+        rows = _narrow(self.scoped(user, today), self.authority, authorities)
+        if since:
+            start = since - datetime.timedelta(days=1) if self.day_before else since
+            rows = rows.filter(**{f"{self.on}__gte": _start_of(start) if self.moment else start})
+        if not mine_too and self.kind == Kind.ACTION_OVERDUE:
+            rows = rows.exclude(owner=user)
+        return rows
+
+    def newest(self):
+        """Newest first, those with no date last, then by authority, as
+        early_warnings() lists them: by the local day a moment falls on, as
+        the warning shows it, so that of two on one day the authority first
+        by name is kept. (Two of one kind for one authority on one day are
+        then listed by their reason, which SQL does not order by: at the
+        edge of a `limit`, which of them is shown may differ.)"""
+        day = (
+            TruncDate(self.on, tzinfo=timezone.get_current_timezone())
+            if self.moment
+            else models.F(self.on)
+        )
+        return (day.desc(nulls_last=True), f"{self.authority}__name", "pk")
+
+    def warnings(self, user, authorities, since, today, limit=None, *, mine_too=True):
+        rows = self.rows(user, authorities, since, today, mine_too=mine_too)
+        if limit is not None:
+            rows = rows.order_by(*self.newest())[:limit]
+        return [self.build(row) for row in rows]
+
+    def counts(self, user, authorities, since, today, *, mine_too=True):
+        return (
+            self.rows(user, authorities, since, today, mine_too=mine_too)
+            .order_by()
+            .values_list(self.authority)
+            .annotate(n=models.Count("pk"))
+        )
 
 
 def _narrow(queryset, path, authorities):
@@ -103,80 +195,51 @@ def _long_date(day):
 def _plan_name(plan):
     """ "SV 2022-23 (revision 2)": the plan without its authority, which the
     warning names beside it."""
-    name = " ".join(part for part in (plan.programme.short_name, plan.round_or_tranche) if part)
-    return f"{name} (revision {plan.revision})" if plan.revision > 1 else name
+    return plan.short_name
 
 
-def money_held_back(user, authorities, since, today):
-    instalments = _narrow(
-        FundingInstalment.objects.for_user(user).held_back(), "plan__authority", authorities
+def _held_back_warning(instalment):
+    plan = instalment.plan
+    what = f"{format_pounds(instalment.amount)} instalment for " + financial_year_label(
+        instalment.financial_year
     )
-    if since:
-        instalments = instalments.filter(held_back_since__gte=_start_of(since))
-    warnings = []
-    for instalment in instalments:
-        plan = instalment.plan
-        what = f"{format_pounds(instalment.amount)} instalment for " + financial_year_label(
-            instalment.financial_year
-        )
-        if instalment.status == FundingInstalment.Status.WITHHELD:
-            reason = f"{what} withheld ({_plan_name(plan)})"
-        else:
-            held = format_pounds(instalment.amount - (instalment.amount_paid or 0))
-            reason = f"{what} paid reduced: {held} withheld ({_plan_name(plan)})"
-        warnings.append(
-            EarlyWarning(
-                Kind.MONEY_HELD_BACK,
-                plan.authority,
-                reason,
-                instalment.get_absolute_url(),
-                _local_date(instalment.held_back_since),
-                instalment,
-            )
-        )
-    return warnings
-
-
-def not_consulted(user, authorities, since, today):
-    plans = plans_agreed_without_consultation(
-        _narrow(Plan.objects.for_user(user).current(), "authority", authorities)
-    ).select_related("authority", "programme")
-    if since:
-        plans = plans.filter(agreement_date__gte=since)
-    return [
-        EarlyWarning(
-            Kind.NOT_CONSULTED,
-            plan.authority,
-            f"{_plan_name(plan)} agreed on {_long_date(plan.agreement_date)} with no "
-            "Schools Forum, JCNC/JCC or network meeting logged that consulted the union "
-            "before it",
-            plan.get_absolute_url() + "#consultation",
-            plan.agreement_date,
-            plan,
-        )
-        for plan in plans
-    ]
-
-
-def negotiating(user, authorities, since, today):
-    plans = (
-        _narrow(Plan.objects.for_user(user).current(), "authority", authorities)
-        .negotiating()
-        .select_related("authority", "programme")
+    if instalment.status == FundingInstalment.Status.WITHHELD:
+        reason = f"{what} withheld ({_plan_name(plan)})"
+    else:
+        held = format_pounds(instalment.amount - (instalment.amount_paid or 0))
+        reason = f"{what} paid reduced: {held} withheld ({_plan_name(plan)})"
+    return EarlyWarning(
+        Kind.MONEY_HELD_BACK,
+        plan.authority,
+        reason,
+        instalment.get_absolute_url(),
+        _local_date(instalment.held_back_since),
+        instalment,
     )
-    if since:
-        plans = plans.filter(negotiating_since__gte=_start_of(since))
-    return [
-        EarlyWarning(
-            Kind.NEGOTIATING,
-            plan.authority,
-            f"{_plan_name(plan)} recorded as negotiating",
-            plan.get_absolute_url(),
-            _local_date(plan.negotiating_since),
-            plan,
-        )
-        for plan in plans
-    ]
+
+
+def _not_consulted_warning(plan):
+    return EarlyWarning(
+        Kind.NOT_CONSULTED,
+        plan.authority,
+        f"{_plan_name(plan)} agreed on {_long_date(plan.agreement_date)} with no "
+        "Schools Forum, JCNC/JCC or network meeting logged that consulted the union "
+        "before it",
+        plan.get_absolute_url() + "#consultation",
+        plan.agreement_date,
+        plan,
+    )
+
+
+def _negotiating_warning(plan):
+    return EarlyWarning(
+        Kind.NEGOTIATING,
+        plan.authority,
+        f"{_plan_name(plan)} recorded as negotiating",
+        plan.get_absolute_url(),
+        _local_date(plan.negotiating_since),
+        plan,
+    )
 
 
 def _transfer_size(transfer):
@@ -188,47 +251,29 @@ def _transfer_size(transfer):
     return parts[0] if len(parts) == 1 else f"{parts[0]} ({parts[1]})"
 
 
-def block_transfer_proposed(user, authorities, since, today):
-    transfers = _narrow(
-        BlockTransfer.objects.for_user(user).proposed(), "consultation__authority", authorities
+def _transfer_warning(transfer):
+    return EarlyWarning(
+        Kind.BLOCK_TRANSFER,
+        transfer.consultation.authority,
+        f"Transfer of {_transfer_size(transfer)} from the Schools Block to the High "
+        f"Needs Block for {transfer.financial_year_label} proposed at the Schools Forum "
+        f"on {_long_date(transfer.consultation.held_on)}, not yet decided",
+        transfer.get_absolute_url(),
+        transfer.consultation.held_on,
+        transfer,
     )
-    if since:
-        transfers = transfers.filter(consultation__held_on__gte=since)
-    return [
-        EarlyWarning(
-            Kind.BLOCK_TRANSFER,
-            transfer.consultation.authority,
-            f"Transfer of {_transfer_size(transfer)} from the Schools Block to the High "
-            f"Needs Block for {transfer.financial_year_label} proposed at the Schools Forum "
-            f"on {_long_date(transfer.consultation.held_on)}, not yet decided",
-            transfer.get_absolute_url(),
-            transfer.consultation.held_on,
-            transfer,
-        )
-        for transfer in transfers
-    ]
 
 
-def serious_concern(user, authorities, since, today):
-    answers = _narrow(
-        Answer.objects.for_user(user).serious(), "assessment__plan__authority", authorities
-    ).defer("private_notes", "evidence")
-    if since:
-        answers = answers.filter(serious_since__gte=_start_of(since))
-    warnings = []
-    for answer in answers:
-        plan = answer.assessment.plan
-        warnings.append(
-            EarlyWarning(
-                Kind.SERIOUS_CONCERN,
-                plan.authority,
-                f"Serious concern recorded on “{answer.question.text}” ({_plan_name(plan)})",
-                reverse("plans:answer", kwargs={"pk": plan.pk, "key": answer.question.key}),
-                _local_date(answer.serious_since),
-                answer,
-            )
-        )
-    return warnings
+def _serious_warning(answer):
+    plan = answer.assessment.plan
+    return EarlyWarning(
+        Kind.SERIOUS_CONCERN,
+        plan.authority,
+        f"Serious concern recorded on “{answer.question.text}” ({_plan_name(plan)})",
+        reverse("plans:answer", kwargs={"pk": plan.pk, "key": answer.question.key}),
+        _local_date(answer.serious_since),
+        answer,
+    )
 
 
 def _practice_names(submission):
@@ -240,25 +285,17 @@ def _practice_names(submission):
     )
 
 
-def unlawful_practice(user, authorities, since, today):
-    submissions = _narrow(
-        FeedbackSubmission.objects.for_user(user).reporting_practices(), "authority", authorities
+def _practice_warning(submission):
+    return EarlyWarning(
+        Kind.UNLAWFUL_PRACTICE,
+        submission.authority,
+        # The kind of source, never who: the page linked decides that.
+        f"{submission.get_source_display()} reported {_practice_names(submission)} "
+        f"(meeting of {_long_date(submission.meeting_date)})",
+        submission.get_absolute_url(),
+        _local_date(submission.submitted_at),
+        submission,
     )
-    if since:
-        submissions = submissions.filter(submitted_at__gte=_start_of(since))
-    return [
-        EarlyWarning(
-            Kind.UNLAWFUL_PRACTICE,
-            submission.authority,
-            # The kind of source, never who: the page linked decides that.
-            f"{submission.get_source_display()} reported {_practice_names(submission)} "
-            f"(meeting of {_long_date(submission.meeting_date)})",
-            submission.get_absolute_url(),
-            _local_date(submission.submitted_at),
-            submission,
-        )
-        for submission in submissions
-    ]
 
 
 def waits_rising(user, authorities, since, today):
@@ -286,40 +323,85 @@ def waits_rising(user, authorities, since, today):
     ]
 
 
-def action_overdue(user, authorities, since, today):
-    actions = (
-        _narrow(Action.objects.for_user(user), "authority", authorities)
-        .overdue(today)
-        .select_related("authority", "owner")
+def _overdue_warning(action):
+    owner = f"owned by {action.owner.display_name}" if action.owner else "with no owner"
+    return EarlyWarning(
+        Kind.ACTION_OVERDUE,
+        action.authority,
+        f"“{action.title}” was due on {_long_date(action.due_on)}, {owner}",
+        # The authority page lists its open actions for everyone in
+        # scope; an action's own page is for those who may change it.
+        action.authority.get_absolute_url() + "#actions",
+        action.due_on + datetime.timedelta(days=1),
+        action,
     )
-    if since:
-        # Overdue from the day after it was due.
-        actions = actions.filter(due_on__gte=since - datetime.timedelta(days=1))
-    warnings = []
-    for action in actions:
-        owner = f"owned by {action.owner.display_name}" if action.owner else "with no owner"
-        warnings.append(
-            EarlyWarning(
-                Kind.ACTION_OVERDUE,
-                action.authority,
-                f"“{action.title}” was due on {_long_date(action.due_on)}, {owner}",
-                # The authority page lists its open actions for everyone in
-                # scope; an action's own page is for those who may change it.
-                action.authority.get_absolute_url() + "#actions",
-                action.due_on + datetime.timedelta(days=1),
-                action,
-            )
-        )
-    return warnings
 
 
-READERS = (
-    money_held_back,
-    not_consulted,
-    negotiating,
-    block_transfer_proposed,
-    serious_concern,
-    unlawful_practice,
-    waits_rising,
-    action_overdue,
+# Every kind but waiting times (waits_rising), each read the same way.
+KINDS = (
+    KindReader(
+        Kind.MONEY_HELD_BACK,
+        lambda user, today: FundingInstalment.objects.for_user(user).held_back(),
+        "plan__authority",
+        "held_back_since",
+        _held_back_warning,
+        moment=True,
+    ),
+    KindReader(
+        Kind.NOT_CONSULTED,
+        lambda user, today: plans_agreed_without_consultation(
+            Plan.objects.for_user(user).current()
+        ).select_related("authority", "programme"),
+        "authority",
+        "agreement_date",
+        _not_consulted_warning,
+    ),
+    KindReader(
+        Kind.NEGOTIATING,
+        lambda user, today: (
+            Plan.objects.for_user(user)
+            .current()
+            .negotiating()
+            .select_related("authority", "programme")
+        ),
+        "authority",
+        "negotiating_since",
+        _negotiating_warning,
+        moment=True,
+    ),
+    KindReader(
+        Kind.BLOCK_TRANSFER,
+        lambda user, today: BlockTransfer.objects.for_user(user).proposed(),
+        "consultation__authority",
+        "consultation__held_on",
+        _transfer_warning,
+    ),
+    KindReader(
+        Kind.SERIOUS_CONCERN,
+        lambda user, today: (
+            Answer.objects.for_user(user).serious().defer("private_notes", "evidence")
+        ),
+        "assessment__plan__authority",
+        "serious_since",
+        _serious_warning,
+        moment=True,
+    ),
+    KindReader(
+        Kind.UNLAWFUL_PRACTICE,
+        lambda user, today: FeedbackSubmission.objects.for_user(user).reporting_practices(),
+        "authority",
+        "submitted_at",
+        _practice_warning,
+        moment=True,
+    ),
+    KindReader(
+        Kind.ACTION_OVERDUE,
+        lambda user, today: (
+            Action.objects.for_user(user).overdue(today).select_related("authority", "owner")
+        ),
+        "authority",
+        "due_on",
+        _overdue_warning,
+        day_before=True,
+    ),
 )

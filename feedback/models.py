@@ -6,8 +6,9 @@ Who may see what:
   see aggregates.py);
 - individual submissions are read by national officers, regional organisers
   and NEMs over the region, and the authority's LNS, Schools Forum and
-  JCNC/JCC representatives (the people who use them as evidence), and by
-  the person who submitted one;
+  JCNC/JCC representatives (the people who use them as evidence: Can.
+  READ_SUBMISSIONS in authorities/access.py), and by the person who
+  submitted one;
 - who submitted is shown only to national officers and the submitter.
 """
 
@@ -24,26 +25,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
+from authorities.access import NATIONAL_ROLES, READER_ROLES
 from authorities.edits import Versioned
-from authorities.models import (
-    AUTHORITY_ROLES,
-    NATIONAL_ROLES,
-    LocalAuthority,
-    Membership,
-    Role,
-)
-from plans.models import CONTRIBUTOR_ROLES, Plan, Question
+from authorities.models import LocalAuthority, Membership
+from plans.models import Plan, Question
 
 # A submitter may change or withdraw their submission for this long.
 EDIT_WINDOW = timedelta(days=14)
 MAX_WAIT_WEEKS = 156  # three years: anything longer is a typing mistake
 MAX_PEOPLE = 500
-
-# Who may submit for an authority: its own people, whatever their role, and
-# national officers. Regional roles read; they do not speak for a network.
-SUBMITTER_ROLES = frozenset({Role.NATIONAL_OFFICER, *(Role(r) for r in AUTHORITY_ROLES)})
-# Who reads individual submissions: the people who use them as evidence.
-READER_ROLES = frozenset(Role(r) for r in CONTRIBUTOR_ROLES)
 
 SMALL_NUMBER = 5
 FEWER = f"fewer than {SMALL_NUMBER}"
@@ -141,20 +131,6 @@ class ChoiceList:
         return isinstance(other, ChoiceList) and self.values == other.values
 
 
-def may_submit(user, authority, roles=None):
-    """Whether `user` may submit feedback for `authority` (`roles`: their
-    roles over it, if already known, saves a query)."""
-    roles = authority.roles_of(user) if roles is None else roles
-    return not SUBMITTER_ROLES.isdisjoint(roles)
-
-
-def may_export(user):
-    """National officers and regional organisers may export submissions."""
-    return (
-        user.has_national_scope or user.memberships.filter(role=Role.REGIONAL_ORGANISER).exists()
-    )
-
-
 # The authority's columns read with its submissions' waits, so a WaitRise
 # carries its authority without another query (LocalAuthority.from_db: in
 # the model's field order).
@@ -182,7 +158,7 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
         in_scope = self.filter(authority__in=LocalAuthority.objects.for_user(user))
         if user.is_superuser:
             return in_scope
-        mine = Membership.objects.filter(user=user, role__in=[r.value for r in READER_ROLES])
+        mine = Membership.objects.filter(user=user, role__in=READER_ROLES)
         return in_scope.filter(
             Exists(mine.filter(role__in=NATIONAL_ROLES))
             | Exists(mine.filter(region=OuterRef("authority__region_id")))
@@ -201,7 +177,7 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
         in_scope = list(LocalAuthority.objects.for_user(user).values_list("pk", flat=True))
         if user.is_superuser:
             return self.filter(authority__in=in_scope)
-        mine = Membership.objects.filter(user=user, role__in=[r.value for r in READER_ROLES])
+        mine = Membership.objects.filter(user=user, role__in=READER_ROLES)
         # for_user()'s conditions, asked of each authority in scope.
         reads_all = LocalAuthority.objects.filter(pk__in=in_scope).filter(
             Exists(mine.filter(role__in=NATIONAL_ROLES))

@@ -17,15 +17,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities import audit
+from authorities.access import AuthorityAccess
 from authorities.caching import cached_page, render_body
 from authorities.edits import status_of, try_save
 from authorities.models import LocalAuthority
-from plans.models import Plan, PlanAccess, Question
+from plans.models import Plan, Question
 
 from . import services
 from .exports import csv_lines
 from .forms import EvidenceForm, FilterForm, SubmissionForm
-from .models import FeedbackExport, FeedbackSubmission, may_export, may_submit
+from .models import FeedbackExport, FeedbackSubmission
 
 PER_PAGE = 50
 
@@ -68,7 +69,7 @@ def _submission_list(request):
         "form": form,
         "page": page,
         "page_query": query.urlencode(),
-        "can_export": may_export(user),
+        "can_export": user.can_export_feedback,
         # Where this person can give feedback from (national officers
         # start from an authority's page: they cover all 153).
         "own_authorities": list(LocalAuthority.objects.filter(memberships__user=user).distinct()),
@@ -80,7 +81,7 @@ def submission_add(request, slug):
     authority = get_object_or_404(
         LocalAuthority.objects.for_user(request.user).select_related("region"), slug=slug
     )
-    if not may_submit(request.user, authority):
+    if not AuthorityAccess.of(request.user, authority).can_submit_feedback:
         raise PermissionDenied
     form = SubmissionForm(request.POST or None, authority=authority)
     if form.is_valid():
@@ -112,7 +113,7 @@ def _submission(request, pk, *, change=False):
 @require_GET
 def submission_detail(request, pk):
     submission = _submission(request, pk)
-    access = PlanAccess.of(request.user, submission.authority)
+    access = AuthorityAccess.of(request.user, submission.authority)
     evidence = submission.evidence.select_related("plan__programme", "question")
     return render(
         request,
@@ -187,7 +188,7 @@ def evidence_link(request, pk, key):
     if question_set is None:
         raise Http404("No checklist has been loaded.")
     question = get_object_or_404(Question, question_set=question_set, key=key)
-    if not PlanAccess.of(request.user, plan.authority).can_contribute:
+    if not AuthorityAccess.of(request.user, plan.authority).can_contribute:
         raise PermissionDenied
     submissions = (
         FeedbackSubmission.objects.for_user(request.user).active().filter(authority=plan.authority)
@@ -220,7 +221,7 @@ def export(request):
     no submitter and only authorities with enough submissions to hide who
     said what (see FeedbackSubmissionQuerySet.with_enough_per_authority)."""
     user = request.user
-    if not may_export(user):
+    if not user.can_export_feedback:
         raise PermissionDenied
     form = FilterForm(request.GET, user=user)
     if not form.is_valid():

@@ -1,7 +1,7 @@
 """The union's checklist, answered per plan: one page per question.
 
 Every page starts from `Plan.objects.for_user` (out of scope: 404) and asks
-`PlanAccess` what the person may do (a write without the right: 403).
+`AuthorityAccess` what the person may do (a write without the right: 403).
 Everyone in scope reads; editors change answers; contributors (editors,
 regional organisers and NEMs) add evidence links and comments.
 """
@@ -16,10 +16,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from authorities.access import AuthorityAccess
+
 from . import services
 from .checklist_forms import AnswerForm, CommentForm, ConfirmForm, EvidenceLinkForm
 from .history import entries
-from .models import Answer, Comment, EvidenceLink, Plan, PlanAccess, Question, still_to_ask
+from .models import Answer, Comment, EvidenceLink, Plan, Question, still_to_ask
 from .presenters import ANSWER_PAGE, Place
 
 TEMPLATE = "plans/checklist/answer.html"
@@ -50,7 +52,7 @@ def _plan_and_question(request, pk, key):
     question = get_object_or_404(
         Question.objects.select_related("section"), question_set=_question_set(plan), key=key
     )
-    return plan, question, PlanAccess.of(request.user, plan.authority)
+    return plan, question, AuthorityAccess.of(request.user, plan.authority)
 
 
 def _answer(plan, question):

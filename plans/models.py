@@ -3,10 +3,10 @@ union's checklist answered per plan.
 
 Scope comes from the authority: `Plan.objects.for_user(user)` is the plans of
 `LocalAuthority.objects.for_user(user)`. What a person may change is decided by
-the roles they hold over the plan's authority (`PlanAccess`).
+the roles they hold over the plan's authority
+(`authorities.access.AuthorityAccess`).
 """
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,13 +21,10 @@ from simple_history.models import HistoricalRecords
 
 from authorities.edits import AddressedHistory, Versioned
 from authorities.models import (
-    EDITOR_ROLES,
     FIRST_FINANCIAL_YEAR,
     LAST_FINANCIAL_YEAR,
-    REGIONAL_ROLES,
     LocalAuthority,
     Membership,
-    Role,
 )
 from authorities.models import financial_year_label as year_label
 
@@ -39,45 +36,6 @@ ZERO = Decimal("0.00")
 def year_choices():
     years = range(FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR + 1)
     return [(year, year_label(year)) for year in years]
-
-
-# Who may do what on a plan, by the roles they hold over its authority:
-# EDITOR_ROLES change it; regional roles may also add evidence and comments.
-CONTRIBUTOR_ROLES = EDITOR_ROLES | set(REGIONAL_ROLES)
-
-
-@dataclass(frozen=True)
-class PlanAccess:
-    """What one person may do with one authority's plans.
-
-    Everyone in scope reads. LNS, Schools Forum and JCNC/JCC reps and national
-    officers edit; regional organisers and NEMs add evidence and comments;
-    private notes are for national officers and the authority's own people.
-    """
-
-    roles: frozenset
-
-    @classmethod
-    def of(cls, user, authority):
-        return cls(frozenset(authority.roles_of(user)))
-
-    @property
-    def can_edit(self):
-        return bool(self.roles & EDITOR_ROLES)
-
-    @property
-    def can_contribute(self):
-        return bool(self.roles & CONTRIBUTOR_ROLES)
-
-    @property
-    def can_see_private_notes(self):
-        return Role.NATIONAL_OFFICER in self.roles or bool(self.roles - set(REGIONAL_ROLES))
-
-    @property
-    def can_skip_lifecycle(self):
-        """Whether they may move a plan's status out of its lifecycle's
-        order (Plan.NEXT_STATUSES), saying why: national officers only."""
-        return Role.NATIONAL_OFFICER in self.roles
 
 
 class Programme(models.Model):
@@ -345,9 +303,9 @@ class Plan(Versioned):
         ]
 
     def __str__(self):
-        round_ = f" {self.round_or_tranche}" if self.round_or_tranche else ""
-        revision = f" (revision {self.revision})" if self.revision > 1 else ""
-        return f"{self.authority}: {self.programme}{round_}{revision}"
+        """The plan's name with its authority: "Camden: SV 2022-23 (revision 2)",
+        for wherever the authority is not already said."""
+        return f"{self.authority}: {self.short_name}"
 
     def get_absolute_url(self):
         return reverse("plans:detail", kwargs={"pk": self.pk})
@@ -375,7 +333,8 @@ class Plan(Versioned):
 
     @property
     def short_name(self):
-        """The plan without its authority: "SV 2022-23 (revision 2)"."""
+        """The plan's one name, on every page and export: "SV 2022-23 (revision 2)".
+        Where the page is not about one authority, str(plan) adds which."""
         round_ = f" {self.round_or_tranche}" if self.round_or_tranche else ""
         revision = f" (revision {self.revision})" if self.revision > 1 else ""
         return f"{self.programme.short_name}{round_}{revision}"

@@ -236,6 +236,10 @@ class Neighbour(NamedTuple):
     number: int
     text: str
 
+    @property
+    def label(self):
+        return f"Question {self.number}: {self.text}"
+
 
 @dataclass
 class Place:

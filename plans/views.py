@@ -1,7 +1,7 @@
 """Plans, their money and commitments, and their history.
 
 Every plan comes through `Plan.objects.for_user` (out of scope is 404); what a
-person may change comes from `PlanAccess` (not allowed is 403).
+person may change comes from `AuthorityAccess` (not allowed is 403).
 """
 
 from django.contrib import messages
@@ -12,6 +12,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from authorities.access import AuthorityAccess
 from authorities.caching import cached_page, render_body
 from authorities.edits import DeleteForm, status_of, try_save
 from authorities.models import LocalAuthority, Region
@@ -22,7 +23,6 @@ from .history import plan_changes
 from .models import (
     FundingInstalment,
     Plan,
-    PlanAccess,
     Target,
     TargetUpdate,
 )
@@ -39,7 +39,7 @@ def plan_for(request, pk, *, edit=False):
         Plan.objects.for_user(request.user).select_related("authority__region", "programme"),
         pk=pk,
     )
-    access = PlanAccess.of(request.user, plan.authority)
+    access = AuthorityAccess.of(request.user, plan.authority)
     if edit and not access.can_edit:
         raise PermissionDenied
     return plan, access
@@ -90,7 +90,7 @@ def plan_detail(request, pk):
             "body": render_body(
                 request,
                 "plans/plan_detail.html",
-                _plan_page(request.user, plan, PlanAccess.of(request.user, plan.authority)),
+                _plan_page(request.user, plan, AuthorityAccess.of(request.user, plan.authority)),
             )
         },
     )
@@ -130,7 +130,7 @@ def _plan_page(user, plan, access):
 @require_http_methods(["GET", "POST"])
 def plan_add(request, slug):
     authority = get_object_or_404(LocalAuthority.objects.for_user(request.user), slug=slug)
-    if not PlanAccess.of(request.user, authority).can_edit:
+    if not AuthorityAccess.of(request.user, authority).can_edit:
         raise PermissionDenied
     form = PlanForm(request.POST or None, authority=authority)
     if form.is_valid():

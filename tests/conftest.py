@@ -18,7 +18,8 @@ from django.db import connections
 from django.test import Client
 from pytest_django.plugin import blocking_manager_key
 
-from authorities.models import LocalAuthority, Role
+from authorities.access import Role
+from authorities.models import LocalAuthority
 
 from .factories import CAMDEN, KENT, MANCHESTER, authority, make_user, region
 

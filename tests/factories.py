@@ -22,7 +22,8 @@ from fido2.webauthn import (
     CollectedClientData,
 )
 
-from authorities.models import WIDE_ROLES, LocalAuthority, Membership, Region, User
+from authorities.access import WIDE_ROLES
+from authorities.models import LocalAuthority, Membership, Region, User
 from plans.models import Plan, Programme
 
 PASSWORD = "correct-horse-battery-staple"

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
-from authorities.models import AuthorityFinance, LocalAuthority, Role, User
+from authorities.access import Role
+from authorities.models import AuthorityFinance, LocalAuthority, User
 from consultations.models import Action, Consultation
 from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Target

@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from authorities.access import Role
 from authorities.backends import AuthenticationBackend
-from authorities.models import Role, User
+from authorities.models import User
 
 from .factories import PASSWORD
 

@@ -6,7 +6,8 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
-from authorities.models import Membership, Role, User
+from authorities.access import Role
+from authorities.models import Membership, User
 from consultations.models import Action, Consultation
 
 from .factories import KENT, authority, make_user, region

@@ -10,7 +10,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from authorities import audit
-from authorities.models import AuditEvent, AuthorityFinance, LocalAuthority, Membership, Role
+from authorities.access import Role
+from authorities.models import AuditEvent, AuthorityFinance, LocalAuthority, Membership
 from plans.models import FundingInstalment
 
 from .factories import CAMDEN, PASSWORD, make_plan, make_user, region, totp_code

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from authorities.models import LocalAuthority, Role
+from authorities.access import Role
+from authorities.models import LocalAuthority
 
 from .factories import authority, make_user, region
 
@@ -48,10 +49,11 @@ class TestHome:
             make_user(roles=[(Role.SENCO_LEAD, la)])
         client = client_for(organiser)
         # 9, plus the person's open actions (tests/test_consultations.py),
-        # plus one query per kind of early warning under "What needs you"
-        # (tests/test_home.py; an organiser is not asked about checklists or
-        # meetings), kept in the cache (7 the first time).
-        with django_assert_num_queries(24):
+        # plus the new early warnings under "What needs you" (counted in one
+        # query, the newest of each kind: 9; tests/test_home.py; an organiser
+        # is not asked about checklists or meetings), kept in the cache (7
+        # the first time).
+        with django_assert_num_queries(25):
             response = client.get(reverse("home"))
         assert len(response.context["authorities"]) == 33
 
@@ -204,7 +206,7 @@ class TestAuthorityDetail:
         assert "202" in content
         for person in (camden_lns, camden_senco_lead, london_organiser):
             assert person.email in content
-        assert "Regional organiser (London)" in content
+        assert "Regional organiser, London" in content
         # An LNS has no region-wide scope, so the region is not a link for them.
         assert reverse("dashboards:region", args=["london"]) not in content
 
@@ -242,14 +244,15 @@ class TestAuthorityDetail:
 
 
 # The region page the first time: session, user, region, its people; the
-# early warnings (8) and storing them in the cache (7); the overview table's
+# early warnings (their counts, and the newest of each kind but waiting times
+# with those: 9) and storing them in the cache (7); the overview table's
 # rows (programmes, authorities, who covers them (2), the checklist bank (2),
 # plans, instalments, meetings, actions, feedback: tests/test_overview.py),
 # stored (7); plans agreed without consultation, the feedback figures,
-# stored (7), meetings and block transfers; then the rendered page, stored
-# (7). With the database cache each store is the data version, a read and
-# the writes.
-REGION_PAGE_QUERIES = 55
+# stored (7), meetings and block transfers (the newest and their count);
+# then the rendered page, stored (7). With the database cache each store is
+# the data version, a read and the writes.
+REGION_PAGE_QUERIES = 57
 
 
 class TestRegion:

@@ -13,7 +13,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from authorities.models import Role
+from authorities.access import Role
 from consultations.models import (
     Action,
     BlockTransfer,
@@ -861,7 +861,12 @@ class TestPagesWithSections:
         # the early warnings one query per kind).
         with django_assert_num_queries(REGION_PAGE_QUERIES):
             response = london_organiser_client.get(reverse("dashboards:region", args=["london"]))
-        assert len(response.context["block_transfers"]) == rows
+        # The newest ten, and how many there are.
+        transfers = response.context["block_transfers"]
+        assert [t.financial_year for t in transfers] == [2020 + n for n in range(rows)][::-1][:10]
+        assert response.context["block_transfer_count"] == rows
+        newest = f"The newest 10 of {rows} transfers put to Schools Forums in London"
+        assert (newest in response.content.decode()) == (rows > 10)
 
     @pytest.mark.parametrize("rows", [2, 12])
     def test_home(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
@@ -870,7 +875,7 @@ class TestPagesWithSections:
         # plus what "What needs you" asks an LNS (tests/test_home.py): plans
         # to answer (3 with none to answer), meetings with no outcome (2),
         # and the rendered page stored in the cache (7).
-        with django_assert_num_queries(29):
+        with django_assert_num_queries(30):
             response = camden_lns_client.get(reverse("home"))
         assert len(response.context["my_actions"]) == rows
 

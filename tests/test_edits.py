@@ -19,8 +19,9 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
+from authorities.access import Role
 from authorities.caching import data_version
-from authorities.models import AuthorityFinance, Role
+from authorities.models import AuthorityFinance
 from consultations.models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
 from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Plan, Recommendation, Target

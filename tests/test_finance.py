@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.urls import reverse
 
+from authorities.access import Role
 from authorities.forms import AuthorityFinanceForm
-from authorities.models import AuthorityFinance, Role, format_change
+from authorities.models import AuthorityFinance, format_change
 
 from .factories import KENT, authority, make_user
 

@@ -60,9 +60,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from simple_history.middleware import HistoryRequestMiddleware
 
+from authorities.access import Role
 from authorities.edits import DeleteForm, same_text
 from authorities.forms import AuthorityFinanceForm
-from authorities.models import AuthorityFinance, Role
+from authorities.models import AuthorityFinance
 from consultations.forms import ActionForm
 from consultations.models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
 from consultations.services import MeetingForms

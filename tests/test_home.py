@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authorities import caching
-from authorities.models import LocalAuthority, Membership, Role
+from authorities.access import Role
+from authorities.models import LocalAuthority, Membership
 from consultations.models import Action, Consultation
 from plans.models import Answer, Assessment, Plan, Programme, QuestionSet
 from plans.services import revise_plan
@@ -276,10 +277,11 @@ class TestQueryCount:
         # Session, user, regions, memberships, my actions, my authorities
         # with who covers them (3) and their count: 9. Then the plans to
         # answer (the latest bank and its size, the plans, their questions
-        # and answers: 5), the meetings (count and rows: 2), one query for
-        # each kind of warning (8) and keeping the rendered page in the cache
-        # (the data version, a read, and the database cache's writes: 7).
-        with django_assert_num_queries(31):
+        # and answers: 5), the meetings (count and rows: 2), the new
+        # warnings (counted in one query, the newest of each kind: 9) and
+        # keeping the rendered page in the cache (the data version, a read,
+        # and the database cache's writes: 7).
+        with django_assert_num_queries(32):
             response = camden_lns_client.get(HOME)
         found = response.context["needs"]
         assert len(found.overdue_actions) == rows
@@ -295,7 +297,7 @@ class TestQueryCount:
         fill(list(la_codes[:authorities]), 1)
         # As for an LNS, less the authorities with who covers them (national
         # scope is shown its regions).
-        with django_assert_num_queries(28):
+        with django_assert_num_queries(29):
             response = national_officer_client.get(HOME)
         found = response.context["needs"]
         assert found.meeting_count == authorities

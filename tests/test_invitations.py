@@ -15,7 +15,8 @@ from django.test import Client
 from django.urls import reverse
 
 from authorities import invitations
-from authorities.models import AuditEvent, Role, User
+from authorities.access import Role
+from authorities.models import AuditEvent, User
 
 from .factories import make_user
 

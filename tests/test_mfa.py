@@ -14,10 +14,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from authorities.access import Role
 from authorities.backends import AuthenticationBackend
 from authorities.management.commands.create_demo_people import DEMO_TOTP_SECRET
 from authorities.mfa import has_second_step
-from authorities.models import Role, User
+from authorities.models import User
 
 from .factories import (
     CAMDEN,

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from authorities.models import AuthorityFinance, LocalAuthority, Role
+from authorities.access import Role
+from authorities.models import AuthorityFinance, LocalAuthority
 from consultations.models import Action, Consultation
 from dashboards.filters import months_before
 from dashboards.models import DashboardExport
@@ -693,6 +694,19 @@ class TestRegionPage:
         assert "Region" not in headers  # the page is the region's
         assert "Covered by" in content
 
+    def test_it_names_the_first_three_who_cover_an_authority(
+        self, london_organiser_client, camden_lns
+    ):
+        for n in range(4):
+            make_user(f"camden.rep{n}@example.org", roles=[(Role.SENCO_LEAD, authority(CAMDEN))])
+        content = response_text = london_organiser_client.get(LONDON_PAGE).content.decode()
+        start = content.index('href="/authorities/camden/">Camden</a></th>')
+        covered = content[start : content.index("</td>", start)]
+        # Five cover Camden: three named, the rest a link to its page.
+        assert covered.count("govuk-!-font-size-14") == 3
+        assert re.search(r"and 2 more<span[^>]*> covering Camden</span>", covered)
+        assert 'href="/authorities/camden/#coverage"' in response_text
+
     def test_it_filters_and_sorts(self, london_organiser_client, london):
         response = london_organiser_client.get(
             LONDON_PAGE, {"only": "not_consulted", "sort": "-paid"}
@@ -772,10 +786,11 @@ def populate(count):
 # session, user, regions in scope, programmes, authorities (with their latest
 # deficit), the checklist bank (latest version, its size), plans (with their
 # checklist counts and consultation flag), instalments, meetings, actions,
-# feedback, and the early warnings (one query per kind: dashboards/warnings.py);
+# feedback, and the early warnings (counts by authority in one query, then the
+# newest of each kind: 9, dashboards/warnings.warning_summary);
 # the warnings and the rows are each stored in the cache (the data version,
 # reading the value, and the database cache's writes: 7 each).
-OVERVIEW_ROWS_QUERIES = 34
+OVERVIEW_ROWS_QUERIES = 35
 # The page also keeps itself, rendered, in the cache (7 more).
 OVERVIEW_QUERIES = OVERVIEW_ROWS_QUERIES + 7
 # Asked again before the data changes: session, user, the data version and

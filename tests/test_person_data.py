@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authorities import audit
-from authorities.models import AuditEvent, AuthorityFinance, Membership, Role
+from authorities.access import Role
+from authorities.models import AuditEvent, AuthorityFinance, Membership
 from authorities.personal_data import user_references
 from consultations.models import Action, Consultation
 from dashboards.models import DashboardExport

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from authorities import caching
-from authorities.models import Role
+from authorities.access import AuthorityAccess, Role
 from plans.models import (
     Answer,
     FundingInstalment,
@@ -669,11 +669,9 @@ class TestHistory:
 
 
 def test_private_notes_rule(reference_data, camden_plan, camden_lns, london_organiser):
-    from plans.models import PlanAccess
-
     senco = make_user(roles=[(Role.SENCO_LEAD, camden_plan.authority)])
-    assert PlanAccess.of(camden_lns, camden_plan.authority).can_see_private_notes
-    assert PlanAccess.of(senco, camden_plan.authority).can_see_private_notes
-    assert not PlanAccess.of(london_organiser, camden_plan.authority).can_see_private_notes
-    assert PlanAccess.of(london_organiser, camden_plan.authority).can_contribute
-    assert not PlanAccess.of(london_organiser, camden_plan.authority).can_edit
+    assert AuthorityAccess.of(camden_lns, camden_plan.authority).can_see_private_notes
+    assert AuthorityAccess.of(senco, camden_plan.authority).can_see_private_notes
+    assert not AuthorityAccess.of(london_organiser, camden_plan.authority).can_see_private_notes
+    assert AuthorityAccess.of(london_organiser, camden_plan.authority).can_contribute
+    assert not AuthorityAccess.of(london_organiser, camden_plan.authority).can_edit

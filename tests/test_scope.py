@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
-from authorities.models import LocalAuthority, Membership, Region, Role
+from authorities.access import Role
+from authorities.models import LocalAuthority, Membership, Region
 
 from .factories import authority, make_user, region
 

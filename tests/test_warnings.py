@@ -2,6 +2,7 @@
 not otherwise, for the people who may see it, at a fixed number of queries."""
 
 import datetime
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
@@ -11,9 +12,10 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from authorities.models import LocalAuthority, Role
+from authorities.access import Role
+from authorities.models import LocalAuthority
 from consultations.models import Action, BlockTransfer, Consultation
-from dashboards.warnings import EarlyWarning, Kind, early_warnings
+from dashboards.warnings import EarlyWarning, Kind, early_warnings, warning_summary
 from feedback.models import FeedbackSubmission
 from plans.models import Answer, Assessment, FundingInstalment, Plan, Programme, QuestionSet
 from plans.services import revise_plan
@@ -607,3 +609,65 @@ def test_a_fixed_number_of_queries_however_many_authorities(
         found = early_warnings(national_officer)
     assert len(found) == 8 * count
     assert {w.kind for w in found} == set(Kind)
+
+
+# What a page shows: the counts and the newest few -----------------------------
+
+
+def _whole(user, **options):
+    """warning_summary's answer worked out from the whole list."""
+    found = early_warnings(user, **options)
+    return len(found), Counter(w.authority.pk for w in found), found
+
+
+@pytest.mark.parametrize("limit", [1, 3, 8, 20])
+def test_the_summary_is_the_whole_list_counted_and_cut(national_officer, limit):
+    every_kind_at(list(LocalAuthority.objects.order_by("name")[:3]))
+    count, per_authority, found = _whole(national_officer)
+    summary = warning_summary(national_officer, limit=limit)
+    assert summary.count == count == 24
+    assert summary.per_authority == per_authority
+    assert summary.newest == found[:limit]
+
+
+def test_the_summary_narrows_as_the_list_does(camden_lns, national_officer):
+    action(due_on=TODAY - 11 * DAY, title="Arose 10 days ago")
+    action(due_on=TODAY - 12 * DAY, title="Arose 11 days ago")
+    action(KENT, due_on=TODAY - 2 * DAY)
+    make_plan(CAMDEN, agreement_date=TODAY - 10 * DAY, round_or_tranche="new")
+    since = TODAY - 10 * DAY
+    for user, options in [
+        (camden_lns, {"since": since}),
+        (camden_lns, {}),
+        (national_officer, {"authorities": LocalAuthority.objects.filter(la_code=KENT)}),
+    ]:
+        count, per_authority, found = _whole(user, **options)
+        summary = warning_summary(user, limit=10, **options)
+        assert (summary.count, summary.per_authority, summary.newest) == (
+            count,
+            per_authority,
+            found,
+        )
+
+
+def test_the_summary_can_leave_out_the_readers_own_overdue_actions(camden_lns):
+    action(due_on=TODAY - 2 * DAY, title="Theirs", owner=camden_lns)
+    action(due_on=TODAY - 2 * DAY, title="Someone else's")
+    summary = warning_summary(camden_lns, limit=10, mine_too=False)
+    assert [w.subject.title for w in summary.newest] == ["Someone else's"]
+    assert summary.count == 1
+    assert warning_summary(camden_lns, limit=10).count == 2
+
+
+@pytest.mark.parametrize("count", [1, 10, 150])
+def test_the_summary_reads_a_fixed_number_of_queries(
+    national_officer, django_assert_num_queries, count
+):
+    every_kind_at(list(LocalAuthority.objects.order_by("name")[:count]))
+    national_officer.has_national_scope  # noqa: B018 (asked once per request, as on a page)
+    # The counts (one UNION ALL), the newest of the seven kinds counted in
+    # SQL, and the waiting times.
+    with django_assert_num_queries(9):
+        summary = warning_summary(national_officer, limit=10)
+    assert summary.count == 8 * count
+    assert len(summary.newest) == min(10, 8 * count)

@@ -53,14 +53,3 @@ def number(value):
         return ""
     text = f"{Decimal(value):,f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-@register.filter
-def page_links(page):
-    """The page numbers a GOV.UK pagination shows for a Django Page: the
-    first and last, the current one and its neighbours, with None where
-    numbers are left out (an ellipsis). A list of 20,000 meetings would
-    otherwise link every one of its 400 pages."""
-    paginator = page.paginator
-    for number in paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1):
-        yield None if number == paginator.ELLIPSIS else number

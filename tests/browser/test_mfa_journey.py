@@ -9,7 +9,7 @@ import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
-from authorities.models import Role
+from authorities.access import Role
 from tests.factories import PASSWORD, make_user, totp_code
 
 

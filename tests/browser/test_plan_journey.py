@@ -34,7 +34,7 @@ def test_camden_lns_records_a_plan_and_an_instalment(page, sign_in, visit, submi
     page.get_by_label("Last financial year").select_option(label="2028-29")
     page.get_by_label("Total extra funding (£)").fill("20000000")
     submit("Save the plan")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Safety Valve 2023-24")
+    expect(page.get_by_role("heading", level=1)).to_have_text("SV 2023-24")
     expect(page.get_by_text("£20,000,000")).to_be_visible()
 
     page.get_by_role("link", name="Add an instalment").click()
@@ -55,7 +55,7 @@ def test_london_organiser_filters_plans(page, sign_in, visit, submit, london_org
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Hillingdon")
     rows.first.get_by_role("link").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Safety Valve 2021-22")
+    expect(page.get_by_role("heading", level=1)).to_have_text("SV 2021-22")
 
 
 def test_a_status_change_keeps_to_the_lifecycle_unless_a_national_officer_says_why(

@@ -33,11 +33,11 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from authorities.access import Role
 from authorities.models import (
     AuthorityAlias,
     AuthorityFinance,
     Membership,
-    Role,
     User,
 )
 from consultations.models import (

@@ -12,8 +12,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from authorities.access import REGIONAL_ROLES, Role
 from authorities.mfa import has_second_step
-from authorities.models import REGIONAL_ROLES, LocalAuthority, Membership, Region, Role, User
+from authorities.models import LocalAuthority, Membership, Region, User
 
 DEMO_PASSWORD = "demo-tracker-2026"  # documented in README.md; local use only
 # The authenticator-app secret of the demo people who must sign in in two

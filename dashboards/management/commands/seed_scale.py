@@ -25,16 +25,9 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from authorities.access import AUTHORITY_ROLES, Role
 from authorities.caching import data_changed
-from authorities.models import (
-    AUTHORITY_ROLES,
-    AuthorityFinance,
-    LocalAuthority,
-    Membership,
-    Region,
-    Role,
-    User,
-)
+from authorities.models import AuthorityFinance, LocalAuthority, Membership, Region, User
 from consultations.models import Action, BlockTransfer, Consultation, Forum, SchoolsForumOutcome
 from feedback.models import Barrier, FeedbackSubmission, HealthCosts, Phase, Practice, Pressure
 from feedback.models import Source as FeedbackSource
