@@ -13,6 +13,7 @@ loaded again straight after (pytest_runtest_teardown).
 from io import StringIO
 
 import pytest
+from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connections
 from django.test import Client
@@ -74,6 +75,39 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", "form properties")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def page_cache(settings):
+    """The page cache on, in this process's memory (tests run without it:
+    pyproject.toml), for tests of caching itself; empty at the start."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages-under-test",
+            "KEY_PREFIX": "pages",
+        },
+    }
+    cache = caches["pages"]
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+@pytest.fixture
+def database_page_cache(settings):
+    """The page cache as production has it with nothing set: a database
+    cache of its own beside the counters' (the suite runs without one)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "page_cache",
+            "KEY_PREFIX": "pages",
+        },
+    }
+    call_command("createcachetable", verbosity=0)
 
 
 @pytest.fixture(autouse=True)

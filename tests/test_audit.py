@@ -220,6 +220,7 @@ def test_withdrawing_feedback_is_recorded(client_for, camden_senco_lead):
     assert f"#{given.pk}" in event.detail
 
 
+@pytest.mark.usefixtures("page_cache")
 def test_recording_does_not_make_cached_pages_old(client_for, camden_lns):
     from authorities.caching import data_version
 

@@ -216,10 +216,9 @@ class TestOnePlan:
 # checklist counts (the latest question bank and its size, then the plans),
 # targets and progress; instalment totals, answers and instalments; the
 # questions still to ask (questions, answers); the finance years; the
-# Schools Forum's answers; the feedback (kept in the cache the first time:
-# the data version, a read, the writes: 7); the actions; then the rendered
-# pack, stored in the cache (7); the audit trail's record of the opening.
-BRIEFING_QUERIES = 33
+# Schools Forum's answers; the feedback; the actions; the audit trail's
+# record of the opening.
+BRIEFING_QUERIES = 19
 
 
 class TestQueryCount:

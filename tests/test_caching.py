@@ -20,6 +20,10 @@ from .factories import CAMDEN, authority, make_plan
 
 OVERVIEW = reverse("dashboards:overview")
 
+# Every test here is about the page cache: on (the rest of the suite runs
+# without it).
+pytestmark = pytest.mark.usefixtures("page_cache")
+
 
 def text(response):
     """The page's words, tags stripped and spaces collapsed."""

@@ -401,9 +401,8 @@ class TestMeetingLists:
         for n in range(rows):
             meeting = make_meeting(plan=plan, held_on=TODAY - n * DAY)
             BlockTransfer.objects.create(consultation=meeting, financial_year=2025, amount=n)
-        # session, user, the page of meetings, its count; then the rendered
-        # page stored in the cache (7: the data version, a read, the writes)
-        with django_assert_num_queries(11):
+        # session, user, the page of meetings, its count
+        with django_assert_num_queries(4):
             response = camden_lns_client.get(reverse("consultations:list"))
         assert len(response.context["page"]) == rows
 
@@ -763,9 +762,8 @@ class TestActions:
                 due_on=TODAY - n * DAY,
                 plan=make_plan(CAMDEN, round_or_tranche=str(n)),
             )
-        # session, user, the page of actions, its count; then the rendered
-        # page stored in the cache (7: the data version, a read, the writes)
-        with django_assert_num_queries(11):
+        # session, user, the page of actions, its count
+        with django_assert_num_queries(4):
             response = camden_lns_client.get(reverse("consultations:actions"))
         assert len(response.context["page"]) == rows
 
@@ -846,7 +844,7 @@ class TestPagesWithSections:
     def test_authority_page(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
         self.fill(rows, camden_lns)
         # tests/test_finance.py's pin for an LNS, which includes these sections.
-        with django_assert_num_queries(32):
+        with django_assert_num_queries(18):
             response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         assert len(response.context["open_actions"]) == rows
         assert len(response.context["recent_meetings"]) == min(rows, 5)
@@ -873,9 +871,8 @@ class TestPagesWithSections:
         self.fill(rows, camden_lns)
         # tests/test_authorities.py's home pin, which includes the actions,
         # plus what "What needs you" asks an LNS (tests/test_home.py): plans
-        # to answer (3 with none to answer), meetings with no outcome (2),
-        # and the rendered page stored in the cache (7).
-        with django_assert_num_queries(30):
+        # to answer (3 with none to answer) and meetings with no outcome (2).
+        with django_assert_num_queries(23):
             response = camden_lns_client.get(reverse("home"))
         assert len(response.context["my_actions"]) == rows
 
@@ -885,8 +882,8 @@ class TestPagesWithSections:
         for n in range(rows):
             make_meeting(plan=plan, held_on=TODAY - n * DAY)
         # The plan page with nothing else on it, its meetings and the flag's
-        # check, and the rendered page stored in the cache (7).
-        with django_assert_num_queries(25):
+        # check.
+        with django_assert_num_queries(18):
             response = camden_lns_client.get(plan.get_absolute_url())
         assert len(response.context["consultation_timeline"].meetings) == rows
 

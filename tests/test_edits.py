@@ -191,6 +191,7 @@ def stored(record):
 @pytest.mark.usefixtures("reference_data")
 @pytest.mark.parametrize("name", KINDS)
 class TestEveryKind:
+    @pytest.mark.usefixtures("page_cache")
     def test_saving_unchanged_writes_nothing(self, name, editors):
         kind = KINDS[name]
         record, url = kind.make()

@@ -538,12 +538,11 @@ class TestQueryCount:
 
     @pytest.mark.parametrize("years", [1, 10])
     # Both include the page's meetings, block transfers and actions (3), its
-    # feedback figures (1, and 7 to keep them in the cache the first time),
-    # the Schools Forum's answers (1), the authority read twice (in scope?,
-    # then for the page) and the page's context kept in the cache (7). With
-    # plans, the dashboard reads more: see tests/test_authority_dashboard.py.
+    # feedback figures (1), the Schools Forum's answers (1) and the authority
+    # read twice (in scope?, then for the page). With plans, the dashboard
+    # reads more: see tests/test_authority_dashboard.py.
     @pytest.mark.parametrize(
-        ("persona", "queries"), [("national_officer", 32), ("camden_lns", 32)]
+        ("persona", "queries"), [("national_officer", 18), ("camden_lns", 18)]
     )
     def test_pinned(
         self, request, client_for, camden, django_assert_num_queries, years, persona, queries

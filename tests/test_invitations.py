@@ -274,6 +274,7 @@ def test_a_person_who_must_use_two_steps_is_asked_for_them(client, reference_dat
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.usefixtures("database_page_cache")
 def test_the_link_page_has_its_own_rate_limit(national_officer, camden_lns, commit):
     """Anyone may open the page, so opening it counts as posting it does
     (ACCOUNT_RATE_LIMITS["accept_invitation"]): past the limit from one

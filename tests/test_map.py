@@ -386,9 +386,7 @@ def fill(la_codes):
 
 class TestQueryCount:
     # Session and user (with their wide roles: 2), the authorities and the
-    # measure's figures (2); the scope for anyone who does not see England;
-    # then the drawing, stored in the cache (7: the data version, a read,
-    # the database cache's writes).
+    # measure's figures (2); the scope for anyone who does not see England.
     @pytest.mark.parametrize("authorities", [1, 10, 150])
     @pytest.mark.parametrize("measure", list(MEASURES))
     def test_pinned_whatever_the_number_of_plans(
@@ -396,7 +394,7 @@ class TestQueryCount:
     ):
         la_codes = LocalAuthority.objects.order_by("name").values_list("la_code", flat=True)
         fill(list(la_codes[:authorities]))
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(4):
             response = national_officer_client.get(MAP, {"measure": measure})
         assert len(response.context["tile_map"].rows) == 153
 
@@ -406,7 +404,7 @@ class TestQueryCount:
     ):
         london = LocalAuthority.objects.filter(region__slug="london").order_by("name")
         fill(list(london.values_list("la_code", flat=True)[:authorities]))
-        with django_assert_num_queries(12):
+        with django_assert_num_queries(5):
             london_organiser_client.get(MAP, {"measure": "consultation"})
 
     @pytest.mark.parametrize("persona", ["national_officer", "london_organiser", "camden_lns"])

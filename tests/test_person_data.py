@@ -196,6 +196,7 @@ def test_the_last_national_officer_is_not_erased(national_officer):
     )
 
 
+@pytest.mark.usefixtures("page_cache")
 def test_erase_makes_cached_pages_that_named_them_old(sam, camden_lns, client_for):
     """Pages are cached until the data next changes (authorities/caching.py);
     erasing changes much of it in bulk, which no signal reports, so

@@ -196,8 +196,7 @@ class TestPlanList:
 
     def test_query_count_is_pinned(self, national_officer_client, django_assert_num_queries):
         # 84 known plans, 50 a page: the count must not depend on either.
-        # 8, and the rendered page stored in the cache (7).
-        with django_assert_num_queries(15):
+        with django_assert_num_queries(8):
             response = national_officer_client.get(self.url)
         assert len(response.context["page"].object_list) == 50
 
@@ -255,9 +254,8 @@ class TestPlanPage:
             TargetUpdate.objects.create(target=target, status="on_track")
         client = client_for(camden_lns)
         # 20, plus the plan's meetings (tests/test_consultations.py) and the
-        # feedback linked to its checklist (tests/test_feedback.py), and the
-        # rendered page stored in the cache (7).
-        with django_assert_num_queries(29):
+        # feedback linked to its checklist (tests/test_feedback.py).
+        with django_assert_num_queries(22):
             client.get(camden_plan.get_absolute_url())
 
 

@@ -36,6 +36,7 @@ def sign_in(client, email, password):
     return client.post(LOGIN_URL, {"login": email, "password": password})
 
 
+@pytest.mark.usefixtures("database_page_cache")
 def test_a_lockout_holds_however_many_pages_are_cached(client, camden_lns):
     for _ in range(5):
         sign_in(client, camden_lns.email, "guess")
@@ -55,6 +56,7 @@ def rows(table):
         return cursor.fetchone()[0]
 
 
+@pytest.mark.usefixtures("database_page_cache")
 def test_pages_are_cached_apart_from_the_counters(client_for, camden_lns):
     client = client_for(camden_lns)
     counters, pages = rows("django_cache"), rows("page_cache")
@@ -63,6 +65,7 @@ def test_pages_are_cached_apart_from_the_counters(client_for, camden_lns):
     assert rows("django_cache") == counters
 
 
+@pytest.mark.usefixtures("database_page_cache")
 def test_the_counters_cache_never_reaches_its_cap():
     default = caches["default"]
     assert default._max_entries >= 1_000_000
