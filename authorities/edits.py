@@ -3,8 +3,9 @@ overwritten, nothing written when nothing changed.
 
 Every record people edit is `Versioned`: its `version` goes up by one with
 each save that changes it. Its edit form (`VersionedForm`) carries the version
-the person opened, and `save_edit` saves it in one transaction that locks the
-stored row first:
+the person opened, and `save_edit` saves it (or, in a service, `save_values`
+saves the values the view read from it: `edited_values(form)`) in one
+transaction that locks the stored row first:
 
 - someone else saved since: the save is refused (`StaleEdit`). The form gets
   an error saying who changed what, keeps everything the person typed, and
@@ -181,19 +182,40 @@ def same_text(new, old):
 def changes(form, stored):
     """Whether a valid ModelForm would change `stored` (its record as saved):
     a field's value, or a many-to-many set."""
+    return differs(edited_values(form), stored)
+
+
+def edited_values(form):
+    """What a valid ModelForm asks to store, as values for a service
+    (save_values): each model field it edits, by attribute name
+    ("programme_id"), as the form applied it to its instance (so a field
+    the post left out keeps its stored value, as ModelForm has it), and each
+    many-to-many field's records. Call after is_valid()."""
+    values = {}
     for name in form.fields:
         try:
             model_field = form.instance._meta.get_field(name)
         except FieldDoesNotExist:  # a form-only field, such as base_version
             continue
         if model_field.many_to_many:
-            new = {obj.pk for obj in form.cleaned_data.get(name) or []}
-            old = set(getattr(stored, name).values_list("pk", flat=True))
+            values[name] = list(form.cleaned_data.get(name) or [])
         elif model_field.concrete:
-            new = getattr(form.instance, model_field.attname)
-            old = getattr(stored, model_field.attname)
+            values[model_field.attname] = getattr(form.instance, model_field.attname)
+    return values
+
+
+def differs(values, stored):
+    """Whether storing `values` (field name or attribute name → value;
+    many-to-many: records) would change `stored`, the record as saved."""
+    for key, value in values.items():
+        model_field = stored._meta.get_field(key)
+        if model_field.many_to_many:
+            new = {obj.pk for obj in value}
+            old = set(getattr(stored, key).values_list("pk", flat=True))
         else:
-            continue
+            # A related record or its id, as the key names it.
+            new = getattr(value, "pk", value) if model_field.is_relation else value
+            old = getattr(stored, model_field.attname)
         if not same_text(new, old):
             return True
     return False
@@ -292,6 +314,40 @@ def save_edit(form, *, parts=(), before_save=None):
         for part in parts:
             part.save(obj)
         return Saved(obj, changed=True)
+
+
+def save_values(record, values, *, base_version=None, parts=(), before_save=None):
+    """save_edit for a service, from values rather than a form: store
+    `values` (field name or attribute name → value; many-to-many: records;
+    edited_values(form) gives a form's) on `record`, a new record or a
+    stored one, as described at the top of this module. A stored record is
+    locked and refused if it is no longer at `base_version`.
+
+    `parts` are what is edited with it on the same page (objects with
+    `changed(stored)` and `save(record)`), saved in the same transaction.
+    `before_save(record)` stamps bookkeeping ("updated by") and runs only
+    when something changed. Raises StaleEdit; returns Saved.
+    """
+    model = type(record)
+    links = {key for key in values if model._meta.get_field(key).many_to_many}
+    with transaction.atomic():
+        if record.pk:
+            stored = lock_version(model, record.pk, base_version)
+            changed = differs(values, stored) or any(part.changed(stored) for part in parts)
+            if not changed:
+                return Saved(stored, changed=False)
+            record.version = stored.version + 1
+        for key, value in values.items():
+            if key not in links:
+                setattr(record, key, value)
+        if before_save:
+            before_save(record)
+        record.save()
+        for key in links:
+            getattr(record, key).set(values[key])
+        for part in parts:
+            part.save(record)
+        return Saved(record, changed=True)
 
 
 # Deleting -------------------------------------------------------------------

@@ -3,7 +3,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.forms.utils import ErrorDict
 
 from authorities.access import NATIONAL_ROLES
-from authorities.edits import VersionedForm
+from authorities.edits import VersionedForm, edited_values
 from authorities.forms import DateInput, PoundsField
 from authorities.models import Membership, User
 from plans.forms import LimitedTextMixin, YearField
@@ -262,6 +262,65 @@ class BlockTransferForm(OptionalPartMixin, LimitedTextMixin, forms.ModelForm):
             if field.name == "outcome" and self.asks_about_vote:
                 shown.append(self[self.CONFIRM])
         return shown
+
+
+class MeetingForms:
+    """The meeting form with, for a Schools Forum meeting, its outcome and
+    its block transfer: bound and validated together, for the view to save
+    in one transaction (services.save_meeting), so a bad vote count never
+    leaves a half-saved meeting."""
+
+    def __init__(self, data, *, authority, user, meeting=None, initial=None):
+        self.meeting = ConsultationForm(
+            data, instance=meeting, initial=initial, authority=authority, user=user
+        )
+        outcome = getattr(meeting, "forum_outcome", None) if meeting else None
+        transfer = getattr(meeting, "block_transfer", None) if meeting else None
+        self.outcome = SchoolsForumOutcomeForm(data, instance=outcome)
+        self.transfer = BlockTransferForm(data, instance=transfer)
+
+    @property
+    def all(self):
+        return [self.meeting, self.outcome, self.transfer]
+
+    @property
+    def has_errors(self):
+        return any(form.is_bound and form.errors for form in self.all)
+
+    def is_valid(self):
+        if not self.meeting.is_bound:
+            return False
+        valid = self.meeting.is_valid()
+        forum = self.meeting.cleaned_data.get("forum")
+        if forum == Forum.SCHOOLS_FORUM:
+            # Left blank, either part is valid and records nothing.
+            valid = self.outcome.is_valid() & self.transfer.is_valid() & valid
+        elif forum and (self.outcome.has_input() or self.transfer.has_input()):
+            self.meeting.add_error(
+                "forum",
+                "Schools Forum answers and block transfers are for Schools Forum meetings: "
+                "choose Schools Forum, or clear them",
+            )
+            valid = False
+        return valid
+
+    def values(self):
+        """What services.save_meeting stores, besides the meeting itself:
+        its `data`, `base_version`, and the values of its `outcome` and
+        `transfer` to keep, None for a part to remove (left blank, or not a
+        Schools Forum meeting: then the parts were checked to be empty).
+        Call after is_valid()."""
+        schools_forum = self.meeting.cleaned_data["forum"] == Forum.SCHOOLS_FORUM
+
+        def kept(form):
+            return edited_values(form) if schools_forum and form.has_input() else None
+
+        return {
+            "data": edited_values(self.meeting),
+            "base_version": self.meeting.cleaned_data["base_version"],
+            "outcome": kept(self.outcome),
+            "transfer": kept(self.transfer),
+        }
 
 
 class ActionForm(LimitedTextMixin, VersionedForm):

@@ -8,87 +8,56 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from authorities.edits import changes, save_edit
+from authorities.edits import differs, save_values
 from plans.models import EvidenceLink
 
-from .forms import BlockTransferForm, ConsultationForm, SchoolsForumOutcomeForm
-from .models import Action, Forum, starter_due_date
+from .models import Action, BlockTransfer, SchoolsForumOutcome, starter_due_date
 
 
-class MeetingForms:
-    """The meeting form with, for a Schools Forum meeting, its outcome and
-    its block transfer: validated together and saved in one transaction,
-    so a bad vote count never leaves a half-saved meeting."""
-
-    def __init__(self, data, *, authority, user, meeting=None, initial=None):
-        self.meeting = ConsultationForm(
-            data, instance=meeting, initial=initial, authority=authority, user=user
-        )
-        outcome = getattr(meeting, "forum_outcome", None) if meeting else None
-        transfer = getattr(meeting, "block_transfer", None) if meeting else None
-        self.outcome = SchoolsForumOutcomeForm(data, instance=outcome)
-        self.transfer = BlockTransferForm(data, instance=transfer)
-
-    @property
-    def all(self):
-        return [self.meeting, self.outcome, self.transfer]
-
-    @property
-    def has_errors(self):
-        return any(form.is_bound and form.errors for form in self.all)
-
-    def is_valid(self):
-        if not self.meeting.is_bound:
-            return False
-        valid = self.meeting.is_valid()
-        forum = self.meeting.cleaned_data.get("forum")
-        if forum == Forum.SCHOOLS_FORUM:
-            # Left blank, either part is valid and records nothing.
-            valid = self.outcome.is_valid() & self.transfer.is_valid() & valid
-        elif forum and (self.outcome.has_input() or self.transfer.has_input()):
-            self.meeting.add_error(
-                "forum",
-                "Schools Forum answers and block transfers are for Schools Forum meetings: "
-                "choose Schools Forum, or clear them",
-            )
-            valid = False
-        return valid
-
-    def save(self):
-        """Save the meeting with its parts, as one versioned record
-        (authorities/edits.py): refused if someone else saved the meeting
-        since it was opened, nothing written if nothing changed. Returns
-        save_edit's Saved."""
-        schools_forum = self.meeting.cleaned_data["forum"] == Forum.SCHOOLS_FORUM
-        # Not a Schools Forum: the parts were checked to be empty, and
-        # clearing them removes them.
-        parts = [
-            _Part(self.outcome, keep=schools_forum and self.outcome.has_input()),
-            _Part(self.transfer, keep=schools_forum and self.transfer.has_input()),
-        ]
-        return save_edit(self.meeting, parts=parts)
+@transaction.atomic
+def save_meeting(*, meeting, data, base_version=None, outcome=None, transfer=None):
+    """Store `data` (the meeting's field values, by field or attribute name:
+    authorities.edits.edited_values(ConsultationForm) gives them) on
+    `meeting`, an authority's new Consultation or a stored one, with its
+    Schools Forum outcome and its block transfer: `outcome` and `transfer`
+    are their field values to keep, or None for none (one stored is then
+    removed). Saved as one versioned record (authorities/edits.py), in one
+    transaction, so a bad part never leaves a half-saved meeting: refused
+    (StaleEdit) if someone else saved the meeting since `base_version`,
+    nothing written if neither it nor its parts change. Returns Saved."""
+    parts = [
+        _Part(SchoolsForumOutcome, outcome, meeting, "forum_outcome"),
+        _Part(BlockTransfer, transfer, meeting, "block_transfer"),
+    ]
+    return save_values(meeting, data, base_version=base_version, parts=parts)
 
 
 class _Part:
     """A meeting's Schools Forum outcome or block transfer, saved with it:
-    kept when `keep`, else removed if it was there."""
+    stored with `values`, or removed if it was there when `values` is None."""
 
-    def __init__(self, form, *, keep):
-        self.form, self.keep = form, keep
+    def __init__(self, model, values, meeting, name):
+        self.model, self.values = model, values
+        # The part as the meeting was read (the meeting's lock then checks
+        # that nobody changed it since).
+        self.item = getattr(meeting, name, None) if meeting.pk else None
 
     def changed(self, meeting):
-        stored = type(self.form.instance).objects.filter(consultation=meeting).first()
-        if not self.keep:
+        stored = self.model.objects.filter(consultation=meeting).first()
+        if self.values is None:
             return stored is not None
-        return stored is None or changes(self.form, stored)
+        return stored is None or differs(self.values, stored)
 
     def save(self, meeting):
-        if self.keep:
-            item = self.form.save(commit=False)
-            item.consultation = meeting
-            item.save()
-        elif self.form.instance.pk:
-            self.form.instance.delete()
+        if self.values is None:
+            if self.item is not None:
+                self.item.delete()
+            return
+        item = self.item or self.model()
+        for key, value in self.values.items():
+            setattr(item, key, value)
+        item.consultation = meeting
+        item.save()
 
 
 @transaction.atomic

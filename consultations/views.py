@@ -23,7 +23,7 @@ from plans.history import entries
 from plans.models import Answer, Plan, Question
 
 from . import services
-from .forms import ActionFilterForm, ActionForm, MeetingFilterForm
+from .forms import ActionFilterForm, ActionForm, MeetingFilterForm, MeetingForms
 from .models import (
     Action,
     BlockTransfer,
@@ -135,14 +135,19 @@ def _meeting(request, pk):
 
 
 def _meeting_form(request, authority, meeting, initial=None):
-    forms = services.MeetingForms(
+    forms = MeetingForms(
         request.POST if request.method == "POST" else None,
         authority=authority,
         user=request.user,
         meeting=meeting,
         initial=initial,
     )
-    if forms.is_valid() and (saved := try_save(forms.meeting, forms.save)):
+    if forms.is_valid() and (
+        saved := try_save(
+            forms.meeting,
+            lambda: services.save_meeting(meeting=forms.meeting.instance, **forms.values()),
+        )
+    ):
         messages.success(request, saved.message(f"Meeting saved: {saved.obj}.", "meeting"))
         return redirect(saved.obj)
     return render(

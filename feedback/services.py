@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from authorities import mail
-from authorities.edits import Saved, save_edit
+from authorities.edits import Saved, save_values
 
 from .models import FeedbackEvidence, FeedbackSubmission
 
@@ -36,14 +36,17 @@ class SubmissionSaved(Saved):
 
 
 @transaction.atomic
-def save_submission(*, form, user, url_for):
-    """Save a feedback form (a new submission is `user`'s; a stale edit is
-    refused and an unchanged one writes nothing: authorities/edits.py). The
+def save_submission(*, submission, data, user, base_version=None):
+    """Store `data` (the submission's field values, by field or attribute
+    name: authorities.edits.edited_values(SubmissionForm) gives them) on
+    `submission`, an authority's new FeedbackSubmission (then `user`'s) or a
+    stored one: refused (StaleEdit) if someone else saved it since
+    `base_version`, nothing written if unchanged (authorities/edits.py). The
     first time a submission reports a likely-unlawful practice, tell the
     national office, once, after the save commits: the authority, the
-    practices and what was written about them, never who submitted.
-    `url_for(submission)` gives the page's full address. Returns a
-    SubmissionSaved."""
+    practices and what was written about them, never who submitted, with a
+    link to the submission at SITE_URL (not whichever host the request came
+    in by). Returns a SubmissionSaved."""
     telling = []
 
     def stamp(submission):
@@ -53,10 +56,11 @@ def save_submission(*, form, user, url_for):
             submission.national_office_told_at = timezone.now()
             telling.append(submission)
 
-    saved = save_edit(form, before_save=stamp)
+    saved = save_values(submission, data, base_version=base_version, before_save=stamp)
     result = SubmissionSaved(saved.obj, saved.changed, national_office_told=bool(telling))
     if telling:
-        submission, url = saved.obj, url_for(saved.obj)
+        submission = saved.obj
+        url = settings.SITE_URL + submission.get_absolute_url()
 
         def tell():
             if not tell_national_office_of_practices(submission, url):

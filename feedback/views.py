@@ -6,7 +6,6 @@ Submissions come through `FeedbackSubmission.objects.for_user` (out of scope:
 no role to link or export) is 403.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from authorities import audit
 from authorities.access import AuthorityAccess
 from authorities.caching import cached_page, render_body
-from authorities.edits import status_of, try_save
+from authorities.edits import edited_values, status_of, try_save
 from authorities.models import LocalAuthority
 from plans.models import Plan, Question
 
@@ -29,12 +28,6 @@ from .forms import EvidenceForm, FilterForm, SubmissionForm
 from .models import FeedbackExport, FeedbackSubmission
 
 PER_PAGE = 50
-
-
-def _absolute_url(submission):
-    """For the e-mail to the national office: to SITE_URL, not to whichever
-    host the request came in by."""
-    return settings.SITE_URL + submission.get_absolute_url()
 
 
 @require_GET
@@ -85,7 +78,7 @@ def submission_add(request, slug):
         raise PermissionDenied
     form = SubmissionForm(request.POST or None, authority=authority)
     if form.is_valid():
-        saved = services.save_submission(form=form, user=request.user, url_for=_absolute_url)
+        saved = _save_submission(request, form)
         messages.success(
             request,
             "Thank you: your feedback has been saved."
@@ -140,12 +133,7 @@ def submission_edit(request, pk):
     form = SubmissionForm(
         request.POST or None, instance=submission, authority=submission.authority
     )
-    if form.is_valid() and (
-        saved := try_save(
-            form,
-            lambda: services.save_submission(form=form, user=request.user, url_for=_absolute_url),
-        )
-    ):
+    if form.is_valid() and (saved := try_save(form, lambda: _save_submission(request, form))):
         messages.success(
             request,
             saved.message("Your changes have been saved.", "feedback") + saved.told_sentence(),
@@ -156,6 +144,16 @@ def submission_edit(request, pk):
         "feedback/submission_form.html",
         {"form": form, "authority": submission.authority, "submission": submission},
         status=status_of(form),
+    )
+
+
+def _save_submission(request, form):
+    # A new submission's base_version is not read: there is nothing to be stale.
+    return services.save_submission(
+        submission=form.instance,
+        data=edited_values(form),
+        base_version=form.cleaned_data["base_version"],
+        user=request.user,
     )
 
 

@@ -177,11 +177,10 @@ class PlanForm(LimitedTextMixin, VersionedForm):
         if not cleaned.get("skip_reason") and "skip_reason" not in self.errors:
             self.add_error("skip_reason", f"{order} To record it all the same, say why.")
 
-    def save(self, commit=True):
-        if self.skips_lifecycle:
-            # Why the lifecycle was skipped, in the plan's history.
-            self.instance._change_reason = self.cleaned_data["skip_reason"]
-        return super().save(commit)
+    def change_reason(self):
+        """Why the change skips the lifecycle, for the plan's history; None
+        when it keeps to it. Call after is_valid()."""
+        return self.cleaned_data["skip_reason"] if self.skips_lifecycle else None
 
 
 class InstalmentForm(LimitedTextMixin, VersionedForm):

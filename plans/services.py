@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from authorities.edits import Saved, StaleEdit, lock_version, same_text, save_edit
+from authorities.edits import Saved, StaleEdit, lock_version, same_text, save_values
 
 from .history import MOVED_TO_REVISION
 from .models import (
@@ -29,22 +29,33 @@ class AnswerConflict(Exception):
 
 
 @transaction.atomic
-def save_plan(*, form, request):
-    """Save a plan form (authorities/edits.py: refused if stale, nothing
-    written if unchanged); tell the national office, once, when a plan is
-    first recorded as negotiating (after the save commits, so a failed save
-    sends nothing). Returns what save_edit returns."""
-    saved = save_edit(form)
+def save_plan(*, plan, data, user, base_version=None, reason=None):
+    """Store `data` (the plan's field values, by field or attribute name:
+    authorities.edits.edited_values(PlanForm) gives them) on `plan`, an
+    authority's new Plan or a stored one, as every edit is saved
+    (authorities/edits.py): refused (StaleEdit) if someone else saved it
+    since `base_version`, nothing written if unchanged. `reason`, for a
+    change that skips the plan's lifecycle, is kept in its history. Tell the
+    national office, once, that `user` first recorded the plan as
+    negotiating (after the save commits, so a failed save sends nothing).
+    Returns what save_values returns."""
+
+    def give_reason(changed):
+        if reason:
+            changed._change_reason = reason
+
+    saved = save_values(plan, data, base_version=base_version, before_save=give_reason)
     plan = saved.obj
     if not saved.changed:
         return saved
     if plan.status == Plan.Status.NEGOTIATING and plan.national_office_told_at is None:
-        # The change's reason (PlanForm) belongs to the change, not this note.
+        # The change's reason (skipping the lifecycle) belongs to the
+        # change, not this note.
         plan._change_reason = None
         plan.national_office_told_at = timezone.now()
         plan.save(update_fields=["national_office_told_at"])
         url = settings.SITE_URL + plan.get_absolute_url()
-        who = request.user.display_name
+        who = user.display_name
         transaction.on_commit(lambda: tell_national_office_of_negotiation(plan, url, who))
     return saved
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities.access import AuthorityAccess
 from authorities.caching import cached_page, render_body
-from authorities.edits import DeleteForm, status_of, try_save
+from authorities.edits import DeleteForm, edited_values, status_of, try_save
 from authorities.models import LocalAuthority, Region
 
 from . import services
@@ -134,7 +134,7 @@ def plan_add(request, slug):
         raise PermissionDenied
     form = PlanForm(request.POST or None, authority=authority)
     if form.is_valid():
-        plan = services.save_plan(form=form, request=request).obj
+        plan = _save_plan(request, form).obj
         messages.success(request, f"Plan recorded: {plan}.")
         return redirect(plan)
     return render(request, "plans/plan_form.html", {"form": form, "authority": authority})
@@ -149,9 +149,7 @@ def plan_edit(request, pk):
         authority=plan.authority,
         may_skip_lifecycle=access.can_skip_lifecycle,
     )
-    if form.is_valid() and (
-        saved := try_save(form, lambda: services.save_plan(form=form, request=request))
-    ):
+    if form.is_valid() and (saved := try_save(form, lambda: _save_plan(request, form))):
         messages.success(request, saved.message("Plan saved.", "plan"))
         return redirect(plan)
     return render(
@@ -159,6 +157,17 @@ def plan_edit(request, pk):
         "plans/plan_form.html",
         {"form": form, "authority": plan.authority, "plan": plan},
         status=status_of(form),
+    )
+
+
+def _save_plan(request, form):
+    # A new plan's base_version is not read: there is nothing to be stale.
+    return services.save_plan(
+        plan=form.instance,
+        data=edited_values(form),
+        base_version=form.cleaned_data["base_version"],
+        reason=form.change_reason(),
+        user=request.user,
     )
 
 

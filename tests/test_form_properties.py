@@ -64,9 +64,8 @@ from authorities.access import Role
 from authorities.edits import DeleteForm, same_text
 from authorities.forms import AuthorityFinanceForm
 from authorities.models import AuthorityFinance
-from consultations.forms import ActionForm
+from consultations.forms import ActionForm, MeetingForms
 from consultations.models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
-from consultations.services import MeetingForms
 from feedback.forms import SubmissionForm
 from feedback.models import FeedbackSubmission
 from plans import services as plan_services
