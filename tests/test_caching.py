@@ -6,17 +6,18 @@ from io import StringIO
 
 import pytest
 from django.core.cache import caches
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from authorities import caching
+from authorities.models import LocalAuthority
 from consultations.models import Action, Consultation
 from feedback.models import FeedbackSubmission
-from plans.models import FundingInstalment, Plan, Target
+from plans.models import FundingInstalment, Plan, Programme, Target
 
-from .factories import CAMDEN, authority, make_plan
+from .factories import CAMDEN, authority, make_plan, make_user
 
 OVERVIEW = reverse("dashboards:overview")
 
@@ -86,10 +87,52 @@ def test_signing_in_does_not_make_the_data_new(db, national_officer):
     assert caching.data_version() != before
 
 
-def test_pruning_feedback_makes_the_data_new(db):
+# Every command that writes the app's data, with what it needs to have
+# something to change: each makes cached pages old, bulk writes included
+# (they send no signal, so the command says so itself).
+def _renamed_programme():
+    Programme.objects.filter(code="SV").update(name="Renamed by hand")
+
+
+def _erasable_person():
+    make_user("leaving.rep@example.org", roles=[])
+
+
+def _renamed_authority():
+    LocalAuthority.objects.filter(la_code=CAMDEN).update(name="Renamed by hand")
+
+
+WRITERS = {
+    "prune_feedback": ((), {}, lambda: None),
+    "load_programmes": ((), {}, _renamed_programme),
+    "load_reference_data": ((), {}, _renamed_authority),
+    "create_demo_people": ((), {}, lambda: None),
+    "seed_scale": ((), {"scale": 0.01}, lambda: None),
+    "person_erase": (("leaving.rep@example.org",), {"yes": True}, _erasable_person),
+}
+
+
+@pytest.mark.usefixtures("reference_data")
+@pytest.mark.parametrize("command", WRITERS)
+def test_every_command_that_writes_makes_the_data_new(settings, command):
+    settings.DEBUG = True  # the demo and benchmark commands refuse otherwise
+    args, options, prepare = WRITERS[command]
+    prepare()
     before = caching.data_version()
-    call_command("prune_feedback", stdout=StringIO())
+    call_command(command, *args, stdout=StringIO(), **options)
     assert caching.data_version() != before
+
+
+def test_every_writing_command_is_in_the_list():
+    """A new command that writes must join WRITERS; these only read, or
+    write nothing a page shows (an action's last reminder date)."""
+    readers = {"person_export", "demo_code", "send_action_reminders"}
+    commands = {
+        name
+        for name, app in get_commands().items()
+        if app in {"authorities", "plans", "consultations", "feedback", "dashboards"}
+    }
+    assert commands == set(WRITERS) | readers
 
 
 def new_submission(by):

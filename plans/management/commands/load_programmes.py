@@ -18,6 +18,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from authorities.caching import data_changed
 from authorities.loading import Counts, read_rows
 from authorities.models import LocalAuthority
 from plans.models import Plan, Programme, Question, QuestionSet, Recommendation, Section
@@ -159,6 +160,10 @@ class Command(BaseCommand):
             recommendation_counts = self.load_recommendations(recommendations)
             checklist_result = self.load_checklist(checklist)
             plan_counts = self.load_known_plans(known_plans)
+            # Programmes and recommendations are changed by update(), which
+            # sends no signal: cached pages naming them are made old here
+            # (authorities/caching.py).
+            data_changed()
         self.stdout.write(
             f"Programmes: {programme_counts}.\n"
             f"Recommendations: {recommendation_counts}.\n"
