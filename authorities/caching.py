@@ -16,8 +16,8 @@ and a save is visible on the very next page. Writes are rare beside reads
 Values are cached per person (their scope, their roles and what they may read
 all shape them) and per day (overdue and "new" depend on the date).
 
-A cached value's name is part of its key: give a value a new name when its
-shape changes, so that a new release never reads an old release's values.
+A new release never reads an old release's values: the page cache's key
+prefix names the release (settings.RELEASE, config/release.py).
 
 Bulk writes that send no signals (QuerySet.update, bulk_create) must call
 `data_changed()` themselves; the management commands that write do.

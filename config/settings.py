@@ -12,6 +12,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from .release import code_digest
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -168,8 +170,11 @@ CACHES = {
 # of reach (over 3,000 new ones a second for five minutes); Django's 300 was not.
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 1_000_000)
-# Its own key prefix, so the two may share one Redis without their keys meeting.
-CACHES["pages"].setdefault("KEY_PREFIX", "pages")
+# Its own key prefix, so the two may share one Redis without their keys
+# meeting, and the release's, so that a new release never reads what the last
+# one stored (config/release.py).
+RELEASE = env.str("RELEASE", default="") or code_digest()
+CACHES["pages"]["KEY_PREFIX"] = f"{CACHES['pages'].get('KEY_PREFIX', 'pages')}-{RELEASE}"
 SESSION_CACHE_ALIAS = "default"
 
 AUTH_USER_MODEL = "authorities.User"

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from authorities import caching
 from authorities.models import LocalAuthority
+from config import release
 from consultations.models import Action, Consultation
 from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Plan, Programme, Target
@@ -270,3 +271,25 @@ def test_the_meeting_list_shows_a_new_meeting_at_once(camden_lns_client):
         authority=authority(CAMDEN), forum="jcnc", held_on=datetime.date(2026, 11, 2)
     )
     assert "2 Nov 2026" in text(camden_lns_client.get(page))
+
+
+# A new release never reads the last one's values -------------------------------
+
+
+def test_the_page_cache_keys_name_the_release():
+    # As the settings module made them (the tests here swap the cache).
+    from config import settings as project
+
+    assert project.RELEASE
+    assert project.CACHES["pages"]["KEY_PREFIX"] == f"pages-{project.RELEASE}"
+
+
+def test_the_release_is_the_code_so_servers_agree_and_a_change_shows(tmp_path):
+    for folder in release.SOURCES:
+        (tmp_path / folder).mkdir()
+    (tmp_path / "plans" / "models.py").write_text("class Plan: ...\n")
+    (tmp_path / "templates" / "page.html").write_text("<p>{{ plan }}</p>\n")
+    first = release.code_digest(tmp_path)
+    assert release.code_digest(tmp_path) == first  # another server, the same files
+    (tmp_path / "templates" / "page.html").write_text("<p>{{ plan.short_name }}</p>\n")
+    assert release.code_digest(tmp_path) != first
