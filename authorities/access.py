@@ -12,7 +12,7 @@ Capabilities are of two kinds:
 - Over an authority, held through a role that covers it (national roles cover
   every authority, regional roles their region's, the rest their own): asked
   of `AuthorityAccess.of(user, authority)`, or, where a list is scoped, in the
-  query (`Consultation.objects.for_user` reads `CONFIDENTIAL_ROLES`).
+  query (`Meeting.objects.for_user` reads `CONFIDENTIAL_ROLES`).
 - Person-wide (`PERSON_WIDE`), held wherever the role is: asked of the person
   (`User.may`). They are read from `User.wide_roles`, which is loaded with the
   person at no query, so only national and regional roles may hold them.

@@ -4,7 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from authorities.admin import PersonChoices
 from authorities.edits import EditAdmin, EditInline
 
-from .models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
+from .models import Action, BlockTransfer, Meeting, SchoolsForumOutcome
 
 
 class OutcomeInline(EditInline, admin.StackedInline):
@@ -17,8 +17,8 @@ class BlockTransferInline(EditInline, admin.StackedInline):
     extra = 0
 
 
-@admin.register(Consultation)
-class ConsultationAdmin(PersonChoices, EditAdmin, SimpleHistoryAdmin):
+@admin.register(Meeting)
+class MeetingAdmin(PersonChoices, EditAdmin, SimpleHistoryAdmin):
     list_display = ["authority", "forum", "held_on", "union_consulted", "confidential"]
     list_filter = ["forum", "union_consulted", "confidential", "authority__region"]
     search_fields = ["authority__name", "title", "summary"]
@@ -34,4 +34,4 @@ class ActionAdmin(PersonChoices, EditAdmin, SimpleHistoryAdmin):
     list_filter = ["status", "authority__region"]
     search_fields = ["title", "authority__name", "owner__email"]
     list_select_related = ["authority", "owner"]
-    autocomplete_fields = ["authority", "plan", "consultation", "owner"]
+    autocomplete_fields = ["authority", "plan", "meeting", "owner"]

@@ -8,14 +8,14 @@ from authorities.forms import DateInput, PoundsField
 from authorities.models import Membership, User
 from plans.forms import LimitedTextMixin, YearField
 
-from .models import Action, BlockTransfer, Consultation, Forum, SchoolsForumOutcome, YesNo
+from .models import Action, BlockTransfer, Forum, Meeting, SchoolsForumOutcome, YesNo
 
 SMALL_RADIOS = {"class": "govuk-radios--small"}
 INLINE_RADIOS = {"class": "govuk-radios--inline govuk-radios--small"}
 COUNT = {"inputmode": "numeric", "class": "govuk-input--width-4", "spellcheck": "false"}
 
 
-class ConsultationForm(LimitedTextMixin, VersionedForm):
+class MeetingForm(LimitedTextMixin, VersionedForm):
     """The meeting itself: what matters first (which meeting, when, and was
     the union invited, there and consulted), then everything optional."""
 
@@ -27,7 +27,7 @@ class ConsultationForm(LimitedTextMixin, VersionedForm):
     }
 
     class Meta:
-        model = Consultation
+        model = Meeting
         fields = [
             "forum",
             "title",
@@ -271,7 +271,7 @@ class MeetingForms:
     leaves a half-saved meeting."""
 
     def __init__(self, data, *, authority, user, meeting=None, initial=None):
-        self.meeting = ConsultationForm(
+        self.meeting = MeetingForm(
             data, instance=meeting, initial=initial, authority=authority, user=user
         )
         outcome = getattr(meeting, "forum_outcome", None) if meeting else None
@@ -329,7 +329,7 @@ class ActionForm(LimitedTextMixin, VersionedForm):
 
     class Meta:
         model = Action
-        fields = ["title", "owner", "due_on", "status", "plan", "consultation", "notes", "reason"]
+        fields = ["title", "owner", "due_on", "status", "plan", "meeting", "notes", "reason"]
         widgets = {
             "title": forms.TextInput,
             "due_on": DateInput(attrs={"class": "govuk-input--width-10"}),
@@ -362,9 +362,9 @@ class ActionForm(LimitedTextMixin, VersionedForm):
         self.fields["owner"].label_from_instance = lambda person: person.name_with_roles
         self.fields["plan"].queryset = authority.plans.select_related("programme")
         self.fields["plan"].empty_label = "No particular plan"
-        self.fields["consultation"].queryset = meetings
-        self.fields["consultation"].empty_label = "No particular meeting"
-        self.fields["consultation"].label = "Meeting it follows from"
+        self.fields["meeting"].queryset = meetings
+        self.fields["meeting"].empty_label = "No particular meeting"
+        self.fields["meeting"].label = "Meeting it follows from"
 
     def clean(self):
         cleaned = super().clean()

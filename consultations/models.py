@@ -7,7 +7,7 @@ authority's LNS, Schools Forum and JCNC/JCC representatives (CONFIDENTIAL_ROLES,
 the people who see its papers). Regional organisers, NEMs and the SENCO and
 headteacher network people of the authority do not see it: for them it is a
 404 and it is never counted in their lists. The rule lives in
-`ConsultationQuerySet.for_user`, and every other model here reads its meetings
+`MeetingQuerySet.for_user`, and every other model here reads its meetings
 through it.
 
 Who may do what (`authorities.access.AuthorityAccess`): editors (Can.EDIT) log and
@@ -63,7 +63,7 @@ CONSULTING_FORUMS = (
 )
 
 
-class ConsultationQuerySet(models.QuerySet):
+class MeetingQuerySet(models.QuerySet):
     def for_user(self, user):
         """Meetings of the authorities in scope, less the confidential ones
         this person may not see (see the module docstring)."""
@@ -111,11 +111,11 @@ class ConsultationQuerySet(models.QuerySet):
         return {row["authority"]: row["last"] for row in rows}
 
 
-class Consultation(Versioned):
+class Meeting(Versioned):
     """A meeting or a consultation exercise, logged by a representative."""
 
     authority = models.ForeignKey(
-        LocalAuthority, on_delete=models.PROTECT, related_name="consultations"
+        LocalAuthority, on_delete=models.PROTECT, related_name="meetings"
     )
     forum = models.CharField("meeting", max_length=24, choices=Forum.choices)
     held_on = models.DateField("date of the meeting")
@@ -136,7 +136,7 @@ class Consultation(Versioned):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="consultations",
+        related_name="meetings",
         help_text="The recovery plan discussed, if any.",
     )
     plan_draft = models.CharField(
@@ -171,7 +171,7 @@ class Consultation(Versioned):
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
-    objects = ConsultationQuerySet.as_manager()
+    objects = MeetingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-held_on", "-pk"]
@@ -238,9 +238,7 @@ class SchoolsForumOutcome(models.Model):
         ("nhs_contribution", "nhs-contribution-ehcps"),
     )
 
-    consultation = models.OneToOneField(
-        Consultation, on_delete=models.CASCADE, related_name="forum_outcome"
-    )
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="forum_outcome")
     funding_on_agenda = models.CharField(
         "was school funding on the agenda?",
         max_length=10,
@@ -289,10 +287,10 @@ class SchoolsForumOutcome(models.Model):
         ]
 
     def __str__(self):
-        return f"Schools Forum outcome: {self.consultation}"
+        return f"Schools Forum outcome: {self.meeting}"
 
     def get_absolute_url(self):
-        return self.consultation.get_absolute_url() + "#outcome"
+        return self.meeting.get_absolute_url() + "#outcome"
 
     def answers(self):
         """(question, answer, figure, source) for the three questions."""
@@ -333,12 +331,12 @@ MEETING_QUESTIONS = {
 
 def plans_agreed_without_consultation(plans):
     """`plans` that have an agreement date and no meeting consulting the
-    union on them before it (ConsultationQuerySet.consulting_on).
+    union on them before it (MeetingQuerySet.consulting_on).
 
     Counted over every meeting, confidential ones included: the flag is a
     fact about the plan, and an organiser who cannot read a confidential
     JCNC meeting should not be told that nobody was consulted."""
-    consulted = Consultation.objects.filter(
+    consulted = Meeting.objects.filter(
         plan=OuterRef("pk"),
         forum__in=CONSULTING_FORUMS,
         union_consulted=YesNo.YES,
@@ -357,18 +355,18 @@ def with_agreed_without_consultation(plans):
 
 class BlockTransferQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(consultation__in=Consultation.objects.for_user(user))
+        return self.filter(meeting__in=Meeting.objects.for_user(user))
 
     def listed(self):
-        return self.select_related("consultation__authority").order_by(
-            "-financial_year", "consultation__authority__name", "-consultation__held_on"
+        return self.select_related("meeting__authority").order_by(
+            "-financial_year", "meeting__authority__name", "-meeting__held_on"
         )
 
     def proposed(self):
         """Transfers put to a forum and not yet decided, with their meeting
         and authority."""
         return self.filter(outcome=BlockTransfer.Outcome.PROPOSED).select_related(
-            "consultation__authority"
+            "meeting__authority"
         )
 
 
@@ -382,8 +380,8 @@ class BlockTransfer(models.Model):
         NOT_AGREED = "not_agreed", "Not agreed by the forum"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
-    consultation = models.OneToOneField(
-        Consultation, on_delete=models.CASCADE, related_name="block_transfer"
+    meeting = models.OneToOneField(
+        Meeting, on_delete=models.CASCADE, related_name="block_transfer"
     )
     financial_year = models.PositiveSmallIntegerField(
         choices=year_choices, validators=year_validators
@@ -438,10 +436,10 @@ class BlockTransfer(models.Model):
         ]
 
     def __str__(self):
-        return f"Block transfer {self.financial_year_label}: {self.consultation.authority}"
+        return f"Block transfer {self.financial_year_label}: {self.meeting.authority}"
 
     def get_absolute_url(self):
-        return self.consultation.get_absolute_url() + "#block-transfer"
+        return self.meeting.get_absolute_url() + "#block-transfer"
 
     @property
     def financial_year_label(self):
@@ -485,7 +483,7 @@ class ActionQuerySet(models.QuerySet):
         """Actions on authorities in scope; one that follows a meeting this
         person may not see (a confidential one) is not shown either."""
         return self.filter(authority__in=LocalAuthority.objects.for_user(user)).filter(
-            Q(consultation__isnull=True) | Q(consultation__in=Consultation.objects.for_user(user))
+            Q(meeting__isnull=True) | Q(meeting__in=Meeting.objects.for_user(user))
         )
 
     def open(self):
@@ -556,9 +554,8 @@ class Action(Versioned):
     plan = models.ForeignKey(
         Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="actions"
     )
-    consultation = models.ForeignKey(
-        Consultation,
-        verbose_name="meeting",
+    meeting = models.ForeignKey(
+        Meeting,
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from django.db.models import Q
 
-from .models import MEETING_QUESTIONS, OUTCOME_QUESTIONS, Consultation, Forum, SchoolsForumOutcome
+from .models import MEETING_QUESTIONS, OUTCOME_QUESTIONS, Forum, Meeting, SchoolsForumOutcome
 
 
 class EvidenceOffer(NamedTuple):
@@ -24,7 +24,7 @@ def evidence_meetings(user, plan, key):
     or its meetings of the matching forum. Confidential meetings are never
     offered: an evidence link is read by everyone who reads the plan. None
     (and no query) when the question is not one of these."""
-    meetings = Consultation.objects.for_user(user).filter(
+    meetings = Meeting.objects.for_user(user).filter(
         authority=plan.authority_id, confidential=False
     )
     if key in OUTCOME_QUESTIONS:
@@ -53,7 +53,7 @@ def evidence_meetings(user, plan, key):
 class TimelineEvent(NamedTuple):
     date: datetime.date
     text: str
-    meeting: Consultation | None = None
+    meeting: Meeting | None = None
 
 
 class PlanTimeline:
@@ -63,7 +63,7 @@ class PlanTimeline:
 
     def __init__(self, plan, user):
         self.meetings = list(
-            Consultation.objects.for_user(user).filter(plan=plan).order_by("held_on", "pk")
+            Meeting.objects.for_user(user).filter(plan=plan).order_by("held_on", "pk")
         )
         events = [TimelineEvent(m.held_on, m.name, m) for m in self.meetings]
         if plan.first_year:
@@ -75,8 +75,7 @@ class PlanTimeline:
             events.append(TimelineEvent(plan.agreement_date, "The plan was agreed"))
         self.events = sorted(events, key=lambda e: (e.date, e.meeting is not None))
         self.agreed_without_consultation = (
-            plan.agreement_date is not None
-            and not Consultation.objects.consulting_on(plan).exists()
+            plan.agreement_date is not None and not Meeting.objects.consulting_on(plan).exists()
         )
 
 
@@ -88,7 +87,7 @@ class ForumAnswer(NamedTuple):
     text: str
     amount: object  # Decimal or None
     source: str
-    meeting: Consultation | None
+    meeting: Meeting | None
 
 
 def latest_forum_answers(meetings):

@@ -17,8 +17,8 @@ from .models import Action, BlockTransfer, SchoolsForumOutcome, starter_due_date
 @transaction.atomic
 def save_meeting(*, meeting, data, base_version=None, outcome=None, transfer=None):
     """Store `data` (the meeting's field values, by field or attribute name:
-    authorities.edits.edited_values(ConsultationForm) gives them) on
-    `meeting`, an authority's new Consultation or a stored one, with its
+    authorities.edits.edited_values(MeetingForm) gives them) on
+    `meeting`, an authority's new Meeting or a stored one, with its
     Schools Forum outcome and its block transfer: `outcome` and `transfer`
     are their field values to keep, or None for none (one stored is then
     removed). Saved as one versioned record (authorities/edits.py), in one
@@ -43,7 +43,7 @@ class _Part:
         self.item = getattr(meeting, name, None) if meeting.pk else None
 
     def changed(self, meeting):
-        stored = self.model.objects.filter(consultation=meeting).first()
+        stored = self.model.objects.filter(meeting=meeting).first()
         if self.values is None:
             return stored is not None
         return stored is None or differs(self.values, stored)
@@ -56,7 +56,7 @@ class _Part:
         item = self.item or self.model()
         for key, value in self.values.items():
             setattr(item, key, value)
-        item.consultation = meeting
+        item.meeting = meeting
         item.save()
 
 

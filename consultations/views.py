@@ -1,6 +1,6 @@
 """Meetings, Schools Forum outcomes and actions.
 
-Every meeting comes through `Consultation.objects.for_user` (out of scope or
+Every meeting comes through `Meeting.objects.for_user` (out of scope or
 confidential to others: 404), every action through `Action.objects.for_user`;
 what a person may change comes from `AuthorityAccess` (not allowed: 403).
 """
@@ -27,7 +27,7 @@ from .forms import ActionFilterForm, ActionForm, MeetingFilterForm, MeetingForms
 from .models import (
     Action,
     BlockTransfer,
-    Consultation,
+    Meeting,
     SchoolsForumOutcome,
 )
 from .presenters import evidence_meetings
@@ -90,7 +90,7 @@ def meeting_list(request, slug=None):
 
 
 def _meeting_list(request, authority, access):
-    meetings = Consultation.objects.for_user(request.user)
+    meetings = Meeting.objects.for_user(request.user)
     if authority is not None:
         meetings = meetings.filter(authority=authority)
     form = MeetingFilterForm(request.GET)
@@ -127,7 +127,7 @@ def meeting_edit(request, pk):
 
 def _meeting(request, pk):
     return get_object_or_404(
-        Consultation.objects.for_user(request.user).select_related(
+        Meeting.objects.for_user(request.user).select_related(
             "authority__region", "plan__programme", "forum_outcome", "block_transfer"
         ),
         pk=pk,
@@ -164,18 +164,18 @@ def meeting_detail(request, pk):
     access = AuthorityAccess.of(request.user, meeting.authority)
     outcome = getattr(meeting, "forum_outcome", None)
     transfer = getattr(meeting, "block_transfer", None)
-    history = entries(Consultation.history.filter(id=meeting.pk), describe=lambda r: "Meeting")
+    history = entries(Meeting.history.filter(id=meeting.pk), describe=lambda r: "Meeting")
     if outcome:
         history += entries(
             SchoolsForumOutcome.history.filter(id=outcome.pk),
             describe=lambda r: "Schools Forum answers",
-            hidden={"consultation"},
+            hidden={"meeting"},
         )
     if transfer:
         history += entries(
             BlockTransfer.history.filter(id=transfer.pk),
             describe=lambda r: "Block transfer",
-            hidden={"consultation"},
+            hidden={"meeting"},
         )
     history.sort(key=lambda e: e.when, reverse=True)
     return render(
@@ -187,7 +187,7 @@ def meeting_detail(request, pk):
             "outcome": outcome,
             "transfer": transfer,
             "actions": Action.objects.for_user(request.user)
-            .filter(consultation=meeting)
+            .filter(meeting=meeting)
             .overdue_first(),
             "history": history,
         },
@@ -262,8 +262,8 @@ def action_add(request, slug):
     action = Action(authority=authority)
     meeting_pk = request.GET.get("meeting")
     if is_id(meeting_pk):
-        action.consultation = (
-            Consultation.objects.for_user(request.user)
+        action.meeting = (
+            Meeting.objects.for_user(request.user)
             .filter(authority=authority, pk=meeting_pk)
             .first()
         )
@@ -282,7 +282,7 @@ def action_edit(request, pk):
 
 def _action_form(request, authority, action):
     meetings = (
-        Consultation.objects.for_user(request.user)
+        Meeting.objects.for_user(request.user)
         .filter(authority=authority)
         .order_by("-held_on", "-pk")
     )
@@ -304,7 +304,7 @@ def _action_form(request, authority, action):
         entries(
             Action.history.filter(id=action.pk),
             describe=lambda r: "Action",
-            hidden={"authority", "plan", "consultation", "starter", "created_by"},
+            hidden={"authority", "plan", "meeting", "starter", "created_by"},
             labels={"owner": people},
         )
         if action.pk

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from consultations.models import (
     Action,
-    Consultation,
+    Meeting,
     with_agreed_without_consultation,
 )
 from consultations.presenters import latest_forum_answers
@@ -148,7 +148,7 @@ def forum_answers(user, authority, *, printable=False):
     at the authority's meetings this person may see. A `printable` list
     leaves out meetings marked confidential: a printed page leaves the
     app's access rules behind."""
-    meetings = Consultation.objects.for_user(user).filter(authority=authority)
+    meetings = Meeting.objects.for_user(user).filter(authority=authority)
     if printable:
         meetings = meetings.filter(confidential=False)
     return latest_forum_answers(meetings)
@@ -187,7 +187,7 @@ def briefing_pack(user, authority, roles, *, plan_pk=None):
         actions=list(
             Action.objects.for_user(user)
             .filter(authority=authority)
-            .exclude(consultation__confidential=True)
+            .exclude(meeting__confidential=True)
             .open()
             .overdue_first()
         ),

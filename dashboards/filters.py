@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from authorities.models import LocalAuthority
-from consultations.models import Consultation, plans_agreed_without_consultation
+from consultations.models import Meeting, plans_agreed_without_consultation
 from plans.models import Plan
 
 RECENT_MONTHS = 6
@@ -124,7 +124,7 @@ class OverviewFilter(django_filters.FilterSet):
         if Only.NOT_CONSULTED in only:
             queryset = queryset.filter(Exists(plans_agreed_without_consultation(plans)))
         if Only.NO_RECENT_MEETING in only:
-            recent = Consultation.objects.for_user(self.user).filter(
+            recent = Meeting.objects.for_user(self.user).filter(
                 authority=OuterRef("pk"), held_on__gte=self.recent_since
             )
             queryset = queryset.exclude(Exists(recent))

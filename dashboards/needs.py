@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from authorities.access import EDITOR_ROLES
 from authorities.models import LocalAuthority
-from consultations.models import Consultation
+from consultations.models import Meeting
 from plans.models import Plan
 
 from .warnings import warning_summary
@@ -126,7 +126,7 @@ def _meetings_waiting(user, recorded, meetings_since):
     """The meetings with no outcome at the authorities `user` records for:
     the newest SHOWN and how many there are."""
     waiting = (
-        Consultation.objects.for_user(user)
+        Meeting.objects.for_user(user)
         .filter(authority__in=recorded, held_on__gte=meetings_since)
         .without_outcome()
     )

@@ -20,7 +20,7 @@ from django.utils.functional import cached_property
 
 from authorities.caching import cached
 from authorities.models import LocalAuthority, Region, financial_year_label, format_pounds
-from consultations.models import Action, Consultation, with_agreed_without_consultation
+from consultations.models import Action, Meeting, with_agreed_without_consultation
 from feedback.aggregates import FEWER, NO_FEEDBACK, AuthorityFigures, figures_by_authority
 from feedback.models import FeedbackSubmission
 from plans.models import ZERO, FundingInstalment, Plan, Programme
@@ -274,7 +274,7 @@ def build_rows(user, authorities, *, with_coverage=False, today=None):
         row.paid = (row.paid or ZERO) + totals.get("paid", ZERO)
         row.withheld = (row.withheld or ZERO) + totals.get("withheld", ZERO)
 
-    meetings = Consultation.objects.for_user(user).filter(authority__in=ids)
+    meetings = Meeting.objects.for_user(user).filter(authority__in=ids)
     for authority_id, held_on in meetings.last_held_by_authority().items():
         rows[authority_id].last_meeting = held_on
 

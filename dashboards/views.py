@@ -22,7 +22,7 @@ from authorities.models import LocalAuthority, Region
 from consultations.models import (
     Action,
     BlockTransfer,
-    Consultation,
+    Meeting,
     plans_agreed_without_consultation,
 )
 from feedback.aggregates import authority_feedback, region_feedback
@@ -173,11 +173,11 @@ def _authority_page(user, pk):
         if feedback.count and not feedback.withheld
         else None,
         "recent_meetings": list(
-            Consultation.objects.for_user(user).filter(authority=authority).listed()[:5]
+            Meeting.objects.for_user(user).filter(authority=authority).listed()[:5]
         ),
         "forum_answers": forum_answers(user, authority),
         "block_transfers": list(
-            BlockTransfer.objects.for_user(user).filter(consultation__authority=authority).listed()
+            BlockTransfer.objects.for_user(user).filter(meeting__authority=authority).listed()
         ),
         "open_actions": list(
             Action.objects.for_user(user).filter(authority=authority).open().overdue_first()
@@ -264,7 +264,7 @@ def _region_page(request, region):
     """The region page's context: lists, read here, so the page makes no
     query while it renders."""
     user = request.user
-    transfers = BlockTransfer.objects.for_user(user).filter(consultation__authority__region=region)
+    transfers = BlockTransfer.objects.for_user(user).filter(meeting__authority__region=region)
     return {
         "region": region,
         "regional_people": list(region.memberships.select_related("user")),
@@ -280,7 +280,7 @@ def _region_page(request, region):
             ).select_related("authority", "programme")
         ),
         "region_meetings": list(
-            Consultation.objects.for_user(user).filter(authority__region=region).listed()[:10]
+            Meeting.objects.for_user(user).filter(authority__region=region).listed()[:10]
         ),
         # The newest and a count: a region's every transfer made the page
         # hundreds of kilobytes; each authority's page lists all of its own.

@@ -6,7 +6,7 @@ Each kind is read through its own app's QuerySet (DESIGN.md) and that app's
 `for_user`, so a warning never says more than the page it links to would
 show its reader:
 - a confidential meeting, and its block transfer, only to those who may read
-  it (ConsultationQuerySet.for_user);
+  it (MeetingQuerySet.for_user);
 - a likely-unlawful practice only to those who may read the submission
   (FeedbackSubmissionQuerySet.for_user), and never who made it: a SENCO
   lead who sees only "fewer than 5" on the authority page must not learn
@@ -254,12 +254,12 @@ def _transfer_size(transfer):
 def _transfer_warning(transfer):
     return EarlyWarning(
         Kind.BLOCK_TRANSFER,
-        transfer.consultation.authority,
+        transfer.meeting.authority,
         f"Transfer of {_transfer_size(transfer)} from the Schools Block to the High "
         f"Needs Block for {transfer.financial_year_label} proposed at the Schools Forum "
-        f"on {_long_date(transfer.consultation.held_on)}, not yet decided",
+        f"on {_long_date(transfer.meeting.held_on)}, not yet decided",
         transfer.get_absolute_url(),
-        transfer.consultation.held_on,
+        transfer.meeting.held_on,
         transfer,
     )
 
@@ -372,8 +372,8 @@ KINDS = (
     KindReader(
         Kind.BLOCK_TRANSFER,
         lambda user, today: BlockTransfer.objects.for_user(user).proposed(),
-        "consultation__authority",
-        "consultation__held_on",
+        "meeting__authority",
+        "meeting__held_on",
         _transfer_warning,
     ),
     KindReader(

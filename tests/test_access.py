@@ -15,7 +15,7 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from authorities.access import Role
 from authorities.models import AuthorityFinance, LocalAuthority, User
-from consultations.models import Action, Consultation
+from consultations.models import Action, Meeting
 from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Target
 
@@ -121,7 +121,7 @@ def camden_plan_change(setup=camden_plan):
 # Consultations: a Camden meeting (not confidential: who sees a confidential
 # one is tested in test_consultations.py) or action, returning URL kwargs.
 def camden_meeting():
-    meeting = Consultation.objects.create(
+    meeting = Meeting.objects.create(
         authority=LocalAuthority.objects.get(slug="camden"),
         forum="schools_forum",
         held_on="2026-01-15",

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from authorities.access import Role
 from authorities.models import Membership, User
-from consultations.models import Action, Consultation
+from consultations.models import Action, Meeting
 
 from .factories import KENT, authority, make_user, region
 
@@ -176,7 +176,7 @@ def test_a_chosen_person_shows_role_and_place(
     camden_sam, kent_sam = sam_patels(camden)
     for n in range(people):
         make_user(first_name="Other", last_name=f"Person {n}", roles=[(Role.LNS, camden)])
-    meeting = Consultation.objects.create(
+    meeting = Meeting.objects.create(
         authority=camden, forum="jcnc", held_on="2026-01-15", created_by=kent_sam
     )
     action = Action.objects.create(
@@ -201,7 +201,7 @@ def test_a_chosen_person_shows_role_and_place(
     )
     assert created_by[str(national_officer.pk)] == "Nadia Okafor — National officer"
 
-    url = reverse("admin:consultations_consultation_change", args=[meeting.pk])
+    url = reverse("admin:consultations_meeting_change", args=[meeting.pk])
     page = national_officer_client.get(url).content.decode()
     assert options(page, "created_by")[str(camden_sam.pk)] == (
         "Sam Patel — Local negotiating secretary, Camden"

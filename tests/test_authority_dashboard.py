@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authorities.models import AuthorityFinance, financial_year_label, format_pounds
-from consultations.models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
+from consultations.models import Action, BlockTransfer, Meeting, SchoolsForumOutcome
 from dashboards.charts import (
     MAX_BAR,
     MIN_SLOT,
@@ -89,11 +89,11 @@ def fill_camden(rows, *, owner=None):
         plan.status = Plan.Status.IMPLEMENTATION
         plan.save()  # a change for the history
     for n in range(rows):
-        meeting = Consultation.objects.create(
+        meeting = Meeting.objects.create(
             authority=camden, forum="schools_forum", held_on=TODAY - n * DAY
         )
-        SchoolsForumOutcome.objects.create(consultation=meeting, extra_funding=f"£{n}m")
-        BlockTransfer.objects.create(consultation=meeting, financial_year=2020 + n, amount=n)
+        SchoolsForumOutcome.objects.create(meeting=meeting, extra_funding=f"£{n}m")
+        BlockTransfer.objects.create(meeting=meeting, financial_year=2020 + n, amount=n)
         Action.objects.create(authority=camden, title=f"Action {n}", owner=owner)
         AuthorityFinance.objects.create(
             authority=camden,

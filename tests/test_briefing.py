@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from authorities.models import AuthorityFinance
-from consultations.models import Action, Consultation, SchoolsForumOutcome
+from consultations.models import Action, Meeting, SchoolsForumOutcome
 from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Target, TargetUpdate
 
@@ -76,11 +76,11 @@ class TestContents:
     def test_the_schools_forum_questions_members_actions_and_money(
         self, camden_lns_client, camden_lns, camden
     ):
-        meeting = Consultation.objects.create(
+        meeting = Meeting.objects.create(
             authority=camden, forum="schools_forum", held_on=date(2026, 1, 15)
         )
         SchoolsForumOutcome.objects.create(
-            consultation=meeting,
+            meeting=meeting,
             nhs_contribution="Nothing identified",
             nhs_contribution_amount=Decimal("0"),
         )
@@ -161,11 +161,11 @@ class TestPrivacy:
         assert "Submissions 2" in text(client_for(national_officer).get(PACK))
 
     def test_confidential_meetings_are_left_out(self, camden_lns_client, camden_lns, camden):
-        secret = Consultation.objects.create(
+        secret = Meeting.objects.create(
             authority=camden, forum="schools_forum", held_on=date(2026, 2, 1), confidential=True
         )
-        SchoolsForumOutcome.objects.create(consultation=secret, extra_funding="Secret £9m")
-        Action.objects.create(authority=camden, title="Secret follow-up", consultation=secret)
+        SchoolsForumOutcome.objects.create(meeting=secret, extra_funding="Secret £9m")
+        Action.objects.create(authority=camden, title="Secret follow-up", meeting=secret)
         page = text(camden_lns_client.get(PACK))
         assert "Secret £9m" not in page
         assert "Secret follow-up" not in page

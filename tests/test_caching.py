@@ -14,7 +14,7 @@ from django.utils import timezone
 from authorities import caching
 from authorities.models import LocalAuthority
 from config import release
-from consultations.models import Action, Consultation
+from consultations.models import Action, Meeting
 from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Plan, Programme, Target
 
@@ -207,7 +207,7 @@ def test_the_map_shows_a_new_plan_at_once(camden_lns_client):
 def test_the_region_page_shows_a_new_meeting_at_once(london_organiser_client):
     page = reverse("dashboards:region", args=["london"])
     assert "No meetings have been logged in London" in text(london_organiser_client.get(page))
-    Consultation.objects.create(
+    Meeting.objects.create(
         authority=authority(CAMDEN), forum="schools_forum", held_on=datetime.date(2026, 10, 1)
     )
     assert "No meetings have been logged in London" not in text(london_organiser_client.get(page))
@@ -267,7 +267,7 @@ def test_no_cached_page_holds_a_form_token(request, client_for, persona, url):
 def test_the_meeting_list_shows_a_new_meeting_at_once(camden_lns_client):
     page = reverse("consultations:list")
     assert "No meetings" in text(camden_lns_client.get(page))
-    Consultation.objects.create(
+    Meeting.objects.create(
         authority=authority(CAMDEN), forum="jcnc", held_on=datetime.date(2026, 11, 2)
     )
     assert "2 Nov 2026" in text(camden_lns_client.get(page))

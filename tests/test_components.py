@@ -12,7 +12,7 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from consultations.models import Consultation
+from consultations.models import Meeting
 
 from .factories import CAMDEN, authority, make_plan
 
@@ -235,7 +235,7 @@ def test_a_plan_is_named_by_its_programme_round_and_revision(reference_data):
 def test_pages_about_a_plan_name_it_the_same_way(camden_lns_client):
     first = make_plan(CAMDEN, round_or_tranche="2023-24")
     plan = make_plan(CAMDEN, round_or_tranche="2023-24", revision=2, revision_of=first)
-    meeting = Consultation.objects.create(
+    meeting = Meeting.objects.create(
         authority=authority(CAMDEN), forum="schools_forum", held_on="2026-01-15", plan=plan
     )
     name = "SV 2023-24 (revision 2)"

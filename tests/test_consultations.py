@@ -17,7 +17,7 @@ from authorities.access import Role
 from consultations.models import (
     Action,
     BlockTransfer,
-    Consultation,
+    Meeting,
     SchoolsForumOutcome,
     plans_agreed_without_consultation,
 )
@@ -38,7 +38,7 @@ DAY = datetime.timedelta(days=1)
 def make_meeting(la_code=CAMDEN, **fields):
     fields.setdefault("forum", "schools_forum")
     fields.setdefault("held_on", TODAY - 30 * DAY)
-    return Consultation.objects.create(authority=authority(la_code), **fields)
+    return Meeting.objects.create(authority=authority(la_code), **fields)
 
 
 def meeting_data(**overrides):
@@ -113,7 +113,7 @@ class TestLoggingAMeeting:
         self, client_for, camden_forum_rep
     ):
         response = client_for(camden_forum_rep).post(ADD, meeting_data())
-        meeting = Consultation.objects.get()
+        meeting = Meeting.objects.get()
         assert response["Location"] == meeting.get_absolute_url()
         assert meeting.created_by == camden_forum_rep
         assert meeting.forum_outcome.extra_funding_amount == Decimal("1000000")
@@ -140,7 +140,7 @@ class TestLoggingAMeeting:
         }
         response = camden_lns_client.post(ADD, data)
         assert response.status_code == 302
-        meeting = Consultation.objects.get()
+        meeting = Meeting.objects.get()
         assert meeting.get_forum_display() == "JCNC"
         assert not SchoolsForumOutcome.objects.exists()
         assert not BlockTransfer.objects.exists()
@@ -150,7 +150,7 @@ class TestLoggingAMeeting:
         assert response.status_code == 200
         assert "Say whether the union was invited" in text(response)
         assert "Say whether the union was consulted before the decision" in text(response)
-        assert not Consultation.objects.exists()
+        assert not Meeting.objects.exists()
 
     def test_a_meeting_cannot_be_held_in_the_future(self, camden_lns_client):
         tomorrow = (TODAY + DAY).isoformat()
@@ -158,7 +158,7 @@ class TestLoggingAMeeting:
         assert response.status_code == 200
         assert "The date of the meeting must be today or in the past" in text(response)
         assert f'value="{tomorrow}"' in text(response)  # nothing lost
-        assert not Consultation.objects.exists()
+        assert not Meeting.objects.exists()
 
     @pytest.mark.parametrize(
         ("field", "value", "message"),
@@ -177,7 +177,7 @@ class TestLoggingAMeeting:
         assert message in text(response)
         assert "There is a problem" in text(response)
         assert "The DBV plan was presented as decided." in text(response)
-        assert not Consultation.objects.exists()
+        assert not Meeting.objects.exists()
         assert not BlockTransfer.objects.exists()
 
     def test_a_transfer_needs_its_year_and_an_amount_or_percentage(self, camden_lns_client):
@@ -189,36 +189,36 @@ class TestLoggingAMeeting:
         )
         assert "Choose the financial year of the transfer" in text(response)
         assert "Enter the amount, the percentage, or both" in text(response)
-        assert not Consultation.objects.exists()
+        assert not Meeting.objects.exists()
 
     def test_schools_forum_answers_belong_to_schools_forum_meetings(self, camden_lns_client):
         response = camden_lns_client.post(ADD, meeting_data(forum="jcc"))
         assert "Schools Forum answers and block transfers are for Schools Forum meetings" in (
             text(response)
         )
-        assert not Consultation.objects.exists()
+        assert not Meeting.objects.exists()
 
     def test_clearing_the_transfer_on_edit_removes_it(self, camden_lns_client):
         camden_lns_client.post(ADD, meeting_data())
-        meeting = Consultation.objects.get()
+        meeting = Meeting.objects.get()
         blank_transfer = {k: v for k, v in BLANK_FORUM_PARTS.items() if k.startswith("transfer-")}
         response = camden_lns_client.post(
             reverse("consultations:edit", args=[meeting.pk]), meeting_data(**blank_transfer)
         )
         assert response.status_code == 302
         assert not BlockTransfer.objects.exists()
-        assert SchoolsForumOutcome.objects.filter(consultation=meeting).exists()
+        assert SchoolsForumOutcome.objects.filter(meeting=meeting).exists()
 
     def test_a_plan_of_another_authority_cannot_be_chosen(self, camden_lns_client):
         kent_plan = make_plan("886", round_or_tranche="x")
         response = camden_lns_client.post(ADD, meeting_data(plan=kent_plan.pk))
         assert "Select a valid choice" in text(response)
-        assert not Consultation.objects.exists()
+        assert not Meeting.objects.exists()
 
     def test_readers_may_not_log_meetings(self, client_for, london_organiser, camden_senco_lead):
         for person in (london_organiser, camden_senco_lead):
             assert client_for(person).post(ADD, meeting_data()).status_code == 403
-        assert not Consultation.objects.exists()
+        assert not Meeting.objects.exists()
 
 
 class TestAVoteThatContradictsItsOutcome:
@@ -251,7 +251,7 @@ class TestAVoteThatContradictsItsOutcome:
         # Everything typed is kept.
         assert 'value="19"' in page
         assert "The DBV plan was presented as decided." in page
-        assert not Consultation.objects.exists()
+        assert not Meeting.objects.exists()
         assert not BlockTransfer.objects.exists()
 
     def test_ticking_that_both_are_right_saves_it(self, camden_lns_client):
@@ -268,7 +268,7 @@ class TestAVoteThatContradictsItsOutcome:
     def test_correcting_the_outcome_saves_it_without_asking(self, camden_lns_client):
         asked = camden_lns_client.post(ADD, meeting_data(**{"transfer-votes_for": "3"}))
         assert "but the outcome says “Agreed by the forum”" in text(asked)
-        assert not Consultation.objects.exists()
+        assert not Meeting.objects.exists()
         response = camden_lns_client.post(
             ADD, meeting_data(**{"transfer-votes_for": "3", "transfer-outcome": "not_agreed"})
         )
@@ -301,7 +301,7 @@ class TestAVoteThatContradictsItsOutcome:
 
     def test_a_confirmed_vote_is_not_asked_about_again(self, camden_lns_client):
         camden_lns_client.post(ADD, self.contradicting(**{"transfer-confirm_vote": "on"}))
-        meeting = Consultation.objects.get()
+        meeting = Meeting.objects.get()
         url = reverse("consultations:edit", args=[meeting.pk])
         assert self.CONFIRM not in text(camden_lns_client.get(url))
 
@@ -363,8 +363,8 @@ class TestConfidentialMeetings:
         self, client_for, london_organiser, camden_lns
     ):
         meeting = make_meeting(confidential=True)
-        BlockTransfer.objects.create(consultation=meeting, financial_year=2026, amount=5)
-        Action.objects.create(authority=meeting.authority, consultation=meeting, title="Secret")
+        BlockTransfer.objects.create(meeting=meeting, financial_year=2026, amount=5)
+        Action.objects.create(authority=meeting.authority, meeting=meeting, title="Secret")
         assert not BlockTransfer.objects.for_user(london_organiser).exists()
         assert not Action.objects.for_user(london_organiser).exists()
         assert BlockTransfer.objects.for_user(camden_lns).exists()
@@ -400,7 +400,7 @@ class TestMeetingLists:
         plan = make_plan(CAMDEN)
         for n in range(rows):
             meeting = make_meeting(plan=plan, held_on=TODAY - n * DAY)
-            BlockTransfer.objects.create(consultation=meeting, financial_year=2025, amount=n)
+            BlockTransfer.objects.create(meeting=meeting, financial_year=2025, amount=n)
         # session, user, the page of meetings, its count
         with django_assert_num_queries(4):
             response = camden_lns_client.get(reverse("consultations:list"))
@@ -498,7 +498,7 @@ class TestCheckListEvidence:
     def forum_meeting(self, **fields):
         meeting = make_meeting(**fields)
         SchoolsForumOutcome.objects.create(
-            consultation=meeting, extra_funding="£1.5m over two years", extra_funding_amount=1
+            meeting=meeting, extra_funding="£1.5m over two years", extra_funding_amount=1
         )
         return meeting
 
@@ -579,7 +579,7 @@ class TestActions:
         assert (
             london_organiser_client.get(url, {"meeting": meeting.pk})
             .context["form"]
-            .initial.get("consultation")
+            .initial.get("meeting")
             == meeting.pk
         )
         response = london_organiser_client.post(
@@ -588,12 +588,12 @@ class TestActions:
                 "title": "Ask for the High Needs Block papers",
                 "owner": camden_lns.pk,
                 "due_on": (TODAY + 14 * DAY).isoformat(),
-                "consultation": meeting.pk,
+                "meeting": meeting.pk,
             },
         )
         assert response.status_code == 302
         action = Action.objects.get()
-        assert (action.owner, action.created_by, action.consultation) == (
+        assert (action.owner, action.created_by, action.meeting) == (
             camden_lns,
             london_organiser,
             meeting,
@@ -835,10 +835,8 @@ class TestPagesWithSections:
         camden = authority(CAMDEN)
         for n in range(rows):
             meeting = make_meeting(held_on=TODAY - n * DAY)
-            BlockTransfer.objects.create(consultation=meeting, financial_year=2020 + n, amount=n)
-            Action.objects.create(
-                authority=camden, title=f"A{n}", owner=owner, consultation=meeting
-            )
+            BlockTransfer.objects.create(meeting=meeting, financial_year=2020 + n, amount=n)
+            Action.objects.create(authority=camden, title=f"A{n}", owner=owner, meeting=meeting)
 
     @pytest.mark.parametrize("rows", [2, 12])
     def test_authority_page(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
@@ -892,7 +890,7 @@ class TestPagesWithSections:
         plan = make_plan(CAMDEN)
         for n in range(rows):
             SchoolsForumOutcome.objects.create(
-                consultation=make_meeting(held_on=TODAY - n * DAY), extra_funding=f"£{n}m"
+                meeting=make_meeting(held_on=TODAY - n * DAY), extra_funding=f"£{n}m"
             )
         url = reverse("plans:answer", kwargs={"pk": plan.pk, "key": "extra-funding-amount"})
         # tests/test_checklist.py's 8 for an unanswered question, plus the offer.
@@ -903,7 +901,7 @@ class TestPagesWithSections:
     def test_the_region_page_shows_a_transfer_vote(self, london_organiser_client, camden_lns):
         meeting = make_meeting()
         BlockTransfer.objects.create(
-            consultation=meeting, financial_year=2026, percent=Decimal("0.5"), votes_for=9
+            meeting=meeting, financial_year=2026, percent=Decimal("0.5"), votes_for=9
         )
         page = text(london_organiser_client.get(reverse("dashboards:region", args=["london"])))
         assert "2026-27" in page

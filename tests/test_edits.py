@@ -22,7 +22,7 @@ from django.urls import reverse
 from authorities.access import Role
 from authorities.caching import data_version
 from authorities.models import AuthorityFinance
-from consultations.models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
+from consultations.models import Action, BlockTransfer, Meeting, SchoolsForumOutcome
 from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Plan, Recommendation, Target
 
@@ -106,7 +106,7 @@ def make_finance():
 
 
 def make_meeting():
-    meeting = Consultation.objects.create(
+    meeting = Meeting.objects.create(
         authority=authority(CAMDEN),
         forum="schools_forum",
         title="Autumn forum",
@@ -120,14 +120,14 @@ def make_meeting():
         minutes_page="12",
     )
     SchoolsForumOutcome.objects.create(
-        consultation=meeting,
+        meeting=meeting,
         funding_on_agenda="yes",
         proposals_discussed="yes",
         extra_funding="About £1m.",
         extra_funding_amount=Decimal("1000000"),
     )
     BlockTransfer.objects.create(
-        consultation=meeting,
+        meeting=meeting,
         financial_year=2026,
         amount=Decimal("1200000"),
         percent=Decimal("0.5"),
@@ -161,7 +161,7 @@ KINDS = {
         "dsg_cumulative_deficit_source_url",
         "dsg_cumulative_deficit_source_url",
     ),
-    "meeting": Kind(Consultation, make_meeting, "summary", "summary"),
+    "meeting": Kind(Meeting, make_meeting, "summary", "summary"),
     "action": Kind(Action, make_action, "notes", "notes"),
 }
 

@@ -65,7 +65,7 @@ from authorities.edits import DeleteForm, same_text
 from authorities.forms import AuthorityFinanceForm
 from authorities.models import AuthorityFinance
 from consultations.forms import ActionForm, MeetingForms
-from consultations.models import Action, BlockTransfer, Consultation, SchoolsForumOutcome
+from consultations.models import Action, BlockTransfer, Meeting, SchoolsForumOutcome
 from feedback.forms import SubmissionForm
 from feedback.models import FeedbackSubmission
 from plans import services as plan_services
@@ -257,7 +257,7 @@ class World:
     instalment: FundingInstalment
     target: Target
     finance: AuthorityFinance
-    meeting: Consultation
+    meeting: Meeting
     action: Action
     submission: FeedbackSubmission
     question: Question
@@ -319,7 +319,7 @@ def world(camden_lns, camden_senco_lead, kent_lns):
     action = Action.objects.create(
         authority=authority(CAMDEN),
         owner=owner,
-        consultation=meeting,
+        meeting=meeting,
         plan=plan,
         title="Ask for the plan's consultation",
         due_on=date(2026, 12, 29),
@@ -346,7 +346,7 @@ def world(camden_lns, camden_senco_lead, kent_lns):
         user=camden_lns,
     ).obj
     kent_plan = make_plan(KENT)
-    kent_meeting = Consultation.objects.create(
+    kent_meeting = Meeting.objects.create(
         authority=authority(KENT), forum="jcnc", title="Kent JCNC", held_on=date(2026, 1, 5)
     )
     return World(
@@ -609,7 +609,7 @@ def expect_meeting(world, data, adding):
     assert forms.is_valid(), "redirected, but the forms refuse the post"
     also = {"authority_id": world.camden.pk, "created_by_id": world.editor.pk}
     if adding:
-        expected = add(forms.meeting, Consultation, also=also)
+        expected = add(forms.meeting, Meeting, also=also)
     else:
         expected = edit(world, world.meeting, forms.meeting)
     ((own, _),) = expected.records.values()
@@ -617,7 +617,7 @@ def expect_meeting(world, data, adding):
     changed = adding or own["version"] != meeting.version
     kept = []
     for form, model in ((forms.outcome, SchoolsForumOutcome), (forms.transfer, BlockTransfer)):
-        stored = None if adding else model.objects.filter(consultation=meeting).first()
+        stored = None if adding else model.objects.filter(meeting=meeting).first()
         key = (model, stored.pk if stored else None)
         if schools_forum and form.has_input():
             values = {
@@ -638,12 +638,12 @@ def expect_meeting(world, data, adding):
         expected.grows[history_of(model)] = (1, 1) if changed else (0, 0)
     if not adding:
         own["version"] = meeting.version + changed
-        expected.grows[history_of(Consultation)] = (1, 1) if changed else (0, 0)
+        expected.grows[history_of(Meeting)] = (1, 1) if changed else (0, 0)
     return expected
 
 
 def expect_action(world, data, adding):
-    meetings = Consultation.objects.for_user(world.editor).filter(authority=world.camden)
+    meetings = Meeting.objects.for_user(world.editor).filter(authority=world.camden)
     action = Action(authority=world.camden) if adding else world.fresh(world.action)
     form = ActionForm(
         data, instance=action, authority=world.camden, user=world.editor, meetings=meetings
@@ -807,7 +807,7 @@ PAGES = {
     "consultations:add": Page(
         lambda w: reverse("consultations:add", args=[w.camden.slug]),
         expect_meeting,
-        (Consultation, SchoolsForumOutcome, BlockTransfer),
+        (Meeting, SchoolsForumOutcome, BlockTransfer),
         typed=lambda w: {
             "forum": "schools_forum",
             "title": "Spring forum",
@@ -823,7 +823,7 @@ PAGES = {
     "consultations:edit": Page(
         lambda w: reverse("consultations:edit", args=[w.meeting.pk]),
         expect_meeting,
-        (Consultation, SchoolsForumOutcome, BlockTransfer),
+        (Meeting, SchoolsForumOutcome, BlockTransfer),
     ),
     "consultations:action_add": Page(
         lambda w: reverse("consultations:action_add", args=[w.camden.slug]),
@@ -891,7 +891,7 @@ CHANGES = 4  # fields changed in one post, at most: a bug seldom needs more than
 LENGTHS = [40, 41, 60, 61, 100, 101, 200, 201, 300, 301, 500, 501, 2048, 2049, 20_000, 20_001]
 # Fields no form has, which a script might post to set what the person may not.
 SMUGGLED = [
-    *("id", "version", "authority", "plan", "revision", "revision_of", "consultation"),
+    *("id", "version", "authority", "plan", "revision", "revision_of", "meeting"),
     *("created_by", "updated_by", "submitted_by", "answered_by", "carried_forward"),
     *("national_office_told_at", "withdrawn_at", "target", "answer"),
 ]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from authorities import caching
 from authorities.access import Role
 from authorities.models import LocalAuthority, Membership
-from consultations.models import Action, Consultation
+from consultations.models import Action, Meeting
 from plans.models import Answer, Assessment, Plan, Programme, QuestionSet
 from plans.services import revise_plan
 
@@ -234,7 +234,7 @@ class TestNewWarnings:
         assert "£5,000,000 instalment for 2025-26 withheld (SV new)" in page
 
     def test_a_warning_the_reader_may_not_see_is_not_listed(self, client_for, camden_senco_lead):
-        action(due_on=TODAY - DAY, consultation=meeting(confidential=True))
+        action(due_on=TODAY - DAY, meeting=meeting(confidential=True))
         assert needs(client_for(camden_senco_lead)).warnings == []
 
     def test_none_new_says_so(self, camden_lns_client, camden_lns):
@@ -262,7 +262,7 @@ def fill(la_codes, rows):
                 assessment=assessment, question=first, response="no", concern="serious"
             )
             instalment(plan)
-            Consultation.objects.create(authority=la, forum="jcnc", held_on=TODAY - n * DAY)
+            Meeting.objects.create(authority=la, forum="jcnc", held_on=TODAY - n * DAY)
             Action.objects.create(authority=la, title=f"A{n}", owner=owner, due_on=TODAY - DAY)
 
 

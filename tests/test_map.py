@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from authorities.models import AuthorityFinance, LocalAuthority, Region
-from consultations.models import Consultation
+from consultations.models import Meeting
 from dashboards import maps
 from dashboards.maps import (
     LAYOUT_COLUMNS,
@@ -163,7 +163,7 @@ def shown(user, measure, **kwargs):
 
 
 def meeting(la_code, plan, held_on, consulted="yes", forum="schools_forum"):
-    return Consultation.objects.create(
+    return Meeting.objects.create(
         authority=authority(la_code),
         plan=plan,
         forum=forum,

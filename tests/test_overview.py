@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from authorities.access import Role
 from authorities.models import AuthorityFinance, LocalAuthority
-from consultations.models import Action, Consultation
+from consultations.models import Action, Meeting
 from dashboards.filters import months_before
 from dashboards.models import DashboardExport
 from dashboards.overview import SORTS
@@ -50,7 +50,7 @@ GREENWICH, ISLINGTON, LAMBETH, LEWISHAM, SOUTHWARK = "203", "206", "208", "209",
 
 def meeting(la_code, *, held_on=TODAY - 30 * DAY, **fields):
     fields.setdefault("forum", "schools_forum")
-    return Consultation.objects.create(authority=authority(la_code), held_on=held_on, **fields)
+    return Meeting.objects.create(authority=authority(la_code), held_on=held_on, **fields)
 
 
 def feedback(la_code, *waits):
@@ -754,8 +754,8 @@ def populate(count):
         for a in assessments
         for q in questions
     )
-    Consultation.objects.bulk_create(
-        Consultation(authority=la, forum="jcnc", held_on=TODAY - n * DAY, confidential=n % 2)
+    Meeting.objects.bulk_create(
+        Meeting(authority=la, forum="jcnc", held_on=TODAY - n * DAY, confidential=n % 2)
         for la in places
         for n in range(3)
     )

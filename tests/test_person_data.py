@@ -18,7 +18,7 @@ from authorities import audit
 from authorities.access import Role
 from authorities.models import AuditEvent, AuthorityFinance, Membership
 from authorities.personal_data import user_references
-from consultations.models import Action, Consultation
+from consultations.models import Action, Meeting
 from dashboards.models import DashboardExport
 from feedback.models import FeedbackEvidence, FeedbackExport, FeedbackSubmission
 from plans.models import Comment, EvidenceLink, Plan, Target, TargetUpdate
@@ -52,11 +52,11 @@ def sam(camden, client_for):
     Comment.objects.create(answer=given, author=sam, text="Mine")
     target = Target.objects.create(plan=plan, description="Fewer EHCPs", goal="ehcp_demand")
     TargetUpdate.objects.create(target=target, status="on_track", recorded_by=sam)
-    meeting = Consultation.objects.create(
+    meeting = Meeting.objects.create(
         authority=camden, forum="schools_forum", held_on="2026-01-15", created_by=sam
     )
     Action.objects.create(authority=camden, title="Call Sam Patel", owner=sam, created_by=sam)
-    Action.objects.create(authority=camden, title="Follow up", consultation=meeting, owner=sam)
+    Action.objects.create(authority=camden, title="Follow up", meeting=meeting, owner=sam)
     finance = AuthorityFinance(authority=camden, financial_year=2024, ehcp_count=1, updated_by=sam)
     finance._history_user = sam
     finance.save()
@@ -107,7 +107,7 @@ def test_export_holds_their_account_roles_work_and_audit_trail(sam):
         "plans.EvidenceLink by added_by",
         "plans.TargetUpdate by recorded_by",
         "consultations.Action by owner",
-        "consultations.Consultation by created_by",
+        "consultations.Meeting by created_by",
         "feedback.FeedbackSubmission by submitted_by",
         "feedback.FeedbackExport by exported_by",
         "dashboards.DashboardExport by exported_by",

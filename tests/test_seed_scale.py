@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from authorities.models import Membership, User
-from consultations.models import Action, Consultation
+from consultations.models import Action, Meeting
 from feedback.models import FeedbackSubmission
 from plans.models import Answer, Plan, QuestionSet
 
@@ -24,7 +24,7 @@ def fingerprint():
     """What the data set holds, in a form two runs can be compared by."""
     return (
         list(Plan.objects.filter(sources="seed_scale").values_list("authority_id", "status")),
-        list(Consultation.objects.order_by("pk").values_list("held_on", "union_consulted")),
+        list(Meeting.objects.order_by("pk").values_list("held_on", "union_consulted")),
         list(
             FeedbackSubmission.objects.order_by("pk").values_list(
                 "assessment_wait_weeks", "health_care_costs"

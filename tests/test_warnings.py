@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from authorities.access import Role
 from authorities.models import LocalAuthority
-from consultations.models import Action, BlockTransfer, Consultation
+from consultations.models import Action, BlockTransfer, Meeting
 from dashboards.warnings import EarlyWarning, Kind, early_warnings, warning_summary
 from feedback.models import FeedbackSubmission
 from plans.models import Answer, Assessment, FundingInstalment, Plan, Programme, QuestionSet
@@ -40,7 +40,7 @@ def instalment(plan, status="withheld", amount=5_000_000, **fields):
 def meeting(la_code=CAMDEN, **fields):
     fields.setdefault("forum", "schools_forum")
     fields.setdefault("held_on", TODAY - 10 * DAY)
-    return Consultation.objects.create(authority=authority(la_code), **fields)
+    return Meeting.objects.create(authority=authority(la_code), **fields)
 
 
 def answer(plan, concern="serious", key=None, **fields):
@@ -223,7 +223,7 @@ class TestNegotiating:
 class TestBlockTransfer:
     def test_a_proposed_transfer_warns(self, camden_lns):
         transfer = BlockTransfer.objects.create(
-            consultation=meeting(held_on=date(2026, 1, 15)),
+            meeting=meeting(held_on=date(2026, 1, 15)),
             financial_year=2026,
             amount=Decimal(2_000_000),
             percent=Decimal("0.50"),
@@ -240,7 +240,7 @@ class TestBlockTransfer:
     @pytest.mark.parametrize("outcome", ["agreed", "not_agreed", "withdrawn"])
     def test_a_decided_transfer_does_not(self, camden_lns, outcome):
         BlockTransfer.objects.create(
-            consultation=meeting(), financial_year=2026, percent=1, outcome=outcome
+            meeting=meeting(), financial_year=2026, percent=1, outcome=outcome
         )
         assert of_kind(camden_lns, Kind.BLOCK_TRANSFER) == []
 
@@ -248,7 +248,7 @@ class TestBlockTransfer:
         self, camden_lns, london_organiser, camden_senco_lead, national_officer
     ):
         BlockTransfer.objects.create(
-            consultation=meeting(confidential=True), financial_year=2026, percent=1
+            meeting=meeting(confidential=True), financial_year=2026, percent=1
         )
         assert names(of_kind(camden_lns, Kind.BLOCK_TRANSFER)) == ["Camden"]
         assert names(of_kind(national_officer, Kind.BLOCK_TRANSFER)) == ["Camden"]
@@ -419,7 +419,7 @@ class TestActionOverdue:
     def test_one_from_a_confidential_meeting_only_for_those_who_read_it(
         self, camden_lns, london_organiser
     ):
-        action(due_on=TODAY - DAY, consultation=meeting(confidential=True))
+        action(due_on=TODAY - DAY, meeting=meeting(confidential=True))
         assert names(of_kind(camden_lns, Kind.ACTION_OVERDUE)) == ["Camden"]
         assert of_kind(london_organiser, Kind.ACTION_OVERDUE) == []
 
@@ -444,7 +444,7 @@ class TestNarrowing:
         held = instalment(plan)
         set_history(held, TODAY - 40 * DAY)
         BlockTransfer.objects.create(
-            consultation=meeting(held_on=TODAY - 40 * DAY), financial_year=2026, percent=1
+            meeting=meeting(held_on=TODAY - 40 * DAY), financial_year=2026, percent=1
         )
         set_history(answer(plan), TODAY - 40 * DAY)
         reported = submission(practices=["refusing"])
@@ -554,14 +554,14 @@ def every_kind_at(authorities):
             for a in assessments
         ]
     )
-    meetings = Consultation.objects.bulk_create(
+    meetings = Meeting.objects.bulk_create(
         [
-            Consultation(authority=la, forum="schools_forum", held_on=TODAY - 3 * DAY)
+            Meeting(authority=la, forum="schools_forum", held_on=TODAY - 3 * DAY)
             for la in authorities
         ]
     )
     BlockTransfer.objects.bulk_create(
-        [BlockTransfer(consultation=m, financial_year=2026, percent=1) for m in meetings]
+        [BlockTransfer(meeting=m, financial_year=2026, percent=1) for m in meetings]
     )
     Action.objects.bulk_create(
         [Action(authority=la, title="Overdue", due_on=TODAY - 2 * DAY) for la in authorities]

@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from consultations.models import Consultation, SchoolsForumOutcome
+from consultations.models import Meeting, SchoolsForumOutcome
 from plans.models import Answer
 from plans.services import assessment_for
 from tests.factories import CAMDEN, make_plan
@@ -99,7 +99,7 @@ def test_a_vote_that_contradicts_its_outcome_is_asked_about_once(
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("The vote was 19 for and 12 against")
     expect(page.get_by_label("Votes for")).to_have_value("19")  # nothing lost
-    assert not Consultation.objects.exists()
+    assert not Meeting.objects.exists()
     summary.get_by_role("link").click()
     confirm = page.get_by_label("Yes, the vote and the outcome are both right")
     expect(confirm).to_be_focused()
@@ -112,18 +112,18 @@ def test_a_vote_that_contradicts_its_outcome_is_asked_about_once(
     expect(page.get_by_label("Yes, the vote and the outcome are both right")).to_have_count(0)
     submit("Save the meeting and its details")
     expect(page.get_by_role("alert")).to_contain_text("Nothing changed")
-    assert Consultation.objects.get().block_transfer.votes_for == 19
+    assert Meeting.objects.get().block_transfer.votes_for == 19
 
 
 def test_lns_links_a_forum_answer_and_works_through_the_briefings_actions(
     page, sign_in, visit, submit, assert_accessible, camden_lns
 ):
     plan = make_plan(CAMDEN, agreement_date=datetime.date.today())
-    meeting = Consultation.objects.create(
+    meeting = Meeting.objects.create(
         authority=plan.authority, forum="schools_forum", held_on=datetime.date(2026, 1, 15)
     )
     SchoolsForumOutcome.objects.create(
-        consultation=meeting, extra_funding="£1.5m over two years", extra_funding_amount=1500000
+        meeting=meeting, extra_funding="£1.5m over two years", extra_funding_amount=1500000
     )
     assessment = assessment_for(plan)
     Answer.objects.create(

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consultations.models import Action, Consultation
+from consultations.models import Action, Meeting
 from plans.models import FundingInstalment, QuestionSet
 from tests.factories import CAMDEN, authority, make_plan
 
@@ -36,7 +36,7 @@ def test_the_lns_sees_what_needs_them_and_goes_to_it(
         owner=camden_lns,
         due_on=TODAY - 3 * DAY,
     )
-    Consultation.objects.create(authority=camden, forum="jcnc", held_on=TODAY - 4 * DAY)
+    Meeting.objects.create(authority=camden, forum="jcnc", held_on=TODAY - 4 * DAY)
     first_question = QuestionSet.objects.latest_version().questions.first()
 
     sign_in(camden_lns)

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consultations.models import Consultation
+from consultations.models import Meeting
 from tests.factories import CAMDEN, authority, make_plan
 
 TODAY = timezone.localdate()
@@ -24,7 +24,7 @@ def plans():
     """Camden's plan was agreed after its Schools Forum consulted the union;
     Greenwich's with no consultation logged at all."""
     camden = make_plan(CAMDEN, agreement_date=TODAY - timedelta(days=60))
-    Consultation.objects.create(
+    Meeting.objects.create(
         authority=authority(CAMDEN),
         plan=camden,
         forum="schools_forum",

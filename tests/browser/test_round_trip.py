@@ -43,8 +43,8 @@ from authorities.models import (
 from consultations.models import (
     Action,
     BlockTransfer,
-    Consultation,
     Forum,
+    Meeting,
     SchoolsForumOutcome,
     YesNo,
 )
@@ -280,7 +280,7 @@ def full_finance():
 
 def full_meeting(plan, *, confidential=True):
     """A Schools Forum meeting with its outcome and block transfer."""
-    meeting = Consultation.objects.create(
+    meeting = Meeting.objects.create(
         authority=authority(CAMDEN),
         forum=Forum.SCHOOLS_FORUM,
         held_on=days_ago(9),
@@ -300,7 +300,7 @@ def full_meeting(plan, *, confidential=True):
         created_by=camden_colleague(),
     )
     SchoolsForumOutcome.objects.create(
-        consultation=meeting,
+        meeting=meeting,
         funding_on_agenda=YesNo.YES,
         proposals_discussed=YesNo.NO,
         extra_funding="£19.45m over five years, paid in instalments.",
@@ -314,7 +314,7 @@ def full_meeting(plan, *, confidential=True):
         nhs_contribution_source="The director of children's services, in answer",
     )
     BlockTransfer.objects.create(
-        consultation=meeting,
+        meeting=meeting,
         financial_year=2026,
         amount=Decimal("1200000.50"),
         percent=Decimal("0.50"),
@@ -331,8 +331,8 @@ def full_meeting(plan, *, confidential=True):
 def meeting_parts(meeting):
     return (
         meeting,
-        SchoolsForumOutcome.objects.filter(consultation=meeting),
-        BlockTransfer.objects.filter(consultation=meeting),
+        SchoolsForumOutcome.objects.filter(meeting=meeting),
+        BlockTransfer.objects.filter(meeting=meeting),
     )
 
 
@@ -344,7 +344,7 @@ def full_action():
     return Action.objects.create(
         authority=authority(CAMDEN),
         plan=plan,
-        consultation=meeting,
+        meeting=meeting,
         title="Arrange a meeting for SENCOs on the outreach cut",
         owner=camden_colleague(),
         due_on=days_ago(3),
@@ -697,7 +697,7 @@ ADMIN_ROUND_TRIP = {
     "plans.Plan": admin(admin_plan),
     "plans.QuestionSet": admin(admin_question_set),
     "plans.Answer": admin(admin_answer),
-    "consultations.Consultation": admin(admin_meeting),
+    "consultations.Meeting": admin(admin_meeting),
     "consultations.Action": admin(admin_action),
     "feedback.FeedbackSubmission": admin(admin_submission),
     "feedback.FeedbackEvidence": admin(admin_feedback_evidence),

@@ -28,7 +28,7 @@ from simple_history.utils import bulk_create_with_history
 from authorities.access import AUTHORITY_ROLES, Role
 from authorities.caching import data_changed
 from authorities.models import AuthorityFinance, LocalAuthority, Membership, Region, User
-from consultations.models import Action, BlockTransfer, Consultation, Forum, SchoolsForumOutcome
+from consultations.models import Action, BlockTransfer, Forum, Meeting, SchoolsForumOutcome
 from feedback.models import Barrier, FeedbackSubmission, HealthCosts, Phase, Practice, Pressure
 from feedback.models import Source as FeedbackSource
 from plans.models import (
@@ -108,7 +108,7 @@ class Command(BaseCommand):
         with override_settings(SIMPLE_HISTORY_ENABLED=False):
             FeedbackSubmission.objects.filter(submitted_by__in=seeded).delete()
             Action.objects.filter(created_by__in=seeded).delete()
-            Consultation.objects.filter(created_by__in=seeded).delete()
+            Meeting.objects.filter(created_by__in=seeded).delete()
             AuthorityFinance.objects.filter(updated_by__in=seeded).delete()
             Plan.objects.filter(pk__in=plan_ids).delete()
             seeded.delete()
@@ -292,7 +292,7 @@ class Seeder:
             authority = self.authorities[n % len(self.authorities)]
             own_plans = plans_of.get(authority.pk, [])
             meetings.append(
-                Consultation(
+                Meeting(
                     authority=authority,
                     forum=forums[n % len(forums)],
                     held_on=self.days_ago(1500),
@@ -307,12 +307,12 @@ class Seeder:
                     created_by=self.author(authority),
                 )
             )
-        Consultation.objects.bulk_create(meetings, batch_size=BATCH)
+        Meeting.objects.bulk_create(meetings, batch_size=BATCH)
         forum_meetings = [m for m in meetings if m.forum == Forum.SCHOOLS_FORUM]
         SchoolsForumOutcome.objects.bulk_create(
             (
                 SchoolsForumOutcome(
-                    consultation=meeting,
+                    meeting=meeting,
                     funding_on_agenda="yes",
                     proposals_discussed=self.rng.choice(yes_no),
                     extra_funding="£2.4m over five years",
@@ -326,7 +326,7 @@ class Seeder:
         BlockTransfer.objects.bulk_create(
             (
                 BlockTransfer(
-                    consultation=meeting,
+                    meeting=meeting,
                     financial_year=meeting.held_on.year,
                     amount=Decimal(self.rng.randrange(1, 40) * 100_000),
                     percent=Decimal("0.5"),
