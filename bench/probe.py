@@ -1,16 +1,20 @@
-"""bench/run.py's second half, in its own process with the server's settings:
-the CSV export of every submission (rows per second, peak memory growth), then
-the number of queries each benchmarked page makes, the first time after a
-change to the data (cold) and again (warm: what it caches is cached). Prints
-JSON.
+"""bench/run.py's helper, in its own process with the server's settings.
 
-Usage (bench/run.py calls it): python bench/probe.py [PLAN_PATH]
+`probe.py queries PAGES` (PAGES: JSON, a list of [person's e-mail or null,
+path]; "{plan}" is the first plan linked from Camden's page): the number of
+queries each page makes, asked a second time by the same person (the first
+loads what a process keeps once loaded), with whatever page cache the
+settings name (bench/run.py runs it with none), and how long that request
+took in this process. `probe.py export`: the CSV
+export of every submission streamed to a file (rows per second, peak memory
+growth). Prints JSON.
 """
 
 import csv
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -27,7 +31,6 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from authorities.caching import data_changed  # noqa: E402
 from authorities.models import User  # noqa: E402
 
 EXPORTER = "national.officer@example.org"
@@ -75,45 +78,35 @@ def export():
     }
 
 
-def queries(plan_path):
-    pages = {
-        "/health/": None,
-        "/overview/": "national.officer@example.org",
-        "/regions/london/": "london.organiser@example.org",
-        "/authorities/camden/": "camden.lns@example.org",
-        "/authorities/camden/briefing/": "camden.lns@example.org",
-        "/map/": "national.officer@example.org",
-        "/": "national.officer@example.org",
-        "/feedback/": "london.organiser@example.org",
-        "/authorities/": "london.organiser@example.org",
-        "/meetings/": "national.officer@example.org",
-    }
-    if plan_path:
-        pages[plan_path] = "camden.lns@example.org"
-    counts = {}
-    for path, email in pages.items():
-        client = client_for(email) if email else Client(HTTP_HOST="127.0.0.1")
-        client.get(path)  # the session and the person are read from now on
-        # Cold: the first request after any change to the data (a new data
-        # version), when the page is worked out and stored; then warm, the
-        # steady state, with what is cached cached.
-        data_changed()
-        counted = []
-        for _ in ("cold", "warm"):
-            with CaptureQueriesContext(connection) as context:
-                response = client.get(path)
-            ok = response.status_code == 200
-            counted.append(len(context) if ok else f"{response.status_code}!")
-        counts[path] = counted
+def queries(pages):
+    counts, times = {}, {}
+    clients = {}
+    plan_path = None
+    for email, path in pages:
+        if email not in clients:
+            clients[email] = client_for(email) if email else Client(HTTP_HOST="127.0.0.1")
+        client = clients[email]
+        asked = path
+        if path == "{plan}":
+            if plan_path is None:
+                page = client_for("camden.lns@example.org").get("/authorities/camden/")
+                plan_path = re.search(r'href="(/plans/\d+/)"', page.content.decode()).group(1)
+            asked = plan_path
+        client.get(asked)
+        with CaptureQueriesContext(connection) as context:
+            started = time.perf_counter()
+            response = client.get(asked)
+            took = time.perf_counter() - started
+        ok = response.status_code == 200
+        counts[f"{email} {path}"] = len(context) if ok else f"{response.status_code}!"
+        # In this process, queries recorded: a rough cost, for 1x beside 10x.
+        times[f"{email} {path}"] = took * 1000
+    counts["plan"], counts["ms"] = plan_path, times
     return counts
 
 
 if __name__ == "__main__":
-    from django.conf import settings
-
-    result = {
-        "export": export(),
-        "queries": queries(sys.argv[1] if len(sys.argv) > 1 else ""),
-        "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
-    }
-    print(json.dumps(result))
+    if sys.argv[1] == "queries":
+        print(json.dumps(queries(json.loads(sys.argv[2]))))
+    else:
+        print(json.dumps(export()))
