@@ -38,7 +38,10 @@ run: $(VENV)/.installed-base
 	@$(MANAGE) createcachetable
 	@$(MANAGE) load_reference_data
 	@$(MANAGE) load_programmes
+	@$(MANAGE) load_timeline
+	@$(MANAGE) load_official_statistics
 	@$(MANAGE) create_demo_people
+	@$(MANAGE) create_demo_reform_plans
 	@echo
 	@echo "==> Open http://127.0.0.1:$(PORT)/ and sign in as camden.lns@example.org (or any person in README.md) with the password demo-tracker-2026"
 	@echo
@@ -51,11 +54,23 @@ serve: $(VENV)/.installed-base
 	$(MANAGE) createcachetable
 	$(MANAGE) load_reference_data
 	$(MANAGE) load_programmes
+	$(MANAGE) load_timeline
+	$(MANAGE) load_official_statistics
 	$(MANAGE) collectstatic --noinput -v0
 	$(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.conf.py
 
+# The Nu HTML Checker the crawl runs (tests/browser/test_crawl.py): npm's
+# vnu-jar, pinned in package-lock.json, run by the system's Java. Install
+# scripts are off (.npmrc): vnu-jar's own would download a Java. Without npm
+# the HTML checks are skipped locally (and fail in CI).
+VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
+$(VNU_JAR): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "No npm: the HTML checks will be skipped (Debian: apt-get install npm default-jre-headless)" >&2; fi
+
 # Both cores: the suite is CPU-bound (and the form properties are most of it).
-test: $(VENV)/.installed-dev lint
+test: $(VENV)/.installed-dev lint $(VNU_JAR)
 	DEBUG=true $(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
@@ -83,4 +98,4 @@ bench: $(VENV)/.installed-base
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles
+	rm -rf $(VENV) staticfiles node_modules

@@ -37,7 +37,7 @@ CACHE_ALIAS = "pages"
 VERSION_KEY = "data-version"
 TIMEOUT = 60 * 60  # an hour: a value no one asks for again soon is dropped
 # The apps whose data the dashboards read.
-APPS = frozenset({"authorities", "plans", "consultations", "feedback"})
+APPS = frozenset({"authorities", "plans", "consultations", "feedback", "official"})
 # Records of who downloaded or did what: they change no figure.
 IGNORED = frozenset({"dashboardexport", "feedbackexport", "auditevent"})
 

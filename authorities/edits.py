@@ -30,6 +30,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 
 OUT_OF_DATE = "The page was out of date: open it again and make your change there"
 
@@ -150,9 +151,7 @@ def other_change(current, base_version, *, hidden=()):
                 continue  # bookkeeping, not theirs to see, or not kept in history
             was, now = getattr(seen, f.attname), getattr(current, f.attname)
             if was != now:
-                result.changes.append(
-                    (f.verbose_name.capitalize(), display(f, was), display(f, now))
-                )
+                result.changes.append((capfirst(f.verbose_name), display(f, was), display(f, now)))
     return result
 
 

@@ -35,6 +35,19 @@ class DateInput(forms.DateInput):
     def __init__(self, attrs=None, format=None):
         super().__init__(attrs, format=format or "%Y-%m-%d")
 
+    def format_value(self, value):
+        """A form sent back with errors shows what was sent: a date sent in
+        another accepted format ("29/12/2026", from a link or a client other
+        than a browser) is shown as ISO 8601, and text that is no date is
+        left out (an invalid value; a browser would show the field blank,
+        and the error message says what is wrong)."""
+        if isinstance(value, str):
+            try:
+                value = forms.DateField().to_python(value)
+            except ValidationError:
+                return None
+        return super().format_value(value)
+
 
 class PoundsInput(forms.TextInput):
     """A text input with GOV.UK's "£" prefix. Text, not type="number", as

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "plans",
     "consultations",
     "feedback",
+    # Official statistics (DfE, MoJ, Ofsted) beside members' reports.
+    "official",
     # The top floor: the pages that bring every app's records together.
     "dashboards",
 ]

@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from authorities.access import CONFIDENTIAL_ROLES, NATIONAL_ROLES
+from authorities.access import CONFIDENTIAL_ROLES, CONTRIBUTOR_ROLES, NATIONAL_ROLES
 from authorities.edits import Versioned
 from authorities.models import LocalAuthority, Membership, financial_year_label
 from plans.models import ZERO, Plan, money_field, year_choices, year_validators
@@ -484,6 +484,19 @@ class ActionQuerySet(models.QuerySet):
         person may not see (a confidential one) is not shown either."""
         return self.filter(authority__in=LocalAuthority.objects.for_user(user)).filter(
             Q(meeting__isnull=True) | Q(meeting__in=Meeting.objects.for_user(user))
+        )
+
+    def with_may_change(self, user):
+        """Each action with `may_change`: whether `user` may open it to
+        change it (Can.CONTRIBUTE over its authority, as AuthorityAccess
+        decides), so a list links only those; in the same query."""
+        if user.is_superuser:
+            return self.annotate(may_change=models.Value(True))
+        mine = Membership.objects.filter(user=user, role__in=CONTRIBUTOR_ROLES)
+        return self.annotate(
+            may_change=Exists(mine.filter(role__in=NATIONAL_ROLES))
+            | Exists(mine.filter(region=OuterRef("authority__region_id")))
+            | Exists(mine.filter(authority=OuterRef("authority_id")))
         )
 
     def open(self):

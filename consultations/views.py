@@ -187,6 +187,7 @@ def meeting_detail(request, pk):
             "outcome": outcome,
             "transfer": transfer,
             "actions": Action.objects.for_user(request.user)
+            .with_may_change(request.user)
             .filter(meeting=meeting)
             .overdue_first(),
             "history": history,
@@ -247,7 +248,9 @@ def action_list(request):
 def _action_list(request):
     form = ActionFilterForm(request.GET)
     form.is_valid()
-    actions = form.filter(Action.objects.for_user(request.user), request.user)
+    actions = form.filter(
+        Action.objects.for_user(request.user).with_may_change(request.user), request.user
+    )
     page, page_query = _page(request, actions.overdue_first())
     context = {"form": form, "page": page, "page_query": page_query}
     return {

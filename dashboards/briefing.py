@@ -70,6 +70,7 @@ def _plans(user, authority):
         .filter(authority=authority)
         .summary()
         .select_related("assessment")
+        .with_reform()
         .with_targets()
     )
 
@@ -186,6 +187,7 @@ def briefing_pack(user, authority, roles, *, plan_pk=None):
         # forum_answers).
         actions=list(
             Action.objects.for_user(user)
+            .with_may_change(user)
             .filter(authority=authority)
             .exclude(meeting__confidential=True)
             .open()

@@ -255,8 +255,10 @@ def bar_chart(
 
 
 def _round(figure):
-    """An axis figure as a Decimal without float noise (0.30000000000000004)."""
-    return Decimal(repr(round(figure, 6))).normalize()
+    """An axis figure as a Decimal without float noise (0.30000000000000004)
+    or an exponent: normalize() makes 10 "1E+1", which `:g` prints "1e+1"."""
+    figure = Decimal(repr(round(figure, 6))).normalize()
+    return figure.quantize(Decimal(1)) if figure == figure.to_integral() else figure
 
 
 # The app's charts ------------------------------------------------------------
@@ -332,3 +334,47 @@ def assessment_wait_chart(feedback, *, id="chart-assessment-wait"):
         say=weeks_text,
         colour="purple",
     )
+
+
+def official_charts(official):
+    """A chart of the authority's own figures for each official measure by
+    year (official.presenters.OfficialFigures), set on its table as
+    `chart` for official/_figures.html; the table beside it holds the
+    region's and England's. A year with no figure is a gap saying why
+    ("suppressed", "not available"). The DSG balance is drawn as the
+    deficit, as the finance chart draws it: a surplus below the line."""
+    for table in official.tables:
+        if table.trend is None or not table.has_data:
+            continue
+        signed = table.trend.signed
+        points = [
+            Point(
+                row.label,
+                (-row.cells[0].value if signed else row.cells[0].value)
+                if row.cells[0].known
+                else None,
+                row.cells[0].text,
+            )
+            for row in table.rows
+            if row.in_series
+        ]
+
+        def text(value, signed=signed):
+            if signed:
+                return deficit_text(value, lambda v: f"{v.normalize():f}%")
+            return f"{value.normalize():f}%"
+
+        table.chart = bar_chart(
+            id=f"chart-{table.id}",
+            title=f"{table.title}: {official.authority.name}",
+            subject=f"{table.trend.subject} in {official.authority.name}",
+            points=points,
+            axis_title="Deficit, % of income (below 0: a surplus)" if signed else "%",
+            label_heading="Year",
+            value_heading=table.title,
+            short=text,
+            full=text,
+            tick_text=lambda value: f"{value:f}%",
+            colour="red" if signed else "blue",
+        )
+    return official

@@ -26,10 +26,16 @@ from consultations.models import (
     plans_agreed_without_consultation,
 )
 from feedback.aggregates import authority_feedback, region_feedback
-from plans.models import Plan
+from official.presenters import official_figures
+from plans.models import Plan, TimelineEntry
 
 from .briefing import authority_plans, briefing_pack, forum_answers
-from .charts import assessment_wait_chart, dsg_deficit_chart, high_needs_chart
+from .charts import (
+    assessment_wait_chart,
+    dsg_deficit_chart,
+    high_needs_chart,
+    official_charts,
+)
 from .exports import csv_lines, xlsx_bytes
 from .forms import AuthorityFilterForm
 from .maps import MapForm, build_map
@@ -63,7 +69,13 @@ def _home(user):
     # Lists, read here rather than while rendering; "what needs you" is
     # worked out from the memberships and actions too.
     memberships = list(user.memberships.select_related("region", "authority"))
-    my_actions = list(Action.objects.for_user(user).filter(owner=user).open().overdue_first())
+    my_actions = list(
+        Action.objects.for_user(user)
+        .with_may_change(user)
+        .filter(owner=user)
+        .open()
+        .overdue_first()
+    )
     return {
         "memberships": memberships,
         "regions": regions,
@@ -72,6 +84,8 @@ def _home(user):
         "authority_count": authorities.count(),
         "my_actions": my_actions,
         "needs": what_needs(user, memberships=memberships, my_actions=my_actions),
+        # The national timeline's next dates (plans/_coming_up.html).
+        "coming_up": TimelineEntry.objects.coming_up(timezone.localdate()),
     }
 
 
@@ -180,8 +194,14 @@ def _authority_page(user, pk):
             BlockTransfer.objects.for_user(user).filter(meeting__authority=authority).listed()
         ),
         "open_actions": list(
-            Action.objects.for_user(user).filter(authority=authority).open().overdue_first()
+            Action.objects.for_user(user)
+            .with_may_change(user)
+            .filter(authority=authority)
+            .open()
+            .overdue_first()
         ),
+        # Official statistics beside its region and England (official/_figures.html).
+        "official": official_charts(official_figures(authority)),
     }
 
 
@@ -235,7 +255,13 @@ def _briefing(request, authority, plan_pk):
     return {
         "plan_name": pack.plans[0].plan.short_name if pack.one_plan else "",
         "body": render_body(
-            request, "dashboards/briefing.html", {"pack": pack, "authority": authority}
+            request,
+            "dashboards/briefing.html",
+            {
+                "pack": pack,
+                "authority": authority,
+                "official": official_charts(official_figures(authority)),
+            },
         ),
     }
 

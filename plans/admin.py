@@ -7,11 +7,13 @@ from authorities.edits import EditAdmin, EditInline
 from .models import (
     Answer,
     FundingInstalment,
+    HighNeedsStabilityGrant,
     Plan,
     Programme,
     Question,
     QuestionSet,
     Recommendation,
+    ReformPlanDetails,
     Section,
     Target,
 )
@@ -39,6 +41,23 @@ class TargetInline(EditInline, admin.StackedInline):
     filter_horizontal = ["recommendations"]
 
 
+class ReformPlanInline(EditInline, admin.StackedInline):
+    """A local SEND reform plan's details (only reform plans have them)."""
+
+    model = ReformPlanDetails
+    extra = 0
+    max_num = 1
+
+
+class GrantInline(EditInline, admin.StackedInline):
+    """A reform plan's High Needs Stability Grant; the 90% written off is
+    worked out from the eligible deficit, never typed."""
+
+    model = HighNeedsStabilityGrant
+    extra = 0
+    max_num = 1
+
+
 @admin.register(Plan)
 class PlanAdmin(EditAdmin, SimpleHistoryAdmin):
     list_display = ["authority", "programme", "round_or_tranche", "status", "verified", "revision"]
@@ -46,7 +65,7 @@ class PlanAdmin(EditAdmin, SimpleHistoryAdmin):
     search_fields = ["authority__name", "authority__la_code", "round_or_tranche"]
     list_select_related = ["authority", "programme"]
     autocomplete_fields = ["authority", "revision_of"]
-    inlines = [InstalmentInline, TargetInline]
+    inlines = [InstalmentInline, TargetInline, ReformPlanInline, GrantInline]
 
 
 class QuestionInline(EditInline, admin.StackedInline):

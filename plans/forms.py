@@ -2,9 +2,18 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 
 from authorities.edits import VersionedForm
-from authorities.forms import DateInput, PoundsField, RecordsField
+from authorities.forms import CountField, DateInput, PoundsField, RecordsField
 
-from .models import FundingInstalment, Plan, Programme, Target, TargetUpdate, year_choices
+from .models import (
+    FundingInstalment,
+    HighNeedsStabilityGrant,
+    Plan,
+    Programme,
+    ReformPlanDetails,
+    Target,
+    TargetUpdate,
+    year_choices,
+)
 
 # Long enough for any real note, short enough that a runaway paste is a form
 # error rather than megabytes in the database.
@@ -197,6 +206,169 @@ class InstalmentForm(LimitedTextMixin, VersionedForm):
     def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.plan = plan
+
+
+class OneToOneForm(VersionedForm):
+    """A VersionedForm for a record a plan has at most one of (its reform
+    details, its grant), which the first save creates. A form opened before
+    there was one carries version 0, so that a save after someone else
+    created it is refused as stale, like any other (plans.services)."""
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.plan = plan
+        self.fields["base_version"].required = True
+        self.initial.setdefault("base_version", 0)
+
+
+class ReformPlanForm(LimitedTextMixin, OneToOneForm):
+    what = "reform plan"
+
+    class Meta:
+        model = ReformPlanDetails
+        fields = [
+            "stage",
+            "started_on",
+            "draft_shared_on",
+            "feedback_on",
+            "submitted_on",
+            "decided_on",
+            "revised_on",
+            "rating",
+            "rated_on",
+            "rating_source_url",
+            "health_partner",
+            "signed_by",
+            "aim_early",
+            "aim_local",
+            "aim_fair",
+            "aim_effective",
+            "aim_shared",
+            "special_school_capacity",
+            "special_school_places_change",
+            "ap_capacity",
+            "ap_places_change",
+            "capacity_evidence",
+            "mainstream_investment",
+            "mainstream_investment_evidence",
+            "isp_readiness",
+            "isp_evidence",
+        ]
+        field_classes = {
+            "mainstream_investment": PoundsField,
+            "special_school_places_change": CountField,
+            "ap_places_change": CountField,
+        }
+        widgets = {
+            **{name: DateInput() for name, _ in ReformPlanDetails.DATES},
+            "rated_on": DateInput(),
+            "stage": forms.RadioSelect,
+            "rating": forms.RadioSelect,
+            "special_school_capacity": forms.RadioSelect,
+            "ap_capacity": forms.RadioSelect,
+            "isp_readiness": forms.RadioSelect,
+            "mainstream_investment": money_widget(),
+            "special_school_places_change": forms.TextInput(
+                attrs={"inputmode": "numeric", "class": "govuk-input--width-5"}
+            ),
+            "ap_places_change": forms.TextInput(
+                attrs={"inputmode": "numeric", "class": "govuk-input--width-5"}
+            ),
+        }
+        labels = {
+            "aim_early": "Early: what the plan says",
+            "aim_local": "Local: what the plan says",
+            "aim_fair": "Fair: what the plan says",
+            "aim_effective": "Effective: what the plan says",
+            "aim_shared": "Shared: what the plan says",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("rating", "special_school_capacity", "ap_capacity", "isp_readiness"):
+            # Blank is "not known": said in words, as a radio of its own.
+            field = self.fields[name]
+            field.choices = [("", "Not known"), *field.choices[1:]]
+        self.fields["mainstream_investment"].localize = True
+
+    # The page's parts: (heading, what to put there, fields).
+    SECTIONS = (
+        (
+            "Where it stands with the DfE",
+            "The DfE's steps, with the date of each that has happened.",
+            ("stage", *(name for name, _ in ReformPlanDetails.DATES)),
+        ),
+        (
+            "The DfE's rating",
+            "The DfE's quality rating, when it was given and where it is written down.",
+            ("rating", "rated_on", "rating_source_url"),
+        ),
+        ("Who shares it", "", ("health_partner", "signed_by")),
+        (
+            "Its aims: the five principles",
+            "What the plan says it will do for each of the DfE's principles, in its words, "
+            "with the page. Leave blank where it says nothing.",
+            ("aim_early", "aim_local", "aim_fair", "aim_effective", "aim_shared"),
+        ),
+        (
+            "What it proposes",
+            "Its key proposals, each with the evidence: where the plan or its papers say so.",
+            (
+                "special_school_capacity",
+                "special_school_places_change",
+                "ap_capacity",
+                "ap_places_change",
+                "capacity_evidence",
+                "mainstream_investment",
+                "mainstream_investment_evidence",
+                "isp_readiness",
+                "isp_evidence",
+            ),
+        ),
+    )
+
+    def sections(self):
+        return [
+            (heading, intro, [self[name] for name in names])
+            for heading, intro, names in self.SECTIONS
+        ]
+
+
+class GrantForm(LimitedTextMixin, OneToOneForm):
+    what = "grant"
+
+    class Meta:
+        model = HighNeedsStabilityGrant
+        fields = [
+            "eligible_deficit",
+            "deficit_figure",
+            "deficit_source_url",
+            "remaining_plan",
+            "due_on",
+            "status",
+            "amount_paid",
+            "paid_on",
+            "conditions",
+            "note",
+        ]
+        field_classes = {"eligible_deficit": PoundsField, "amount_paid": PoundsField}
+        widgets = {
+            "eligible_deficit": money_widget(),
+            "amount_paid": money_widget(),
+            "deficit_figure": forms.RadioSelect,
+            "status": forms.RadioSelect,
+            "due_on": DateInput(),
+            "paid_on": DateInput(),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["deficit_figure"]
+        field.choices = [("", "Not known"), *field.choices[1:]]
+        self.fields["eligible_deficit"].help_text += (
+            " The grant writes off 90% of it, worked out from this figure; the other 10% "
+            "is the authority's to meet."
+        )
 
 
 class TargetForm(LimitedTextMixin, VersionedForm):

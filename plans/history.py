@@ -74,8 +74,9 @@ def entries(history, *, describe, hidden=(), labels=None):
 
 
 def plan_changes(plans, *, show_private_notes, name_plans=False):
-    """Every change to `plans`, their instalments, targets and answers,
-    newest first, in at most six queries however many plans and changes.
+    """Every change to `plans`, their instalments, targets and answers (and a
+    reform plan's details and grant), newest first, in at most eight queries
+    however many plans and changes (six when none is a reform plan).
 
     `plans` need their programme and assessment selected. Private notes'
     changes are left out unless `show_private_notes`. With `name_plans`
@@ -85,11 +86,14 @@ def plan_changes(plans, *, show_private_notes, name_plans=False):
     # Imported here: the models' module needs nothing from this one, and
     # entries() above stays usable on its own.
     from .models import (
+        REFORM_PROGRAMME,
         Answer,
         FundingInstalment,
+        HighNeedsStabilityGrant,
         Plan,
         Programme,
         Question,
+        ReformPlanDetails,
         Target,
         year_label,
     )
@@ -117,6 +121,18 @@ def plan_changes(plans, *, show_private_notes, name_plans=False):
         describe=lambda r: named(r.plan_id, f"Target: {r.description}"),
         hidden={"plan"},
     )
+    reform_ids = [pk for pk, plan in by_id.items() if plan.programme.code == REFORM_PROGRAMME]
+    if reform_ids:
+        found += entries(
+            ReformPlanDetails.history.filter(plan_id__in=reform_ids),
+            describe=lambda r: named(r.plan_id, "Reform plan"),
+            hidden={"plan"},
+        )
+        found += entries(
+            HighNeedsStabilityGrant.history.filter(plan_id__in=reform_ids),
+            describe=lambda r: named(r.plan_id, "High Needs Stability Grant"),
+            hidden={"plan"},
+        )
     assessments = [getattr(plan, "assessment", None) for plan in by_id.values()]
     plan_of = {a.pk: a.plan_id for a in assessments if a is not None}
     if plan_of:

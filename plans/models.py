@@ -7,6 +7,8 @@ the roles they hold over the plan's authority
 (`authorities.access.AuthorityAccess`).
 """
 
+import datetime
+import itertools
 from decimal import Decimal
 
 from django.conf import settings
@@ -71,6 +73,12 @@ class Recommendation(models.Model):
 class PlanQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(authority__in=LocalAuthority.objects.for_user(user))
+
+    def with_reform(self):
+        """Each plan with its reform plan details and stability grant, where
+        it has them, in the same query (`plan.reform` and
+        `plan.stability_grant` then ask nothing)."""
+        return self.select_related("reform", "stability_grant")
 
     def current(self):
         """Plans not replaced by a later revision."""
@@ -356,6 +364,12 @@ class Plan(Versioned):
     def money(self):
         """Promised, paid and withheld totals from the instalments."""
         return self.instalments.totals()
+
+    @property
+    def is_reform_plan(self):
+        """Whether this is a local SEND reform plan (with ReformPlanDetails
+        and, once recorded, a High Needs Stability Grant)."""
+        return self.programme.code == REFORM_PROGRAMME
 
 
 class InstalmentQuerySet(models.QuerySet):
@@ -852,3 +866,419 @@ def entered_status_on(model, statuses, field="status"):
         .values("history_date")[:1]
     )
     return models.Subquery(entered)
+
+
+# Local SEND reform plans (2026) ----------------------------------------------
+
+# The programme whose plans are local SEND reform plans (plans/data/
+# programme_types.csv): its plans have ReformPlanDetails and may have a
+# HighNeedsStabilityGrant.
+REFORM_PROGRAMME = "send-reform"
+# A change in places, more or fewer: bounds no authority comes near.
+PLACES_VALIDATORS = [MinValueValidator(-100_000), MaxValueValidator(100_000)]
+PRINCIPLES = (
+    ("early", "Early"),
+    ("local", "Local"),
+    ("fair", "Fair"),
+    ("effective", "Effective"),
+    ("shared", "Shared"),
+)
+
+
+class ReformPlanDetails(Versioned):
+    """What a local SEND reform plan says and where it stands with the DfE:
+    one row beside its Plan (a plan of the "send-reform" programme).
+
+    Kept apart from Plan rather than as fields on it: Plan is the record of
+    every programme (SV, DBV, ESFA), and 30 fields only reform plans have
+    would be blank on the rest, offered on the plan form of every SV plan
+    and compared between every revision. The plan's own facts (status,
+    documents, sources) stay on Plan; this is what the DfE's reform
+    process adds."""
+
+    class Stage(models.TextChoices):
+        """The DfE's process for a reform plan, in its order."""
+
+        STARTED = "started", "Started"
+        DRAFT_SHARED = "draft_shared", "Draft shared with the DfE"
+        FEEDBACK = "feedback", "DfE feedback given"
+        SUBMITTED = "submitted", "Submitted"
+        APPROVED = "approved", "Approved"
+        NOT_MET = "requirements_not_met", "Requirements not met"
+        REVISED = "revised", "Revised after “requirements not met”"
+
+    class Rating(models.TextChoices):
+        """The DfE's four-level quality rating. Only the two ends are named
+        in the sources read (Schools Week, 13 March 2026); the two middle
+        labels are ours until the framework is published."""
+
+        NOT_MET = "requirements_not_met", "Requirements not met"
+        PARTLY_MET = "partly_met", "Partly meets requirements"
+        MET = "met", "Meets requirements"
+        EXCEEDED = "exceeded", "Exceeds requirements"
+
+    class Capacity(models.TextChoices):
+        EXPAND = "expand", "Expand"
+        HOLD = "hold", "Hold as it is"
+        REDUCE = "reduce", "Reduce"
+
+    class IspReadiness(models.TextChoices):
+        NOT_ADDRESSED = "not_addressed", "Not addressed"
+        PLANNED = "planned", "Planned, without time or training set aside"
+        RESOURCED = "resourced", "Planned, with time and training set aside"
+        UNDER_WAY = "under_way", "Under way in schools"
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="reform")
+    stage = models.CharField(
+        "stage with the DfE", max_length=24, choices=Stage.choices, default=Stage.STARTED
+    )
+    started_on = models.DateField("date started", null=True, blank=True)
+    draft_shared_on = models.DateField(
+        "date the draft was shared with the DfE", null=True, blank=True
+    )
+    feedback_on = models.DateField("date of the DfE's feedback", null=True, blank=True)
+    submitted_on = models.DateField("date submitted", null=True, blank=True)
+    decided_on = models.DateField(
+        "date of the DfE's decision",
+        null=True,
+        blank=True,
+        help_text="When the DfE approved it or said requirements were not met.",
+    )
+    revised_on = models.DateField("date revised and sent again", null=True, blank=True)
+    rating = models.CharField(
+        "DfE quality rating", max_length=24, choices=Rating.choices, blank=True
+    )
+    rated_on = models.DateField("date of the rating", null=True, blank=True)
+    rating_source_url = models.URLField("source for the rating", max_length=500, blank=True)
+    health_partner = models.CharField(
+        "health partner (ICB)",
+        max_length=200,
+        blank=True,
+        help_text="The integrated care board that shares the plan.",
+    )
+    signed_by = models.CharField(
+        "signed by",
+        max_length=300,
+        blank=True,
+        help_text="Who signed it for the council and for health, with their posts.",
+    )
+    aim_early = models.TextField("early", blank=True)
+    aim_local = models.TextField("local", blank=True)
+    aim_fair = models.TextField("fair", blank=True)
+    aim_effective = models.TextField("effective", blank=True)
+    aim_shared = models.TextField("shared", blank=True)
+    special_school_capacity = models.CharField(
+        "special school places", max_length=10, choices=Capacity.choices, blank=True
+    )
+    special_school_places_change = models.IntegerField(
+        "change in special school places",
+        null=True,
+        blank=True,
+        validators=PLACES_VALIDATORS,
+        help_text="How many places more (or fewer, as a negative number), if the plan says.",
+    )
+    ap_capacity = models.CharField(
+        "alternative provision (AP) places", max_length=10, choices=Capacity.choices, blank=True
+    )
+    ap_places_change = models.IntegerField(
+        "change in AP places",
+        null=True,
+        blank=True,
+        validators=PLACES_VALIDATORS,
+        help_text="How many places more (or fewer, as a negative number), if the plan says.",
+    )
+    capacity_evidence = models.TextField(
+        "evidence on special school and AP places",
+        blank=True,
+        help_text="Where the plan says it: a link and the page or paragraph.",
+    )
+    mainstream_investment = models.DecimalField(
+        "investment in mainstream inclusion (£)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="New money for inclusion in mainstream schools. Leave blank if not known.",
+        **money_field,
+    )
+    mainstream_investment_evidence = models.TextField(
+        "evidence on mainstream inclusion",
+        blank=True,
+        help_text="What the money pays for and where the plan says it.",
+    )
+    isp_readiness = models.CharField(
+        "readiness for Individual Support Plans (ISPs)",
+        max_length=16,
+        choices=IspReadiness.choices,
+        blank=True,
+    )
+    isp_evidence = models.TextField(
+        "evidence on ISPs",
+        blank=True,
+        help_text="Who writes them, with what time and training, and where the plan says so.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "reform plan details"
+        verbose_name_plural = "reform plan details"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mainstream_investment__gte=0) | Q(mainstream_investment__isnull=True),
+                name="reform_investment_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.plan}: {self.get_stage_display()}"
+
+    def get_absolute_url(self):
+        return self.plan.get_absolute_url() + "#reform"
+
+    # Each dated step, in the lifecycle's order, with the field of its date.
+    DATES = (
+        ("started_on", "Started"),
+        ("draft_shared_on", "Draft shared with the DfE"),
+        ("feedback_on", "DfE feedback given"),
+        ("submitted_on", "Submitted"),
+        ("decided_on", "DfE decision"),
+        ("revised_on", "Revised and sent again"),
+    )
+
+    def clean(self):
+        errors = {}
+        dated = [(name, label, getattr(self, name)) for name, label in self.DATES]
+        dated = [(name, label, when) for name, label, when in dated if when]
+        for (_, before_label, before), (name, label, when) in itertools.pairwise(dated):
+            if when < before:
+                errors[name] = f"“{label}” cannot be before “{before_label}”."
+        rating = self.rating
+        if self.stage == self.Stage.APPROVED and rating == self.Rating.NOT_MET:
+            errors["rating"] = "An approved plan cannot be rated “requirements not met”."
+        if self.stage == self.Stage.NOT_MET and rating and rating != self.Rating.NOT_MET:
+            errors["rating"] = (
+                "The DfE said requirements were not met: the rating is “requirements not met”."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def aims(self):
+        """The five principles with what the plan says for each ("" where
+        it says nothing)."""
+        return [(label, getattr(self, f"aim_{key}")) for key, label in PRINCIPLES]
+
+    @property
+    def dates(self):
+        """The steps with a date, in the lifecycle's order: (label, date)."""
+        return [(label, getattr(self, name)) for name, label in self.DATES if getattr(self, name)]
+
+
+WRITE_OFF_SHARE = Decimal("0.90")
+PENCE = Decimal("0.01")
+
+
+def written_off_part(deficit):
+    """The High Needs Stability Grant's share of an eligible deficit, to the
+    penny (half a penny up): 90%. None when the deficit is not known."""
+    if deficit is None:
+        return None
+    return (deficit * WRITE_OFF_SHARE).quantize(PENCE, rounding="ROUND_HALF_UP")
+
+
+class HighNeedsStabilityGrant(Versioned):
+    """The High Needs Stability Grant for one local SEND reform plan: the
+    eligible deficit, the 90% written off (worked out, never typed), the 10%
+    left to the authority and how it says it will meet it, and the payment,
+    whose status reads like an SV instalment's (FundingInstalment).
+
+    One per reform plan, paid (DfE, 9 February 2026) in the autumn only if
+    the DfE approves the plan. An authority in Safety Valve keeps its SV plan
+    and instalments; this ledger is on its reform plan beside them."""
+
+    class Figure(models.TextChoices):
+        """Which figure of the deficit at 31 March 2026 the DfE used: the
+        lowest of the three where they differ (the explanatory note)."""
+
+        S251 = "s251", "S251 outturn"
+        ACCOUNTS = "accounts", "Statement of accounts"
+        S151 = "s151", "Assured by the s151 officer"
+
+    Status = FundingInstalment.Status
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="stability_grant")
+    eligible_deficit = models.DecimalField(
+        "eligible high-needs deficit at 31 March 2026 (£)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="The high-needs DSG deficit the DfE counts. Leave blank if not known.",
+        **money_field,
+    )
+    deficit_figure = models.CharField(
+        "figure the DfE used", max_length=10, choices=Figure.choices, blank=True
+    )
+    deficit_source_url = models.URLField("source for the deficit", max_length=500, blank=True)
+    remaining_plan = models.TextField(
+        "how the authority says it will meet its 10%",
+        blank=True,
+        help_text="What it will cut, charge or move to find it, in its own words.",
+    )
+    due_on = models.DateField("payment due", null=True, blank=True)
+    status = models.CharField(
+        "payment", max_length=10, choices=FundingInstalment.Status.choices, default="due"
+    )
+    amount_paid = models.DecimalField(
+        "amount paid (£)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="For a reduced payment, what was actually paid.",
+        **money_field,
+    )
+    paid_on = models.DateField("paid on", null=True, blank=True)
+    conditions = models.TextField("conditions attached", blank=True)
+    note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "High Needs Stability Grant"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(eligible_deficit__gte=0) | Q(eligible_deficit__isnull=True),
+                name="grant_deficit_not_negative",
+            ),
+            # The exact bound (90%, to the penny) is clean()'s; the database
+            # holds the looser one it can compare without rounding.
+            models.CheckConstraint(
+                condition=Q(amount_paid__isnull=True)
+                | Q(eligible_deficit__isnull=True)
+                | Q(amount_paid__lte=F("eligible_deficit")),
+                name="grant_paid_not_more_than_deficit",
+            ),
+        ]
+
+    def __str__(self):
+        return f"High Needs Stability Grant: {self.get_status_display()}"
+
+    def get_absolute_url(self):
+        return self.plan.get_absolute_url() + "#grant"
+
+    @property
+    def written_off(self):
+        """90% of the eligible deficit: the grant."""
+        return written_off_part(self.eligible_deficit)
+
+    @property
+    def remaining(self):
+        """The 10% the authority must meet itself."""
+        if self.eligible_deficit is None:
+            return None
+        return self.eligible_deficit - self.written_off
+
+    @property
+    def withheld(self):
+        """What the DfE held back: all of it, or what a reduced payment left
+        out (None when not known)."""
+        if self.status == self.Status.WITHHELD:
+            return self.written_off
+        if self.status == self.Status.REDUCED and self.written_off is not None:
+            return self.written_off - (self.amount_paid or ZERO)
+        return ZERO
+
+    def clean(self):
+        """Keep the payment consistent with its status, as an instalment's."""
+        paid, grant = self.amount_paid, self.written_off
+        if self.status == self.Status.PAID and paid is None:
+            if grant is None:
+                raise ValidationError(
+                    {"amount_paid": "Enter how much was paid, or the eligible deficit."}
+                )
+            self.amount_paid = paid = grant
+        if self.status in (self.Status.DUE, self.Status.WITHHELD):
+            errors = {}
+            if paid is not None:
+                errors["amount_paid"] = "Leave the amount paid empty for a payment not made."
+            if self.paid_on:
+                errors["paid_on"] = "Leave the date paid empty for a payment not made."
+            if errors:
+                raise ValidationError(errors)
+        if self.status == self.Status.REDUCED:
+            if paid is None:
+                raise ValidationError({"amount_paid": "Enter how much was paid."})
+            if grant is not None and paid >= grant:
+                raise ValidationError(
+                    {"amount_paid": "A reduced payment must be less than the 90% written off."}
+                )
+        if paid is not None and grant is not None and paid > grant:
+            raise ValidationError(
+                {"amount_paid": "The amount paid cannot be more than the 90% written off."}
+            )
+
+
+class TimelineEntryQuerySet(models.QuerySet):
+    def coming_up(self, today, count=3):
+        """The next `count` entries not yet past on `today` (an entry dated
+        to a month or a season is not past until its month is), as a list.
+        The whole timeline is a few dozen rows: read in one query and
+        chosen here."""
+        return [entry for entry in self.order_by("date", "pk") if entry.ends_on >= today][:count]
+
+
+class TimelineEntry(models.Model):
+    """One national event or deadline for SEND funding and reform (plans/data/
+    national_timeline.csv, loaded by `manage.py load_timeline`), with how
+    exact its date is and whether a primary source confirms it."""
+
+    class Precision(models.TextChoices):
+        DAY = "day", "Day"
+        MONTH = "month", "Month"
+        APPROXIMATE = "approximate", "Approximate"
+        YEAR = "year", "Year"
+
+    class Kind(models.TextChoices):
+        POLICY = "policy", "Policy"
+        PROGRAMME = "programme", "Programme"
+        FUNDING = "funding", "Funding"
+        REFORM = "reform", "Reform"
+
+    date = models.DateField()
+    precision = models.CharField(max_length=12, choices=Precision.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    event = models.TextField()
+    source_url = models.URLField(max_length=500)
+    verified = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+
+    objects = TimelineEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "pk"]
+        verbose_name_plural = "timeline entries"
+        constraints = [
+            models.UniqueConstraint(fields=["date", "event"], name="timeline_entry_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.when}: {self.event}"
+
+    @property
+    def when(self):
+        """The date as exactly as it is known: "9 February 2026", "March
+        2026", "around October 2026", "2029"."""
+        if self.precision == self.Precision.DAY:
+            return f"{self.date.day} {self.date:%B %Y}"
+        if self.precision == self.Precision.MONTH:
+            return f"{self.date:%B %Y}"
+        if self.precision == self.Precision.YEAR:
+            return str(self.date.year)
+        return f"around {self.date:%B %Y}"
+
+    @property
+    def ends_on(self):
+        """The last day the date could mean."""
+        if self.precision == self.Precision.DAY:
+            return self.date
+        if self.precision == self.Precision.YEAR:
+            return self.date.replace(month=12, day=31)
+        following = self.date.replace(day=28) + datetime.timedelta(days=4)
+        return following - datetime.timedelta(days=following.day)

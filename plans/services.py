@@ -14,8 +14,10 @@ from .models import (
     Assessment,
     EvidenceLink,
     FundingInstalment,
+    HighNeedsStabilityGrant,
     Plan,
     QuestionSet,
+    ReformPlanDetails,
     Target,
 )
 
@@ -58,6 +60,43 @@ def save_plan(*, plan, data, user, base_version=None, reason=None):
         who = user.display_name
         transaction.on_commit(lambda: tell_national_office_of_negotiation(plan, url, who))
     return saved
+
+
+@transaction.atomic
+def save_reform_details(*, record, data, base_version):
+    """Store `data` (edited_values(ReformPlanForm)) on a reform plan's
+    ReformPlanDetails `record`, new or stored, as every edit is saved
+    (save_plan)."""
+    return _save_plan_part(record, data, base_version)
+
+
+@transaction.atomic
+def save_grant(*, record, data, base_version):
+    """Store `data` (edited_values(GrantForm)) on a reform plan's
+    HighNeedsStabilityGrant `record`, new or stored, as every edit is saved
+    (save_plan)."""
+    return _save_plan_part(record, data, base_version)
+
+
+def _save_plan_part(record, data, base_version):
+    """save_values for a record a plan has one of (ReformPlanDetails,
+    HighNeedsStabilityGrant). The first save creates it, from version 0;
+    if someone else created it meanwhile, the save is refused (StaleEdit,
+    with theirs), not a 500 on the database's one-per-plan rule."""
+    if record.pk:
+        return save_values(record, data, base_version=base_version)
+    model = type(record)
+    if base_version != 0:
+        # Opened on a record that has since gone (deleted in the admin).
+        raise StaleEdit(None)
+    try:
+        with transaction.atomic():
+            return save_values(record, data)
+    except IntegrityError:
+        theirs = model.objects.filter(plan=record.plan_id).first()
+        if theirs is None:
+            raise
+        raise StaleEdit(theirs) from None
 
 
 def tell_national_office_of_negotiation(plan, url, who):
@@ -167,6 +206,7 @@ def revise_plan(*, plan, user):
     revision.revision = plan.revision + 1
     revision.save()
     move_to_revision(plan=plan, revision=revision)
+    copy_reform_details(plan=plan, revision=revision)
 
     old = getattr(plan, "assessment", None)
     if old is None:
@@ -213,6 +253,8 @@ def move_to_revision(*, plan, revision):
     """Move `plan`'s instalments and targets (their progress and
     recommendations go with them) to `revision`, which replaces it.
 
+    A reform plan's High Needs Stability Grant moves the same way.
+
     Moved, not copied: a payment is one event, and pages that read current
     plans (totals, warnings, the map) then count it once, on the plan that
     is current. Each row is saved on its own so its history records the move
@@ -220,10 +262,27 @@ def move_to_revision(*, plan, revision):
     previous revision had) and keeps its earlier records, from which "held
     back since" is read; its version moves on, so an edit opened before the
     move is refused. Call inside a transaction."""
-    for model in (FundingInstalment, Target):
+    for model in (FundingInstalment, Target, HighNeedsStabilityGrant):
         rows = model.objects.select_for_update(of=("self",)).order_by("pk").filter(plan=plan)
         for row in rows:
             row.plan = revision
             row.version += 1
             row._change_reason = MOVED_TO_REVISION
             row.save(update_fields=["plan", "version"])
+
+
+def copy_reform_details(*, plan, revision):
+    """A revised reform plan starts from what the plan it revises said and
+    where it stood with the DfE (a copy: the earlier revision keeps its
+    own, with its history)."""
+    details = ReformPlanDetails.objects.filter(plan=plan).first()
+    if details is None:
+        return
+    copied = [
+        f.name
+        for f in ReformPlanDetails._meta.concrete_fields
+        if f.editable and f.name not in ("id", "plan")
+    ]
+    ReformPlanDetails.objects.create(
+        plan=revision, **{name: getattr(details, name) for name in copied}
+    )

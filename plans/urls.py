@@ -12,6 +12,8 @@ urlpatterns = [
     path("plans/<int:pk>/edit/", views.plan_edit, name="edit"),
     path("plans/<int:pk>/revise/", views.plan_revise, name="revise"),
     path("plans/<int:pk>/history/", views.plan_history, name="history"),
+    path("plans/<int:pk>/reform/", views.reform_edit, name="reform_edit"),
+    path("plans/<int:pk>/grant/", views.grant_edit, name="grant_edit"),
     path("plans/<int:pk>/instalments/add/", views.instalment_add, name="instalment_add"),
     path(
         "plans/<int:pk>/instalments/<int:instalment_pk>/",

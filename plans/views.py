@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities.access import AuthorityAccess
@@ -18,13 +20,24 @@ from authorities.edits import DeleteForm, edited_values, status_of, try_save
 from authorities.models import LocalAuthority, Region
 
 from . import services
-from .forms import InstalmentForm, PlanFilterForm, PlanForm, TargetForm, TargetUpdateForm
+from .forms import (
+    GrantForm,
+    InstalmentForm,
+    PlanFilterForm,
+    PlanForm,
+    ReformPlanForm,
+    TargetForm,
+    TargetUpdateForm,
+)
 from .history import plan_changes
 from .models import (
     FundingInstalment,
+    HighNeedsStabilityGrant,
     Plan,
+    ReformPlanDetails,
     Target,
     TargetUpdate,
+    TimelineEntry,
 )
 from .presenters import PLAN_PAGE, RevisionChanges
 
@@ -75,7 +88,9 @@ def _plan_list(request):
 @require_GET
 def plan_detail(request, pk):
     plan = get_object_or_404(
-        Plan.objects.for_user(request.user).select_related("authority__region", "programme"),
+        Plan.objects.for_user(request.user)
+        .select_related("authority__region", "programme")
+        .with_reform(),
         pk=pk,
     )
     # Rendered once per person until the data next changes
@@ -122,6 +137,8 @@ def _plan_page(user, plan, access):
         "revisions": plan.revisions.all(),
         "revision_changes": RevisionChanges(plan),
         "recent_changes": plan_history_entries(plan, access)[:RECENT_CHANGES],
+        # "What comes next" nationally.
+        "coming_up": TimelineEntry.objects.coming_up(timezone.localdate()),
         # The meetings and feedback panels (consultations' and feedback's).
         **PLAN_PAGE.context(plan=plan, user=user, access=access),
     }
@@ -270,6 +287,58 @@ def target_update_add(request, pk, target_pk):
     return render(
         request, "plans/target_update_form.html", {"form": form, "plan": plan, "target": target}
     )
+
+
+@require_http_methods(["GET", "POST"])
+def reform_edit(request, pk):
+    """Record or change a reform plan's stage with the DfE, rating, partners,
+    aims and proposals."""
+    return reform_part_form(
+        request,
+        pk,
+        ReformPlanDetails,
+        ReformPlanForm,
+        services.save_reform_details,
+        "plans/reform_form.html",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def grant_edit(request, pk):
+    """Record or change a reform plan's High Needs Stability Grant."""
+    return reform_part_form(
+        request,
+        pk,
+        HighNeedsStabilityGrant,
+        GrantForm,
+        services.save_grant,
+        "plans/grant_form.html",
+    )
+
+
+def reform_part_form(request, pk, model, form_class, save, template):
+    """The form of what a reform plan has one of (its details, its grant),
+    for a plan this person may change (else 404 or 403, as plan_for); the
+    first save creates it. Any other programme's plan has none: 404."""
+    plan, _ = plan_for(request, pk, edit=True)
+    if not plan.is_reform_plan:
+        raise Http404("Only a local SEND reform plan has these.")
+    record = model.objects.filter(plan=plan).first() or model(plan=plan)
+    form = form_class(request.POST or None, instance=record, plan=plan)
+    if form.is_valid() and (
+        saved := try_save(
+            form,
+            lambda: save(
+                record=form.instance,
+                data=edited_values(form),
+                base_version=form.cleaned_data["base_version"],
+            ),
+        )
+    ):
+        what = form.what
+        messages.success(request, saved.message(f"{what.capitalize()} saved.", what))
+        return redirect(saved.obj)
+    return render(request, template, {"form": form, "plan": plan}, status=status_of(form))
 
 
 @require_GET

@@ -95,6 +95,12 @@ def camden_target():
     return {"pk": plan.pk, "target_pk": target.pk}
 
 
+def camden_reform_plan():
+    """A Camden local SEND reform plan: only these have reform details and a
+    grant (another plan's pages are 404: test_reform_plans.py)."""
+    return {"pk": make_plan(CAMDEN, "send-reform").pk}
+
+
 def camden_plan_question():
     return {**camden_plan(), "key": "cuts-not-efficiency"}
 
@@ -270,6 +276,8 @@ MATRIX = {
     "plans:target_add": camden_plan_change(),
     "plans:target_edit": camden_plan_change(setup=camden_target),
     "plans:target_update_add": camden_plan_change(setup=camden_target),
+    "plans:reform_edit": camden_plan_change(setup=camden_reform_plan),
+    "plans:grant_edit": camden_plan_change(setup=camden_reform_plan),
     # The checklist: everyone in scope reads a question's page and the
     # questions still to ask. The other URLs take only POST, so GET answers
     # 405 whoever asks; what a POST gets, role by role, is in test_checklist.py.
@@ -427,18 +435,21 @@ NOT_FOUND = [(name, who) for name, access in MATRIX.items() for who in access.no
 FORBIDDEN = [(name, who) for name, access in MATRIX.items() for who in access.forbidden]
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(("name", "persona"), ALLOWED)
 def test_allowed(request, client_for, name, persona):
     client = client_for(request.getfixturevalue(persona))
     assert get(client, name).status_code == MATRIX[name].signed_in
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(("name", "persona"), NOT_FOUND)
 def test_out_of_scope_is_not_found(request, client_for, name, persona):
     client = client_for(request.getfixturevalue(persona))
     assert get(client, name).status_code == 404
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(("name", "persona"), FORBIDDEN)
 def test_in_scope_without_the_role_is_forbidden(request, client_for, name, persona):
     client = client_for(request.getfixturevalue(persona))

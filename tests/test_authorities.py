@@ -51,9 +51,10 @@ class TestHome:
         # 9, plus the person's open actions (tests/test_consultations.py),
         # plus the new early warnings under "What needs you" (counted in one
         # query, the newest of each kind: 9; tests/test_home.py; an organiser
-        # is not asked about checklists or meetings), less the three the page
-        # cache's absence saves (nothing cached: this is the cold page).
-        with django_assert_num_queries(18):
+        # is not asked about checklists or meetings), plus the national
+        # timeline's next dates, less the three the page cache's absence
+        # saves (nothing cached: this is the cold page).
+        with django_assert_num_queries(19):
             response = client.get(reverse("home"))
         assert len(response.context["authorities"]) == 33
 
@@ -238,8 +239,9 @@ class TestAuthorityDetail:
         # plus meetings, block transfers and open actions (tests/test_consultations.py),
         # plus the feedback figures (tests/test_feedback.py), plus the Schools
         # Forum's answers (tests/test_authority_dashboard.py, which pins the
-        # page with plans).
-        with django_assert_num_queries(18):
+        # page with plans), plus the official figures and inspections
+        # (tests/test_official.py).
+        with django_assert_num_queries(20):
             client.get(reverse("dashboards:authority", args=["camden"]))
 
 

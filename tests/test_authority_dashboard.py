@@ -156,7 +156,7 @@ class TestSections:
             )
         ]
         targets = re.findall(r'href="#([a-z-]+)"', contents)
-        assert len(targets) == 10
+        assert len(targets) == 11
         for target in targets:
             assert f'id="{target}"' in content
 
@@ -272,9 +272,10 @@ class TestPrivacy:
 # and its size, then the plans), targets and progress; the history (the
 # programmes, then plans, instalments, targets, questions and answers);
 # instalment totals; answers of concern; the Schools Forum's answers;
-# meetings, block transfers and actions. Nothing from the page cache: the
-# cold page.
-AUTHORITY_PAGE_QUERIES = 28
+# meetings, block transfers and actions; the official figures and the area
+# SEND inspections (official/presenters.py). Nothing from the page cache:
+# the cold page.
+AUTHORITY_PAGE_QUERIES = 30
 # Asked again before the data changes, with the page cache on: session,
 # user and the authority; the rest is the cached page.
 AUTHORITY_PAGE_QUERIES_CACHED = 3
@@ -407,6 +408,20 @@ class TestCharts:
         slots = [b.centre for b in chart.bars]
         assert min(b - a for a, b in itertools.pairwise(slots)) >= MIN_SLOT
         assert chart.width > 640
+
+    def test_the_axis_reads_in_plain_numbers(self):
+        chart = bar_chart(
+            id="chart",
+            title="Wait",
+            subject="median wait",
+            points=[Point("Autumn 2025", Decimal(12)), Point("Spring 2026", Decimal(38))],
+            axis_title="Weeks",
+            label_heading="Term",
+            value_heading="Median wait",
+            short=lambda weeks: f"{weeks:g}",
+            full=lambda weeks: f"{weeks:g} weeks",
+        )
+        assert [tick.text for tick in chart.ticks] == ["0", "10", "20", "30", "40"]
 
     @pytest.mark.parametrize(
         ("span", "step"), [(1, 0.25), (7, 2), (24_600_000, 10_000_000), (0.9, 0.25), (100, 25)]

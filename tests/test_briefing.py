@@ -216,9 +216,9 @@ class TestOnePlan:
 # checklist counts (the latest question bank and its size, then the plans),
 # targets and progress; instalment totals, answers and instalments; the
 # questions still to ask (questions, answers); the finance years; the
-# Schools Forum's answers; the feedback; the actions; the audit trail's
-# record of the opening.
-BRIEFING_QUERIES = 19
+# Schools Forum's answers; the feedback; the actions; the official figures
+# and the area SEND inspections; the audit trail's record of the opening.
+BRIEFING_QUERIES = 21
 
 
 class TestQueryCount:

@@ -16,6 +16,7 @@ from authorities.models import LocalAuthority
 from config import release
 from consultations.models import Action, Meeting
 from feedback.models import FeedbackSubmission
+from official.management.commands.load_official_statistics import DATA_DIR as OFFICIAL_DATA
 from plans.models import FundingInstalment, Plan, Programme, Target
 
 from .factories import CAMDEN, authority, make_plan, make_user
@@ -107,7 +108,15 @@ WRITERS = {
     "prune_feedback": ((), {}, lambda: None),
     "load_programmes": ((), {}, _renamed_programme),
     "load_reference_data": ((), {}, _renamed_authority),
+    # One small file of the shipped copy (all of it takes seconds).
+    "load_official_statistics": (
+        (str(OFFICIAL_DATA / "send-tribunal-appeal-rate-2014-2024.csv"),),
+        {},
+        lambda: None,
+    ),
     "create_demo_people": ((), {}, lambda: None),
+    "load_timeline": ((), {}, lambda: None),
+    "create_demo_reform_plans": ((), {}, lambda: None),
     "seed_scale": ((), {"scale": 0.01}, lambda: None),
     "person_erase": (("leaving.rep@example.org",), {"yes": True}, _erasable_person),
 }
@@ -131,7 +140,7 @@ def test_every_writing_command_is_in_the_list():
     commands = {
         name
         for name, app in get_commands().items()
-        if app in {"authorities", "plans", "consultations", "feedback", "dashboards"}
+        if app in {"authorities", "plans", "consultations", "feedback", "official", "dashboards"}
     }
     assert commands == set(WRITERS) | readers
 

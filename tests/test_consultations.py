@@ -842,7 +842,7 @@ class TestPagesWithSections:
     def test_authority_page(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
         self.fill(rows, camden_lns)
         # tests/test_finance.py's pin for an LNS, which includes these sections.
-        with django_assert_num_queries(18):
+        with django_assert_num_queries(20):
             response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         assert len(response.context["open_actions"]) == rows
         assert len(response.context["recent_meetings"]) == min(rows, 5)
@@ -870,7 +870,7 @@ class TestPagesWithSections:
         # tests/test_authorities.py's home pin, which includes the actions,
         # plus what "What needs you" asks an LNS (tests/test_home.py): plans
         # to answer (3 with none to answer) and meetings with no outcome (2).
-        with django_assert_num_queries(23):
+        with django_assert_num_queries(24):
             response = camden_lns_client.get(reverse("home"))
         assert len(response.context["my_actions"]) == rows
 
@@ -879,9 +879,9 @@ class TestPagesWithSections:
         plan = make_plan(CAMDEN, agreement_date=TODAY)
         for n in range(rows):
             make_meeting(plan=plan, held_on=TODAY - n * DAY)
-        # The plan page with nothing else on it, its meetings and the flag's
-        # check.
-        with django_assert_num_queries(18):
+        # The plan page with nothing else on it (the national timeline's
+        # next dates among it), its meetings and the flag's check.
+        with django_assert_num_queries(19):
             response = camden_lns_client.get(plan.get_absolute_url())
         assert len(response.context["consultation_timeline"].meetings) == rows
 

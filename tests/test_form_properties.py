@@ -70,15 +70,24 @@ from feedback.forms import SubmissionForm
 from feedback.models import FeedbackSubmission
 from plans import services as plan_services
 from plans.checklist_forms import AnswerForm, CommentForm, EvidenceLinkForm
-from plans.forms import InstalmentForm, PlanForm, TargetForm, TargetUpdateForm
+from plans.forms import (
+    GrantForm,
+    InstalmentForm,
+    PlanForm,
+    ReformPlanForm,
+    TargetForm,
+    TargetUpdateForm,
+)
 from plans.models import (
     Answer,
     Comment,
     EvidenceLink,
     FundingInstalment,
+    HighNeedsStabilityGrant,
     Plan,
     Question,
     Recommendation,
+    ReformPlanDetails,
     Target,
     TargetUpdate,
 )
@@ -262,6 +271,8 @@ class World:
     submission: FeedbackSubmission
     question: Question
     answer: Answer
+    reform: ReformPlanDetails  # on a reform plan of Camden's
+    grant: HighNeedsStabilityGrant  # on the same reform plan
     elsewhere: dict = field(default_factory=dict)  # name -> an id out of scope
 
     @property
@@ -280,6 +291,8 @@ class World:
                 self.action,
                 self.submission,
                 self.answer,
+                self.reform,
+                self.grant,
             )
         } | {TargetUpdate: None, EvidenceLink: None, Comment: None}
 
@@ -345,6 +358,28 @@ def world(camden_lns, camden_senco_lead, kent_lns):
         base_version=0,
         user=camden_lns,
     ).obj
+    reform_plan = make_plan(CAMDEN, "send-reform", round_or_tranche="2026")
+    reform = ReformPlanDetails.objects.create(
+        plan=reform_plan,
+        stage="submitted",
+        started_on=date(2026, 1, 12),
+        submitted_on=date(2026, 7, 31),
+        health_partner="NHS North Central London ICB",
+        aim_early="Speech and language support in every early years setting.",
+        special_school_capacity="reduce",
+        special_school_places_change=-40,
+        mainstream_investment=Decimal("2400000"),
+        isp_readiness="planned",
+    )
+    grant = HighNeedsStabilityGrant.objects.create(
+        plan=reform_plan,
+        eligible_deficit=Decimal("41250000"),
+        deficit_figure="s251",
+        status="reduced",
+        amount_paid=Decimal("30000000"),
+        paid_on=date(2026, 11, 6),
+        remaining_plan="From reserves.",
+    )
     kent_plan = make_plan(KENT)
     kent_meeting = Meeting.objects.create(
         authority=authority(KENT), forum="jcnc", title="Kent JCNC", held_on=date(2026, 1, 5)
@@ -361,6 +396,8 @@ def world(camden_lns, camden_senco_lead, kent_lns):
         submission=submission,
         question=question,
         answer=answer,
+        reform=reform,
+        grant=grant,
         elsewhere={
             "plan": kent_plan.pk,
             "meeting": kent_meeting.pk,
@@ -535,6 +572,16 @@ def expect_instalment(world, data, adding):
     if adding:
         return add(form, FundingInstalment, also={"plan_id": world.plan.pk})
     return edit(world, world.instalment, form)
+
+
+def expect_reform(world, data, adding):
+    form = ReformPlanForm(data, instance=world.fresh(world.reform), plan=world.reform.plan)
+    return edit(world, world.reform, form)
+
+
+def expect_grant(world, data, adding):
+    form = GrantForm(data, instance=world.fresh(world.grant), plan=world.grant.plan)
+    return edit(world, world.grant, form)
 
 
 def expect_target(world, data, adding):
@@ -739,6 +786,16 @@ PAGES = {
         expect_instalment_deleted,
         (FundingInstalment,),
         having="reason",
+    ),
+    "plans:reform_edit": Page(
+        lambda w: reverse("plans:reform_edit", args=[w.reform.plan_id]),
+        expect_reform,
+        (ReformPlanDetails,),
+    ),
+    "plans:grant_edit": Page(
+        lambda w: reverse("plans:grant_edit", args=[w.grant.plan_id]),
+        expect_grant,
+        (HighNeedsStabilityGrant,),
     ),
     "plans:target_add": Page(
         lambda w: reverse("plans:target_add", args=[w.plan.pk]),
@@ -1094,6 +1151,8 @@ def test_a_nul_byte_in_any_field_never_reaches_the_database(name, world):
 
 EDITS_WITH_HISTORY = [
     "plans:edit",
+    "plans:reform_edit",
+    "plans:grant_edit",
     "plans:instalment_edit",
     "plans:target_edit",
     "authorities:finance_edit",

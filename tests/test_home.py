@@ -278,8 +278,9 @@ class TestQueryCount:
         # with who covers them (3) and their count: 9. Then the plans to
         # answer (the latest bank and its size, the plans, their questions
         # and answers: 5), the meetings (count and rows: 2), the new
-        # warnings (counted in one query, the newest of each kind: 9).
-        with django_assert_num_queries(25):
+        # warnings (counted in one query, the newest of each kind: 9), and
+        # the national timeline's next dates: 1.
+        with django_assert_num_queries(26):
             response = camden_lns_client.get(HOME)
         found = response.context["needs"]
         assert len(found.overdue_actions) == rows
@@ -295,7 +296,7 @@ class TestQueryCount:
         fill(list(la_codes[:authorities]), 1)
         # As for an LNS, less the authorities with who covers them (national
         # scope is shown its regions).
-        with django_assert_num_queries(22):
+        with django_assert_num_queries(23):
             response = national_officer_client.get(HOME)
         found = response.context["needs"]
         assert found.meeting_count == authorities

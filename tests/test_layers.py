@@ -18,7 +18,8 @@ FLOORS = {
     "plans": {"authorities"},
     "consultations": {"plans", "authorities"},
     "feedback": {"plans", "authorities"},
-    "dashboards": {"consultations", "feedback", "plans", "authorities"},
+    "official": {"authorities"},
+    "dashboards": {"consultations", "feedback", "official", "plans", "authorities"},
 }
 
 

@@ -253,9 +253,10 @@ class TestPlanPage:
             target.recommendations.set(Recommendation.objects.all()[:3])
             TargetUpdate.objects.create(target=target, status="on_track")
         client = client_for(camden_lns)
-        # 20, plus the plan's meetings (tests/test_consultations.py) and the
-        # feedback linked to its checklist (tests/test_feedback.py).
-        with django_assert_num_queries(22):
+        # 21 (the national timeline's next dates among them), plus the
+        # plan's meetings (tests/test_consultations.py) and the feedback
+        # linked to its checklist (tests/test_feedback.py).
+        with django_assert_num_queries(23):
             client.get(camden_plan.get_absolute_url())
 
 

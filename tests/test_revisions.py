@@ -262,7 +262,8 @@ def test_the_revision_page_s_query_count_is_pinned_with_many_rows(
     # The plan page's own 23 (tests/test_plans.py's pin less the cache's 7,
     # and the previous revision it links to) and five for what changed
     # (plans.presenters.RevisionChanges: the instalments' and targets' move
-    # records, the instalment totals, the targets, the answers).
-    with django_assert_num_queries(29):
+    # records, the instalment totals, the targets, the answers), and the
+    # national timeline's next dates ("What comes next").
+    with django_assert_num_queries(30):
         response = client.get(revision.get_absolute_url())
     assert "What changed from revision 1" in text(response)

@@ -6,6 +6,8 @@ same for form fields; templates/confirm.html for confirmation pages).
 
 They live on the ground floor so that every app's templates may use them."""
 
+import datetime
+
 from django import template
 from django.forms import BaseForm
 from django.template.loader import get_template
@@ -102,3 +104,18 @@ def page_links(page):
     paginator = page.paginator
     for number in paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1):
         yield None if number == paginator.ELLIPSIS else number
+
+
+@register.filter(expects_localtime=True)
+def iso_datetime(value):
+    """A date or a time as a `<time datetime>` value: ISO 8601, to the
+    second. Django's `date:"c"` keeps the microseconds, which HTML does not
+    allow (three digits of a second at most).
+
+        <time datetime="{{ answer.answered_at|iso_datetime }}">…</time>
+    """
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return ""

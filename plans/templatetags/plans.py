@@ -24,6 +24,22 @@ STATUS_COLOURS = {
     "on_track": "green",
     "at_risk": "yellow",
     "off_track": "red",
+    # a reform plan's stage with the DfE, and its rating
+    "started": "light-blue",
+    "draft_shared": "light-blue",
+    "feedback": "light-blue",
+    "submitted": "blue",
+    "approved": "green",
+    "requirements_not_met": "red",
+    "revised": "purple",
+    "partly_met": "yellow",
+    "met": "turquoise",
+    "exceeded": "green",
+    # a payment (an instalment, the High Needs Stability Grant)
+    "due": "grey",
+    "paid": "green",
+    "withheld": "red",
+    "reduced": "orange",
 }
 
 

@@ -66,11 +66,13 @@ from plans.models import (
     EvidenceLink,
     FundingInstalment,
     Goal,
+    HighNeedsStabilityGrant,
     Plan,
     Programme,
     Question,
     QuestionSet,
     Recommendation,
+    ReformPlanDetails,
     Target,
 )
 from tests.factories import (
@@ -215,6 +217,54 @@ def full_instalments(plan):
             note="Withheld pending the review.",
         ),
     ]
+
+
+def full_reform_plan():
+    """Camden's local SEND reform plan, approved, with every detail."""
+    plan = make_plan(CAMDEN, "send-reform", round_or_tranche="2026")
+    details = ReformPlanDetails.objects.create(
+        plan=plan,
+        stage=ReformPlanDetails.Stage.REVISED,
+        started_on=datetime.date(2026, 1, 12),
+        draft_shared_on=datetime.date(2026, 4, 30),
+        feedback_on=datetime.date(2026, 6, 19),
+        submitted_on=datetime.date(2026, 7, 31),
+        decided_on=datetime.date(2026, 9, 4),
+        revised_on=datetime.date(2026, 11, 20),
+        rating=ReformPlanDetails.Rating.NOT_MET,
+        rated_on=datetime.date(2026, 9, 4),
+        rating_source_url="https://democracy.camden.gov.uk/cabinet/2026-09-reform.pdf",
+        health_partner="NHS North Central London ICB",
+        signed_by="Director of Children's Services; ICB Director of Nursing",
+        aim_early="Speech and language support in every early years setting.\nBy 2027.",
+        aim_local="Twelve new resourced provisions in mainstream primary schools.",
+        aim_fair="Banded funding for SEN support, published each year.",
+        aim_effective="Termly reviews of every resourced provision.",
+        aim_shared="A partnership board with schools, health and the parent carer forum.",
+        special_school_capacity=ReformPlanDetails.Capacity.REDUCE,
+        special_school_places_change=-40,
+        ap_capacity=ReformPlanDetails.Capacity.EXPAND,
+        ap_places_change=12,
+        capacity_evidence="Plan, section 4 (page 18).\nCabinet report, paragraph 3.2.",
+        mainstream_investment=Decimal("2400000.55"),
+        mainstream_investment_evidence="Inclusion fund for schools, page 21.",
+        isp_readiness=ReformPlanDetails.IspReadiness.PLANNED,
+        isp_evidence="SENCOs to write ISPs; no time or training set aside (page 23).",
+    )
+    grant = HighNeedsStabilityGrant.objects.create(
+        plan=plan,
+        eligible_deficit=Decimal("41250000.45"),
+        deficit_figure=HighNeedsStabilityGrant.Figure.S151,
+        deficit_source_url="https://democracy.camden.gov.uk/forum/2026-05-dsg.pdf",
+        remaining_plan="From reserves over three years.\nNo cut named yet.",
+        due_on=datetime.date(2026, 10, 30),
+        status=HighNeedsStabilityGrant.Status.REDUCED,
+        amount_paid=Decimal("30000000.10"),
+        paid_on=datetime.date(2026, 11, 6),
+        conditions="Paid only if the DfE approves the reform plan.",
+        note="Reduced: the DfE held back part until the revised plan is approved.",
+    )
+    return plan, details, grant
 
 
 def full_target(plan, description="Reduce new EHCPs by 10% a year"):
@@ -417,6 +467,16 @@ def target_edit(editor):
     return Built(url, (target, plan.targets.all()))
 
 
+def reform_edit(editor):
+    plan, details, _ = full_reform_plan()
+    return Built(reverse("plans:reform_edit", kwargs={"pk": plan.pk}), (details,))
+
+
+def grant_edit(editor):
+    plan, _, grant = full_reform_plan()
+    return Built(reverse("plans:grant_edit", kwargs={"pk": plan.pk}), (grant,))
+
+
 def answer_edit(editor):
     plan = full_plan()
     answer, _ = full_answer(plan)
@@ -462,6 +522,12 @@ ROUND_TRIP = {
     ),
     "plans:target_edit": RoundTrip(
         target_edit, ("national_officer", "camden_forum_rep"), "Save the target"
+    ),
+    "plans:reform_edit": RoundTrip(
+        reform_edit, ("camden_lns", "national_officer"), "Save the reform plan"
+    ),
+    "plans:grant_edit": RoundTrip(
+        grant_edit, ("camden_forum_rep", "camden_lns"), "Save the grant"
     ),
     # The question's page has several forms; this is the answer's own.
     "plans:answer": RoundTrip(answer_edit, ("camden_lns", "national_officer"), "Save answer"),
@@ -714,6 +780,11 @@ ADMIN_EXEMPT = {
     # Listed and removed by a national officer (a lost phone), never
     # changed: its secret is not shown (authorities/admin.py).
     "mfa.Authenticator": "a person's second step: only they change it, on their own pages",
+    # Official statistics change only by loading a file (official/admin.py's
+    # upload, which shows what would change first): listed, never edited.
+    "official.Release": READ_ONLY_LOG,
+    "official.Figure": READ_ONLY_LOG,
+    "official.Inspection": READ_ONLY_LOG,
 }
 
 ALL_ROUND_TRIPS = {

@@ -1,0 +1,309 @@
+"""Every page of every kind, for every persona, checked in a real browser.
+
+With demo-like data in the live server's database (the benchmark's seeder,
+`seed_scale`, at a small size over Camden, Kent and Manchester, a plan of
+every programme, and a few rows that only a persona's own work makes), each
+persona, and someone not signed in, starts at Home (and at START_PAGES: the
+pages no link leads to) and follows every same-origin link, breadth first.
+One page is checked per URL pattern and persona (a second plan, a second
+question or `?page=2` is the same template with other rows):
+
+- axe-core, WCAG 2.2 A and AA: any violation fails. Its best practices run
+  too and are reported as a warning, not failed. Colour contrast, the
+  slowest rule by far (70-85% of axe's time on a page), is checked on the
+  first persona to reach each pattern only: one stylesheet serves all.
+- the Nu HTML Checker, run once over every page's HTML at the end (its JVM
+  is slow to start): any error fails.
+- a link that answers anything but 200, after redirects, fails.
+- every URL in the access matrix (tests/test_access.py) must be reached by
+  some persona, or be in NOT_FOLLOWED or NOT_LINKED with the reason.
+
+Not followed, and why:
+- sign out (it would end the crawl), and the CSV, XLSX and recovery-code
+  downloads (files, not pages; their contents are tested elsewhere);
+- the Django admin (/admin/): Django's own templates, not the app's GOV.UK
+  ones, and dozens of heavy pages for one persona; tests/test_admin.py
+  covers who may use it;
+- pages reached only by POST (a form with errors, an edit refused as stale,
+  a question asked before saving): tests/test_html_validity.py renders them
+  with the test client and checks their HTML.
+"""
+
+import datetime
+import functools
+import random
+import time
+import warnings
+from collections import deque
+from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
+
+import axe_playwright_python
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from authorities.models import LocalAuthority
+from consultations.models import Action
+from dashboards.management.commands.seed_scale import Seeder
+from feedback.models import FeedbackEvidence, FeedbackSubmission
+from plans.models import Answer, Comment, EvidenceLink, Programme
+from tests.conftest import PERSONAS
+from tests.factories import CAMDEN, KENT, MANCHESTER, give_security_key, make_plan
+from tests.test_access import MATRIX
+from tests.vnu import html_errors, require_vnu
+
+from .conftest import WCAG_22_AA
+
+# URL names (or namespaces) never followed, and why (the module docstring).
+NOT_FOLLOWED = {
+    "account_logout": "signs the person out",
+    "dashboards:overview_csv": "a download",
+    "dashboards:overview_xlsx": "a download",
+    "feedback:export": "a download",
+    "mfa_download_recovery_codes": "a download",
+}
+NOT_FOLLOWED_NAMESPACES = {"admin"}
+ANONYMOUS = "anonymous"
+# Where each persona starts (with the status expected there): Home, and
+# pages no link leads to: those of signing in, and those shown only when
+# something is wrong.
+START_PAGES = {
+    ANONYMOUS: [
+        ("/accounts/login/", 200),
+        ("/accounts/signup/", 200),  # says that people are invited
+        ("/accounts/inactive/", 200),
+        ("/accounts/confirm-email/", 200),
+        ("/accounts/confirm-email/not-a-real-key/", 200),
+        ("/accounts/password/reset/done/", 200),
+        ("/accounts/password/reset/key/1-not-a-real-key/", 200),
+        ("/accounts/password/reset/key/done/", 200),
+        ("/accounts/invitation/not-signed/1-2/", 200),
+    ],
+    "camden_lns": [("/", 200), ("/accounts/email/", 200), ("/accounts/2fa/webauthn/", 200)],
+    "camden_senco_lead": [("/", 200), ("/overview/", 403)],
+    "kent_lns": [("/", 200), ("/authorities/camden/", 404)],
+}
+# Named URLs the crawl does not reach, and why. Every other one in the
+# access matrix (tests/test_access.py) must be reached by some persona.
+NOT_LINKED = {
+    "health": "the load balancer's check, not a page",
+    "mfa_authenticate": "the second step of signing in (tests/test_html_validity.py)",
+    "plans:evidence_add": "takes only POST (tests/test_html_validity.py)",
+    "plans:comment_add": "takes only POST",
+    "plans:answer_confirm": "takes only POST",
+    "consultations:link_evidence": "takes only POST",
+    "mfa_view_recovery_codes": "found only once someone has made recovery codes",
+    # allauth's, not used here (no sign-in by code; everyone has a password):
+    # nobody is ever shown them (tests/test_access.py).
+    "account_set_password": "not used",
+    "account_request_reauthentication_code": "not used",
+    "account_confirm_reauthentication_code": "not used",
+    "account_confirm_login_code": "not used",
+}
+# axe-core as axe-playwright-python bundles it, in every page the crawl opens
+# (an init script: sending it with each check took longer than the check).
+AXE_SCRIPT = Path(axe_playwright_python.__file__).with_name("axe.min.js")
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": [*WCAG_22_AA, "best-practice"]},
+    # Only the violations come back, not every node that passed: a page's
+    # full results are megabytes.
+    "resultTypes": ["violations"],
+}
+AXE_RUN = """options => axe.run(document, options).then(results => results.violations.map(
+    v => ({id: v.id, impact: v.impact, tags: v.tags, help: v.help,
+           nodes: v.nodes.slice(0, 3).map(node => node.target.join(" "))})))"""
+# Every link's address, an SVG link's (the map's squares) included.
+LINKS = "links => links.map(a => new URL(a.getAttribute('href'), document.baseURI).href)"
+
+
+@pytest.fixture
+def crawl_data(request, transactional_db, reference_data):
+    """The personas ({name: user}), and demo-like rows in their authorities;
+    with pages to start from that only the rows made here know of."""
+    people = {name: request.getfixturevalue(name) for name in PERSONAS}
+    places = list(LocalAuthority.objects.filter(la_code__in=[CAMDEN, KENT, MANCHESTER]))
+    seeder = Seeder(random.Random(2026))
+    seeder.authorities = places
+    seeder.everything({"people": 12, "plans": 6, "meetings": 24, "actions": 12, "feedback": 24})
+    camden = next(place for place in places if place.la_code == CAMDEN)
+    # What only a persona's own work makes: feedback they may still edit,
+    # an action of theirs, evidence and comments on an answer.
+    senco = people["camden_senco_lead"]
+    submission = FeedbackSubmission.objects.create(
+        authority=camden,
+        submitted_by=senco,
+        source="senco_network",
+        phases=["primary"],
+        people_count=12,
+        meeting_date=timezone.localdate(),
+        assessment_wait_weeks=22,
+        health_care_costs="no",
+        working_well="The outreach team.",
+    )
+    answer = Answer.objects.filter(assessment__plan__authority=camden).first()
+    EvidenceLink.objects.create(
+        answer=answer,
+        url="https://example.org/plan.pdf",
+        title="The plan",
+        location="page 12",
+        added_by=people["camden_lns"],
+    )
+    Comment.objects.create(answer=answer, author=people["london_organiser"], text="Ask again.")
+    FeedbackEvidence.objects.create(
+        submission=submission,
+        plan=answer.assessment.plan,
+        question=answer.question,
+        stance="contradicts",
+        linked_by=people["camden_lns"],
+    )
+    Action.objects.create(
+        authority=camden,
+        plan=answer.assessment.plan,
+        title="Ask for the plan's papers",
+        owner=people["camden_lns"],
+        due_on=timezone.localdate() - datetime.timedelta(days=3),
+        created_by=people["camden_lns"],
+    )
+    # A plan of every kind (a reform plan has pages of its own), and a
+    # security key to list.
+    plans = [
+        make_plan(CAMDEN, programme.code, round_or_tranche="Crawl")
+        for programme in Programme.objects.all()
+    ]
+    give_security_key(people["camden_lns"])
+    # Each kind of plan's page is a start for those who may change it.
+    starts = [(plan.get_absolute_url(), 200) for plan in plans]
+    return people, {"national_officer": starts, "camden_lns": starts}
+
+
+def signed_in_cookie(user, live_server):
+    client = Client()
+    client.force_login(user)
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }
+
+
+@functools.lru_cache(maxsize=4096)
+def route_of(path):
+    """The URL pattern a path resolves to ("plans:detail"), or None for one
+    not followed."""
+    if path.startswith(settings.STATIC_URL):
+        return None
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return "(not found)"
+    if set(match.namespaces) & NOT_FOLLOWED_NAMESPACES or match.view_name in NOT_FOLLOWED:
+        return None
+    return match.view_name
+
+
+class Crawl:
+    def __init__(self, live_server):
+        self.origin = live_server.url
+        self.html = {}  # "persona path": the HTML the server sent
+        self.failures = []  # "persona path: what is wrong"
+        self.best_practice = {}  # axe rule: {"persona path", ...}
+        self.checked = {}  # persona: {URL name of each page checked}
+        self.reached = set()  # URL names asked for, checked or redirected
+        self.contrast_checked = set()  # URL names
+
+    def persona(self, page, who, start, status=200):
+        """Breadth first from `start`: each page checked, and the first link
+        to each URL pattern not yet checked for `who` followed."""
+        checked = self.checked.setdefault(who, set())
+        queue = deque([(start, None)])
+        queued = set()  # URL names
+        while queue:
+            path, linked_from = queue.popleft()
+            self.reached.add(route_of(urlsplit(path).path))
+            response = page.goto(self.origin + path)
+            route = route_of(urlsplit(page.url).path)
+            where = f"{who} {path}"
+            expected = status if path == start else 200
+            if response is None or response.status != expected:
+                self.failures.append(
+                    f"{where}: answered {response and response.status}"
+                    + (f" (linked from {linked_from})" if linked_from else "")
+                )
+            # A start is checked even where its pattern was (a reform plan's
+            # page is a plan's page with more on it); a link or redirect to
+            # a pattern checked is not.
+            if route is None or (route in checked and path != start):
+                continue
+            checked.add(route)
+            self.html[where] = response.body()
+            self.check_accessibility(page, where, route)
+            for href in dict.fromkeys(page.eval_on_selector_all("a[href]", LINKS)):
+                parts = urlsplit(urldefrag(href)[0])
+                if f"{parts.scheme}://{parts.netloc}" != self.origin:
+                    continue
+                target = route_of(parts.path)
+                if target is None or target in checked or target in queued:
+                    continue
+                queue.append((parts.path + (f"?{parts.query}" if parts.query else ""), path))
+                queued.add(target)
+
+    def check_accessibility(self, page, where, route):
+        options = AXE_OPTIONS
+        if route in self.contrast_checked:
+            options = {**AXE_OPTIONS, "rules": {"color-contrast": {"enabled": False}}}
+        self.contrast_checked.add(route)
+        for violation in page.evaluate(AXE_RUN, options):
+            if set(violation["tags"]) & set(WCAG_22_AA):
+                self.failures.append(
+                    f"{where}: axe {violation['id']} ({violation['impact']}): "
+                    f"{violation['help']} at {'; '.join(violation['nodes'])}"
+                )
+            else:
+                self.best_practice.setdefault(violation["id"], set()).add(where)
+
+
+def test_every_page_for_every_persona(browser, live_server, crawl_data):
+    require_vnu()
+    started = time.monotonic()
+    crawl = Crawl(live_server)
+    people, more_starts = crawl_data
+    for who in [ANONYMOUS, *PERSONAS]:
+        context = browser.new_context()
+        context.add_init_script(path=AXE_SCRIPT)
+        if who != ANONYMOUS:
+            context.add_cookies([signed_in_cookie(people[who], live_server)])
+        page = context.new_page()
+        try:
+            for path, status in [*START_PAGES.get(who, [("/", 200)]), *more_starts.get(who, [])]:
+                crawl.persona(page, who, path, status)
+        finally:
+            context.close()
+    crawled = time.monotonic() - started
+    errors = html_errors(crawl.html)
+    pages = len(crawl.html)
+    summary = (
+        f"{pages} pages ({len({r for rs in crawl.checked.values() for r in rs})} URL patterns, "
+        f"{len(crawl.checked)} personas) in {crawled:.0f} s, HTML checked in "
+        f"{time.monotonic() - started - crawled:.0f} s"
+    )
+    if crawl.best_practice:
+        warnings.warn(
+            "axe best practices (reported, not failed): "
+            + "; ".join(
+                f"{rule} on {len(where)} pages, e.g. {min(where)}"
+                for rule, where in sorted(crawl.best_practice.items())
+            ),
+            stacklevel=1,
+        )
+    print(summary)
+    for who, routes in crawl.checked.items():
+        print(f"{who}: {len(routes)} pages")
+    reached = crawl.reached.union(*crawl.checked.values())
+    missed = sorted(set(MATRIX) - reached - set(NOT_FOLLOWED) - set(NOT_LINKED))
+    problems = crawl.failures + errors
+    if missed:
+        problems.append(f"No link led to {missed}: link them, start there, or say why not")
+    assert not problems, f"{summary}\n" + "\n".join(problems)
