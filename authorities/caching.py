@@ -38,8 +38,9 @@ VERSION_KEY = "data-version"
 TIMEOUT = 60 * 60  # an hour: a value no one asks for again soon is dropped
 # The apps whose data the dashboards read.
 APPS = frozenset({"authorities", "plans", "consultations", "feedback", "official"})
-# Records of who downloaded or did what: they change no figure.
-IGNORED = frozenset({"dashboardexport", "feedbackexport", "auditevent"})
+# Records of who downloaded or did what: they change no figure. Feedback's
+# tallies change with a submission, which has made the data new already.
+IGNORED = frozenset({"dashboardexport", "feedbackexport", "auditevent", "feedbacktally"})
 
 
 def _cache():

@@ -22,7 +22,7 @@ from authorities.caching import cached
 from authorities.models import LocalAuthority, Region, financial_year_label, format_pounds
 from consultations.models import Action, Meeting, with_agreed_without_consultation
 from feedback.aggregates import FEWER, NO_FEEDBACK, AuthorityFigures, figures_by_authority
-from feedback.models import FeedbackSubmission
+from feedback.models import FeedbackTally
 from plans.models import ZERO, FundingInstalment, Plan, Programme
 
 from .filters import OverviewFilter
@@ -284,7 +284,7 @@ def build_rows(user, authorities, *, with_coverage=False, today=None):
         rows[authority_id].overdue_actions = overdue
 
     figures = figures_by_authority(
-        FeedbackSubmission.objects.filter(authority__in=ids),
+        FeedbackTally.objects.filter(authority__in=ids),
         reveal_small_numbers=user.has_national_scope,
     )
     for authority_id, line in figures.items():

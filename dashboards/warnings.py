@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from authorities.models import LocalAuthority, financial_year_label, format_pounds
 from consultations.models import Action, BlockTransfer, plans_agreed_without_consultation
-from feedback.models import FeedbackSubmission, Practice
+from feedback.models import FeedbackSubmission, FeedbackTally, Practice
 from plans.models import Answer, FundingInstalment, Plan
 
 # The briefing's line: an assessment should take at most 20 weeks.
@@ -301,12 +301,12 @@ def _practice_warning(submission):
 def waits_rising(user, authorities, since, today):
     # Aggregates, like the authority page's: every submission in scope
     # counts, suppressed below SMALL_NUMBER a term.
-    submissions = _narrow(
-        FeedbackSubmission.objects.filter(authority__in=LocalAuthority.objects.for_user(user)),
+    tallies = _narrow(
+        FeedbackTally.objects.filter(authority__in=LocalAuthority.objects.for_user(user)),
         "authority",
         authorities,
     )
-    rises = submissions.assessment_waits_rising(
+    rises = tallies.assessment_waits_rising(
         above=WAIT_WEEKS_ABOVE, reveal_small_numbers=user.has_national_scope, today=today
     )
     return [

@@ -2,41 +2,38 @@
 
 Any figure drawn from fewer than SMALL_NUMBER submissions shows as "fewer
 than 5" to everyone but national officers, so nobody can work out who said
-what from a page or an export. The figures are computed in Python from one
-query's rows: the multi-choice answers are JSON lists, which SQLite and
-PostgreSQL count differently (counting them in SQL portably, as the JSON
-text holding each value, measured slower than this on a region's 22,000
-submissions). The overview's figures for every authority are counted in
-SQL: a median is PostgreSQL's percentile_cont, or on SQLite, which has
-none, worked out exactly from how many submissions gave each number of
-weeks (at most MAX_WAIT_WEEKS + 1 rows an authority).
+what from a page or an export.
+
+The pages add up FeedbackTally rows, each authority's counts for a school
+term, kept in step with the submissions (feedback/tallies.py): a region's
+page reads a few dozen rows where its submissions are tens of thousands,
+and a median comes exactly from a histogram of the waits, the same on
+PostgreSQL and SQLite. summarise() counts a set of submissions itself, in
+the same way, for any set no tally covers.
 """
 
-import statistics
 from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db import connections
-from django.db.models import Aggregate, Count, Exists, FloatField, OuterRef
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
-from django.utils import timezone
 
 from authorities.access import AuthorityAccess, Role
-from authorities.caching import cached
 
-from .models import (  # SMALL_NUMBER, FEWER and term_of: read from here by the pages
+from .models import (  # SMALL_NUMBER and FEWER: read from here by the pages
     FEWER,
     SMALL_NUMBER,
     Barrier,
     FeedbackEvidence,
     FeedbackSubmission,
+    FeedbackTally,
     HealthCosts,
     Practice,
     Pressure,
     Stance,
-    term_of,
 )
+from .tallies import COUNTED_FIELDS, Counts, count_by_term, median, term_label
 
 
 class Line(NamedTuple):
@@ -63,52 +60,52 @@ def _percent(part, whole):
 
 
 def summarise(submissions, *, reveal_small_numbers, by_authority=False):
-    """The aggregates of `submissions` (withdrawn ones left out), read in
-    one query however many there are."""
-    rows = submissions.active().values_list(*FeedbackSummary.COLUMNS)
+    """The aggregates of `submissions` (withdrawn ones left out), counted
+    from one query's rows: for a set of submissions no tally covers (the
+    pages read FeedbackTally instead, summary_of)."""
+    rows = submissions.active().values_list("authority__name", "authority__slug", *COUNTED_FIELDS)
+    parts = [
+        (name, slug, term, counts) for (name, slug, term), counts in count_by_term(rows).items()
+    ]
     return FeedbackSummary(
-        rows, reveal_small_numbers=reveal_small_numbers, by_authority=by_authority
+        parts, reveal_small_numbers=reveal_small_numbers, by_authority=by_authority
+    )
+
+
+def summary_of(tallies, *, reveal_small_numbers, by_authority=False):
+    """The aggregates of the FeedbackTally rows `tallies`, in one query."""
+    return FeedbackSummary(
+        tallies.parts(), reveal_small_numbers=reveal_small_numbers, by_authority=by_authority
     )
 
 
 class FeedbackSummary:
-    """What the authority and region pages show about feedback."""
-
-    # The values each submission contributes, in FeedbackSummary's order.
-    COLUMNS = (
-        "authority__name",
-        "authority__slug",
-        "meeting_date",
-        "people_count",
-        "assessment_wait_weeks",
-        "support_wait_weeks",
-        "health_care_costs",
-        "pressures",
-        "barriers",
-        "practices",
-    )
+    """What the authority and region pages show about feedback, from the
+    counts of each authority and term (feedback/tallies.py): `parts` are
+    (authority name, slug, (year, term), Counts)."""
 
     place = ""  # the authority or region, for the page
     add_url = ""  # where this person gives feedback for it, if they may
 
-    def __init__(self, rows, *, reveal_small_numbers, by_authority=False):
+    def __init__(self, parts, *, reveal_small_numbers, by_authority=False):
         self.reveal_small_numbers = reveal_small_numbers
-        rows = list(rows)
-        self.count = len(rows)
+        parts = list(parts)
+        total = Counts.total(counts for *_, counts in parts)
+        self.count = total.submissions
         # Too few to show anything but that there are few.
         self.withheld = 0 < self.count < SMALL_NUMBER and not reveal_small_numbers
         # Whether a person who is not a national officer would see less.
         self.has_small_numbers = False
         self.submissions = self._count(self.count)
-        self.people = self._shown(self.count, lambda: f"{sum(r[3] for r in rows):,}")
-        self.assessment_wait = self._wait([r[4] for r in rows])
-        self.support_wait = self._wait([r[5] for r in rows])
-        self.health_care = self._health_care([r[6] for r in rows])
-        self.pressures = self._frequencies(rows, 7, Pressure)
-        self.barriers = self._frequencies(rows, 8, Barrier)
-        self.practices = self._frequencies(rows, 9, Practice)
-        self.terms = self._terms(rows)
-        self.authorities = self._authorities(rows) if by_authority else []
+        self.people = self._shown(self.count, lambda: f"{total.people:,}")
+        self.assessment_wait = self._wait(total.assessment_waits)
+        self.support_wait = self._wait(total.support_waits)
+        self.health_care = self._health_care(total.health_care_costs)
+        self.pressures = self._frequencies(total.pressures, Pressure)
+        self.barriers = self._frequencies(total.barriers, Barrier)
+        self.practices = self._frequencies(total.practices, Practice)
+        self.terms = self._terms(parts)
+        self.authorities = self._authorities(parts) if by_authority else []
 
     # Suppression ------------------------------------------------------------
 
@@ -129,40 +126,37 @@ class FeedbackSummary:
     # Figures ----------------------------------------------------------------
 
     def _wait(self, weeks):
-        weeks = [w for w in weeks if w is not None]
-        if not weeks:
+        """From a histogram, {weeks: submissions}."""
+        given = weeks.total()
+        if not given:
             return "Not given"
 
         def text():
-            median = statistics.median(weeks)
             return (
-                f"{median:g} weeks (median); from {min(weeks)} to {max(weeks)} weeks, "
-                f"in {len(weeks):,} submissions"
+                f"{median(weeks):g} weeks (median); from {min(weeks)} to {max(weeks)} weeks, "
+                f"in {given:,} submissions"
             )
 
-        return self._shown(len(weeks), text)
+        return self._shown(given, text)
 
-    def _health_care(self, answers):
+    def _health_care(self, counts):
         """The share of submissions that answered (not "not known") saying
         health and social care do not meet the costs agreed in EHCPs."""
-        answered = [a for a in answers if a != HealthCosts.NOT_KNOWN]
-        counts = Counter(answered)
+        answered = sum(n for answer, n in counts.items() if answer != HealthCosts.NOT_KNOWN)
         if not answered:
             return "No submission has said"
 
         def text():
             no, partly = counts[HealthCosts.NO], counts[HealthCosts.PARTLY]
-            n = len(answered)
             return (
-                f"{_percent(no, n)} say they do not ({no:,} of {n:,} that answered); "
-                f"{_percent(partly, n)} say only partly"
+                f"{_percent(no, answered)} say they do not ({no:,} of {answered:,} that "
+                f"answered); {_percent(partly, answered)} say only partly"
             )
 
-        return self._shown(len(answered), text)
+        return self._shown(answered, text)
 
-    def _frequencies(self, rows, column, choices):
+    def _frequencies(self, counts, choices):
         """How often each option is reported, most reported first."""
-        counts = Counter(value for row in rows for value in set(row[column] or []))
         n = self.count
         lines = [
             Line(label, self._shown(n, lambda c=counts[value]: f"{c:,} ({_percent(c, n)})"))
@@ -173,48 +167,47 @@ class FeedbackSummary:
         order = {label: -counts[value] for value, label in choices.choices}
         return sorted(lines, key=lambda line: order[line.label])
 
-    def _terms(self, rows):
+    def _terms(self, parts):
         """Submissions, people and the median wait for an assessment, term by
         term, oldest first."""
         by_term = {}
+        for *_, term, counts in parts:
+            by_term.setdefault(term, Counts())
+            by_term[term] += counts
         self.assessment_wait_weeks = []  # beside each line, see below
-        for row in rows:
-            key, label = term_of(row[2])
-            by_term.setdefault(key, (label, []))[1].append(row)
         lines = []
-        for _, (label, term_rows) in sorted(by_term.items()):
-            n = len(term_rows)
-            waits = [r[4] for r in term_rows if r[4] is not None]
+        for term, counts in sorted(by_term.items()):
+            n, waits = counts.submissions, counts.assessment_waits
+            given = waits.total()
             lines.append(
                 TermLine(
-                    label=label,
+                    label=term_label(term),
                     submissions=self._count(n),
-                    people=self._shown(n, lambda rs=term_rows: f"{sum(r[3] for r in rs):,}"),
-                    assessment_wait=self._shown(
-                        len(waits), lambda w=waits: f"{statistics.median(w):g} weeks"
-                    )
-                    if waits
+                    people=self._shown(n, lambda c=counts: f"{c.people:,}"),
+                    assessment_wait=self._shown(given, lambda w=waits: f"{median(w):g} weeks")
+                    if given
                     else "Not given",
                 )
             )
             # The same median as a number, for charts; None where the line
             # shows no figure (suppressed, or no wait given).
-            shown = waits and (len(waits) >= SMALL_NUMBER or self.reveal_small_numbers)
-            self.assessment_wait_weeks.append(statistics.median(waits) if shown else None)
+            shown = given and (given >= SMALL_NUMBER or self.reveal_small_numbers)
+            self.assessment_wait_weeks.append(median(waits) if shown else None)
         return lines
 
-    def _authorities(self, rows):
+    def _authorities(self, parts):
         by_authority = {}
-        for row in rows:
-            by_authority.setdefault((row[0], row[1]), []).append(row[3])
+        for name, slug, _, counts in parts:
+            by_authority.setdefault((name, slug), Counts())
+            by_authority[(name, slug)] += counts
         return [
             AuthorityLine(
                 name=name,
                 slug=slug,
-                submissions=self._count(len(people)),
-                people=self._shown(len(people), lambda p=people: f"{sum(p):,}"),
+                submissions=self._count(counts.submissions),
+                people=self._shown(counts.submissions, lambda c=counts: f"{c.people:,}"),
             )
-            for (name, slug), people in sorted(by_authority.items())
+            for (name, slug), counts in sorted(by_authority.items())
         ]
 
     def frequency_tables(self):
@@ -240,17 +233,9 @@ class FeedbackSummary:
 def authority_feedback(authority, user, roles):
     """The authority page's feedback figures (one query): `roles` are the
     person's roles over the authority (LocalAuthority.roles_of)."""
-    reveal = Role.NATIONAL_OFFICER in roles
-    # The same figures for everyone who may (or may not) see small numbers,
-    # so they are cached once for each, until the data next changes.
-    summary = cached(
-        "authority-feedback",
-        None,
-        (authority.pk, reveal),
-        lambda: summarise(
-            FeedbackSubmission.objects.filter(authority=authority), reveal_small_numbers=reveal
-        ),
-        today=timezone.localdate(),
+    summary = summary_of(
+        FeedbackTally.objects.filter(authority=authority),
+        reveal_small_numbers=Role.NATIONAL_OFFICER in roles,
     )
     summary.place = authority.name
     summary.add_url = (
@@ -262,80 +247,16 @@ def authority_feedback(authority, user, roles):
 
 
 def region_feedback(region, user):
-    """The region page's feedback figures, with a line per authority."""
-    reveal = user.has_national_scope
-    summary = cached(
-        "region-feedback",
-        None,
-        (region.pk, reveal),
-        lambda: summarise(
-            FeedbackSubmission.objects.filter(authority__region=region),
-            reveal_small_numbers=reveal,
-            by_authority=True,
-        ),
-        today=timezone.localdate(),
+    """The region page's feedback figures, with a line per authority (one
+    query)."""
+    summary = summary_of(
+        FeedbackTally.objects.filter(authority__region=region),
+        reveal_small_numbers=user.has_national_scope,
+        by_authority=True,
     )
     summary.place = region.name
     summary.add_url = ""  # feedback is given for an authority
     return summary
-
-
-class Median(Aggregate):
-    """PostgreSQL's median (percentile_cont: the mean of the middle two of
-    an even number, as statistics.median)."""
-
-    function = "percentile_cont"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-
-def _as_median(n, value):
-    """percentile_cont's double as statistics.median gives it: a whole
-    number of weeks for an odd count, a float for an even one."""
-    return int(value) if n % 2 else float(value)
-
-
-def medians(submissions, field, *group):
-    """{group values: (submissions, how many of them gave `field`, their
-    median or None)} over `submissions` grouped by `group` (field names), in
-    one query: percentile_cont on PostgreSQL, else from how many gave each
-    value."""
-    submissions = submissions.order_by()
-    if connections[submissions.db].vendor == "postgresql":
-        rows = submissions.values_list(*group).annotate(
-            n=Count("pk"), given=Count(field), median=Median(field)
-        )
-        return {
-            tuple(key): (n, given, _as_median(given, median) if given else None)
-            for *key, n, given, median in rows
-        }
-    counted = {}
-    for *key, value, times in submissions.values_list(*group, field).annotate(n=Count("pk")):
-        counted.setdefault(tuple(key), []).append((value, times))
-    found = {}
-    for key, values in counted.items():
-        given = [(value, times) for value, times in values if value is not None]
-        n = sum(times for _, times in values)
-        found[key] = (n, *_median_of(given)) if given else (n, 0, None)
-    return found
-
-
-def _median_of(histogram):
-    """(n, median) of the numbers given as [(value, how many times)]."""
-    histogram = sorted(histogram)
-    n = sum(times for _, times in histogram)
-
-    def at(position):
-        seen = 0
-        for value, times in histogram:
-            seen += times
-            if position < seen:
-                return value
-        raise IndexError(position)
-
-    if n % 2:
-        return n, at(n // 2)
-    return n, (at(n // 2 - 1) + at(n // 2)) / 2
 
 
 class AuthorityFigures(NamedTuple):
@@ -350,25 +271,24 @@ class AuthorityFigures(NamedTuple):
 NO_FEEDBACK = AuthorityFigures(0, None)
 
 
-def figures_by_authority(submissions, *, reveal_small_numbers):
-    """{authority id: AuthorityFigures} for the authorities of `submissions`
-    (withdrawn ones left out), in one query however many there are. The
-    same rule as FeedbackSummary: a figure from fewer than SMALL_NUMBER
+def figures_by_authority(tallies, *, reveal_small_numbers):
+    """{authority id: AuthorityFigures} for the authorities of `tallies`
+    (FeedbackTally rows), in one query however many submissions they count.
+    The same rule as FeedbackSummary: a figure from fewer than SMALL_NUMBER
     submissions is FEWER unless `reveal_small_numbers`; authorities with no
     submission are absent (NO_FEEDBACK)."""
 
     def shown(base, value):
         return value if base >= SMALL_NUMBER or reveal_small_numbers else FEWER
 
-    return {
-        authority_id: AuthorityFigures(
-            submissions=shown(n, n),
-            assessment_wait=shown(given, median) if given else None,
+    found = {}
+    for authority_id, counts in tallies.by_authority().items():
+        given = counts.assessment_waits.total()
+        found[authority_id] = AuthorityFigures(
+            submissions=shown(counts.submissions, counts.submissions),
+            assessment_wait=shown(given, median(counts.assessment_waits)) if given else None,
         )
-        for (authority_id,), (n, given, median) in medians(
-            submissions.active(), "assessment_wait_weeks", "authority_id"
-        ).items()
-    }
+    return found
 
 
 # Evidence on plans' checklists --------------------------------------------

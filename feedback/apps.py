@@ -13,7 +13,9 @@ class FeedbackConfig(AppConfig):
 
         from .aggregates import evidence_by_question, question_evidence
         from .exports import filters_in_words
-        from .models import FeedbackExport
+        from .models import FeedbackExport, keep_tallies
+
+        keep_tallies()
 
         # Counts of members' feedback linked to each checklist question.
         PLAN_PAGE.register(

@@ -12,15 +12,18 @@ Who may see what:
 - who submitted is shown only to national officers and the submitter.
 """
 
-import statistics
+from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
@@ -29,6 +32,17 @@ from authorities.access import NATIONAL_ROLES, READER_ROLES
 from authorities.edits import Versioned
 from authorities.models import LocalAuthority, Membership
 from plans.models import Plan, Question
+
+from .tallies import (
+    COUNTED_FIELDS,
+    STORED_FIELDS,
+    Counts,
+    count_by_term,
+    median,
+    term_dates,
+    term_key,
+    term_label,
+)
 
 # A submitter may change or withdraw their submission for this long.
 EDIT_WINDOW = timedelta(days=14)
@@ -43,11 +57,8 @@ def term_of(day):
     """The school term a date falls in, as a sortable key and a label:
     autumn is September to December, spring January to April, summer May
     to August."""
-    if day.month >= 9:
-        return (day.year, 3), f"Autumn {day.year}"
-    if day.month >= 5:
-        return (day.year, 2), f"Summer {day.year}"
-    return (day.year, 1), f"Spring {day.year}"
+    key = term_key(day)
+    return key, term_label(key)
 
 
 class Source(models.TextChoices):
@@ -214,64 +225,33 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
         with their authority."""
         return self.active().exclude(practices=[]).select_related("authority")
 
-    def assessment_waits_rising(self, *, above, reveal_small_numbers, today=None):
-        """Where the median wait for an EHC needs assessment this term (the
-        school term `today` falls in, term_of) is more than `above`
-        weeks and more than last term's, read in one query: a WaitRise for
-        each such authority, by name.
+    # Writes that send no signal for each row still keep the tallies: the
+    # terms they touch are counted again once, in the same transaction.
 
-        A median needs SMALL_NUMBER submissions giving a wait in its term
-        unless `reveal_small_numbers` (national officers), as everywhere
-        feedback figures are shown: fewer and the authority is left out.
-        """
-        today = today or timezone.localdate()
-        (year, term), this_label = term_of(today)
-        # Terms start in January, May and September (term_of).
-        last_year, last_term = (year, term - 1) if term > 1 else (year - 1, 3)
-        last_start = date(last_year, {1: 1, 2: 5, 3: 9}[last_term], 1)
-        rows = (
-            self.active()
-            .filter(
-                meeting_date__gte=last_start,
-                meeting_date__lte=today,
-                assessment_wait_weeks__isnull=False,
-            )
-            .order_by()
-            .values_list(
-                *(f"authority__{field}" for field in WAIT_AUTHORITY_FIELDS),
-                "meeting_date",
-                "assessment_wait_weeks",
-            )
-        )
-        this_term, previous_term, latest = {}, {}, {}
-        for *authority, meeting_date, weeks in rows:
-            authority = tuple(authority)
-            if term_of(meeting_date)[0] == (year, term):
-                this_term.setdefault(authority, []).append(weeks)
-                latest[authority] = max(latest.get(authority, meeting_date), meeting_date)
-            else:
-                previous_term.setdefault(authority, []).append(weeks)
-        enough = 1 if reveal_small_numbers else SMALL_NUMBER
-        found = []
-        for authority, waits in this_term.items():
-            before = previous_term.get(authority, [])
-            if len(waits) < enough or len(before) < enough:
-                continue
-            median, last_median = statistics.median(waits), statistics.median(before)
-            if median > above and median > last_median:
-                found.append(
-                    WaitRise(
-                        authority=LocalAuthority.from_db(
-                            self.db, WAIT_AUTHORITY_FIELDS, authority
-                        ),
-                        median=median,
-                        last_median=last_median,
-                        term=this_label,
-                        last_term=term_of(last_start)[1],
-                        latest=latest[authority],
-                    )
-                )
-        return sorted(found, key=lambda rise: rise.authority.name)
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic(using=self.db), counting_later() as touched:
+            made = super().bulk_create(objs, *args, **kwargs)
+            touched.update(submission.tally_key() for submission in objs)
+        return made
+
+    def update(self, **values):
+        if not COUNTS_DEPEND_ON & set(values):
+            return super().update(**values)
+        with transaction.atomic(using=self.db), counting_later() as touched:
+            touched.update(self._tally_keys())
+            changed = super().update(**values)
+            touched.update(self._tally_keys())
+        return changed
+
+    def delete(self):
+        with transaction.atomic(using=self.db), counting_later() as touched:
+            touched.update(self._tally_keys())
+            return super().delete()
+
+    def _tally_keys(self):
+        rows = self.order_by().values_list("authority_id", "meeting_date").distinct()
+        return {(authority_id, term_key(day)) for authority_id, day in rows}
 
     def with_enough_per_authority(self):
         """Only submissions of authorities with at least SMALL_NUMBER of them
@@ -364,6 +344,14 @@ class FeedbackSubmission(Versioned):
             # The lists' order: a page of the newest is read off the index
             # instead of sorting every submission in scope.
             models.Index(fields=["-meeting_date", "-id"], name="feedback_newest_first_idx"),
+            # The few that report a likely-unlawful practice, newest first,
+            # for the early warnings (reporting_practices): read off this
+            # rather than by looking at every submission's practices.
+            models.Index(
+                fields=["-submitted_at"],
+                condition=Q(withdrawn_at__isnull=True) & ~Q(practices=[]),
+                name="feedback_practices_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -381,6 +369,24 @@ class FeedbackSubmission(Versioned):
                 name="feedback_support_wait_at_most_156",
             ),
         ]
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        submission = super().from_db(db, field_names, values, **kwargs)
+        # The term whose counts it is in, should a save move it to another.
+        submission._counted_in = submission.tally_key()
+        return submission
+
+    def tally_key(self):
+        """(authority id, (year, term)): the FeedbackTally it is counted
+        in; None before it has both (or while either is not loaded)."""
+        if {"authority_id", "meeting_date"} - self.__dict__.keys():
+            return None
+        if self.authority_id is None or self.meeting_date is None:
+            return None
+        # As given, a date may still be text ("2026-10-01"): as stored.
+        day = self._meta.get_field("meeting_date").to_python(self.meeting_date)
+        return self.authority_id, term_key(day)
 
     def __str__(self):
         return f"{self.get_source_display()}, {self.authority}, {self.meeting_date:%-d %B %Y}"
@@ -449,6 +455,226 @@ class FeedbackSubmission(Versioned):
     def withdraw(self):
         self.withdrawn_at = timezone.now()
         self.save(update_fields=["withdrawn_at", "updated_at"])
+
+
+# Keeping the tallies ------------------------------------------------------
+
+# The fields whose change changes a submission's counts (or which counts
+# it is in): an update() of any other leaves the tallies as they are.
+COUNTS_DEPEND_ON = frozenset({*COUNTED_FIELDS, "authority", "authority_id", "withdrawn_at"})
+
+# Inside counting_later(): the tally keys writes have touched, counted
+# again at its end rather than at each write.
+_touched = ContextVar("feedback_tallies_touched", default=None)
+
+
+@contextmanager
+def counting_later():
+    """Gather the tally keys that the writes inside touch (the set
+    yielded) and count them again once, at the end: for bulk writes, which
+    would otherwise count one term again for each row. Inside another, the
+    outer one counts. Nothing is counted if the block raises: its
+    transaction is being rolled back."""
+    outer = _touched.get()
+    if outer is not None:
+        yield outer
+        return
+    touched = set()
+    token = _touched.set(touched)
+    try:
+        yield touched
+    finally:
+        _touched.reset(token)
+    FeedbackTally.objects.refresh(touched)
+
+
+def _count_again(sender, instance, **kwargs):
+    """After a submission is saved or deleted: count again the term it was
+    in and the term it is in now (a new date or authority moves it)."""
+    keys = {getattr(instance, "_counted_in", None), instance.tally_key()}
+    instance._counted_in = instance.tally_key()
+    touched = _touched.get()
+    if touched is not None:
+        touched.update(keys)
+    else:
+        FeedbackTally.objects.refresh(keys)
+
+
+def keep_tallies():
+    """Called once, from FeedbackConfig.ready()."""
+    for signal in (post_save, post_delete):
+        signal.connect(_count_again, sender=FeedbackSubmission, dispatch_uid=f"tally-{signal!r}")
+
+
+# Beyond this many terms, a recount reads the authorities' every submission
+# rather than naming each term in the query.
+FEW_TERMS = 10
+
+
+class FeedbackTallyQuerySet(models.QuerySet):
+    def refresh(self, keys):
+        """Count again the active submissions of each (authority id, (year,
+        term)) in `keys` and store the counts, in the current transaction
+        (a term with none left loses its row).
+
+        The authorities' rows are locked first, so two saves for one
+        authority count one after the other: each count is a new statement,
+        which on PostgreSQL sees what the other committed, where two counts
+        side by side would each store a total without the other's
+        submission."""
+        keys = {key for key in keys if key is not None}
+        if not keys:
+            return
+        authority_ids = sorted({authority_id for authority_id, _ in keys})
+        with transaction.atomic(using=self.db):
+            locked = LocalAuthority.objects.using(self.db).select_for_update()
+            list(locked.filter(pk__in=authority_ids).order_by("pk").values_list("pk"))
+            whole = len(keys) > FEW_TERMS
+            if whole:
+                # Whole authorities: each of their terms is counted again.
+                where = Q(authority_id__in=authority_ids)
+                stored = Q(authority_id__in=authority_ids)
+            else:
+                where, stored = Q(pk__in=[]), Q(pk__in=[])
+                for authority_id, (year, term) in keys:
+                    where |= Q(
+                        authority_id=authority_id, meeting_date__range=term_dates((year, term))
+                    )
+                    stored |= Q(authority_id=authority_id, year=year, term=term)
+            submissions = FeedbackSubmission.objects.using(self.db).active().filter(where)
+            found = count_by_term(
+                submissions.order_by().values_list("authority_id", *COUNTED_FIELDS).iterator()
+            )
+            self.model.objects.using(self.db).filter(stored).delete()
+            self.model.objects.using(self.db).bulk_create(
+                self.model(authority_id=authority_id, year=year, term=term, **counts.as_fields())
+                for (authority_id, (year, term)), counts in found.items()
+                if whole or (authority_id, (year, term)) in keys
+            )
+
+    def rebuild(self):
+        """Every tally counted again from every submission: `manage.py
+        count_feedback_again`, should they ever be in doubt."""
+        with transaction.atomic(using=self.db):
+            FeedbackTally.objects.using(self.db).all().delete()
+            submissions = FeedbackSubmission.objects.using(self.db).active().order_by()
+            rows = submissions.values_list("authority_id", *COUNTED_FIELDS).iterator(10_000)
+            FeedbackTally.objects.using(self.db).bulk_create(
+                (
+                    FeedbackTally(authority_id=a, year=year, term=term, **counts.as_fields())
+                    for (a, (year, term)), counts in count_by_term(rows).items()
+                ),
+                batch_size=1000,
+            )
+
+    def parts(self):
+        """[(authority name, slug, (year, term), Counts)] in one query: what
+        feedback.aggregates.FeedbackSummary adds up."""
+        rows = self.order_by().values_list(
+            "authority__name", "authority__slug", "year", "term", *STORED_FIELDS
+        )
+        return [
+            (name, slug, (year, term), Counts.from_fields(*rest))
+            for name, slug, year, term, *rest in rows
+        ]
+
+    def by_authority(self):
+        """{authority id: Counts over all its terms}, in one query."""
+        found = {}
+        for authority_id, *stored in self.order_by().values_list("authority_id", *STORED_FIELDS):
+            found.setdefault(authority_id, Counts())
+            found[authority_id] += Counts.from_fields(*stored)
+        return found
+
+    def assessment_waits_rising(self, *, above, reveal_small_numbers, today=None):
+        """Where the median wait for an EHC needs assessment this term (the
+        school term `today` falls in, term_of) is more than `above` weeks
+        and more than last term's, read in one query: a WaitRise for each
+        such authority, by name. (Meetings are never in the future,
+        FeedbackSubmission.clean: this term's tally holds what happened up
+        to today.)
+
+        A median needs SMALL_NUMBER submissions giving a wait in its term
+        unless `reveal_small_numbers` (national officers), as everywhere
+        feedback figures are shown: fewer and the authority is left out.
+        """
+        today = today or timezone.localdate()
+        (year, term), this_label = term_of(today)
+        last_year, last_term = (year, term - 1) if term > 1 else (year - 1, 3)
+        rows = (
+            self.filter(Q(year=year, term=term) | Q(year=last_year, term=last_term))
+            .order_by()
+            .values_list(
+                *(f"authority__{field}" for field in WAIT_AUTHORITY_FIELDS),
+                "year",
+                "term",
+                "assessment_waits",
+                "latest_wait_on",
+            )
+        )
+        this_term, previous_term, latest = {}, {}, {}
+        for *authority, row_year, row_term, waits, latest_on in rows:
+            authority = tuple(authority)
+            waits = Counter({int(weeks): n for weeks, n in waits.items()})
+            if (row_year, row_term) == (year, term):
+                this_term[authority] = waits
+                latest[authority] = latest_on
+            else:
+                previous_term[authority] = waits
+        enough = 1 if reveal_small_numbers else SMALL_NUMBER
+        found = []
+        for authority, waits in this_term.items():
+            before = previous_term.get(authority, Counter())
+            if waits.total() < enough or before.total() < enough:
+                continue
+            this_median, last_median = median(waits), median(before)
+            if this_median > above and this_median > last_median:
+                found.append(
+                    WaitRise(
+                        authority=LocalAuthority.from_db(
+                            self.db, WAIT_AUTHORITY_FIELDS, authority
+                        ),
+                        median=this_median,
+                        last_median=last_median,
+                        term=this_label,
+                        last_term=term_label((last_year, last_term)),
+                        latest=latest[authority],
+                    )
+                )
+        return sorted(found, key=lambda rise: rise.authority.name)
+
+
+class FeedbackTally(models.Model):
+    """The counts of one authority's active feedback in one school term
+    (feedback/tallies.py), kept in step with its submissions in the
+    transaction that changes them: the pages add these up rather than
+    count the submissions themselves."""
+
+    authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    term = models.PositiveSmallIntegerField(choices=[(1, "Spring"), (2, "Summer"), (3, "Autumn")])
+    submissions = models.PositiveIntegerField()
+    people = models.PositiveIntegerField()
+    # Histograms, {"weeks": submissions}, and counts, {"option": submissions}.
+    assessment_waits = models.JSONField(default=dict)
+    support_waits = models.JSONField(default=dict)
+    health_care_costs = models.JSONField(default=dict)
+    pressures = models.JSONField(default=dict)
+    barriers = models.JSONField(default=dict)
+    practices = models.JSONField(default=dict)
+    latest_wait_on = models.DateField(null=True)
+
+    objects = FeedbackTallyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "year", "term"], name="feedback_tally_one_a_term"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.authority_id} {term_label((self.year, self.term))}"
 
 
 class Stance(models.TextChoices):

@@ -154,15 +154,9 @@ class PlanQuerySet(models.QuerySet):
         )
 
     def negotiating(self):
-        """Plans recorded as negotiating, each with `negotiating_since`: when
-        it was so recorded, from its history, else when the national office
-        was told (None when neither says)."""
-        status = Plan.Status.NEGOTIATING
-        return self.filter(status=status).annotate(
-            negotiating_since=Coalesce(
-                entered_status_on(Plan, [status]), F("national_office_told_at")
-            )
-        )
+        """Plans recorded as negotiating (`negotiating_since`: when they were
+        so recorded)."""
+        return self.filter(status=Plan.Status.NEGOTIATING)
 
     def still_to_answer(self):
         """These plans with checklist questions still to answer (as
@@ -284,6 +278,8 @@ class Plan(Versioned):
     )
     revision = models.PositiveSmallIntegerField(default=1)
     national_office_told_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When it was last recorded as negotiating (keep_since).
+    negotiating_since = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = PlanQuerySet.as_manager()
@@ -309,6 +305,10 @@ class Plan(Versioned):
                 name="plan_funding_not_negative",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        keep_since(self, "negotiating_since", self.status == self.Status.NEGOTIATING, kwargs)
+        super().save(*args, **kwargs)
 
     def __str__(self):
         """The plan's name with its authority: "Camden: SV 2022-23 (revision 2)",
@@ -395,13 +395,10 @@ class InstalmentQuerySet(models.QuerySet):
 
     def held_back(self):
         """Instalments withheld, or paid reduced (part withheld), with their
-        plan and authority, each with `held_back_since`: when it came to be
-        so, from its history (None for one loaded without history)."""
-        statuses = [FundingInstalment.Status.WITHHELD, FundingInstalment.Status.REDUCED]
-        return (
-            self.filter(status__in=statuses)
-            .select_related("plan__authority", "plan__programme")
-            .annotate(held_back_since=entered_status_on(FundingInstalment, statuses))
+        plan and authority (`held_back_since`: when they came to be so; None
+        for those loaded in bulk before it was kept)."""
+        return self.filter(status__in=FundingInstalment.HELD_BACK).select_related(
+            "plan__authority", "plan__programme"
         )
 
     def totals_by_plan(self):
@@ -438,10 +435,14 @@ class FundingInstalment(Versioned):
     )
     condition = models.TextField("condition attached", blank=True)
     note = models.TextField(blank=True)
+    # When it was last withheld or paid reduced (keep_since).
+    held_back_since = models.DateTimeField(null=True, blank=True, editable=False)
     # Deleting one keeps it here, with who, why and from which address.
     history = HistoricalRecords(bases=[AddressedHistory])
 
     objects = InstalmentQuerySet.as_manager()
+
+    HELD_BACK = (Status.WITHHELD, Status.REDUCED)
 
     class Meta:
         ordering = ["financial_year", "pk"]
@@ -454,6 +455,10 @@ class FundingInstalment(Versioned):
                 name="instalment_paid_not_more_than_promised",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        keep_since(self, "held_back_since", self.status in self.HELD_BACK, kwargs)
+        super().save(*args, **kwargs)
 
     def __str__(self):
         return (
@@ -654,22 +659,11 @@ class AnswerQuerySet(models.QuerySet):
 
     def serious(self):
         """Serious concerns on current plans (a revised plan's answers are
-        read on its latest revision), with the question, plan and authority,
-        each with `serious_since`: when the concern became serious, from the
-        answer's history (a later edit of the evidence does not move it),
-        else when it was answered."""
-        serious = Answer.Concern.SERIOUS
-        return (
-            self.filter(concern=serious, assessment__plan__in=Plan.objects.current())
-            .select_related(
-                "question", "assessment__plan__authority", "assessment__plan__programme"
-            )
-            .annotate(
-                serious_since=Coalesce(
-                    entered_status_on(Answer, [serious], field="concern"), F("answered_at")
-                )
-            )
-        )
+        read on its latest revision), with the question, plan and authority
+        (`serious_since`: when the concern became serious)."""
+        return self.filter(
+            concern=Answer.Concern.SERIOUS, assessment__plan__in=Plan.objects.current()
+        ).select_related("question", "assessment__plan__authority", "assessment__plan__programme")
 
     def for_briefing(self):
         """Answers as dashboards and the briefing pack show them: serious
@@ -729,6 +723,9 @@ class Answer(Versioned):
     carried_forward = models.BooleanField(
         default=False, help_text="Copied from the previous revision and not yet confirmed."
     )
+    # When the concern last became serious (keep_since): a later edit of
+    # the evidence does not move it.
+    serious_since = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = AnswerQuerySet.as_manager()
@@ -738,6 +735,10 @@ class Answer(Versioned):
         constraints = [
             models.UniqueConstraint(fields=["assessment", "question"], name="answer_unique"),
         ]
+
+    def save(self, *args, **kwargs):
+        keep_since(self, "serious_since", self.concern == self.Concern.SERIOUS, kwargs)
+        super().save(*args, **kwargs)
 
     def __str__(self):
         return f"{self.question}: {self.get_response_display()}"
@@ -850,22 +851,18 @@ def still_to_ask(plans):
     return result
 
 
-def entered_status_on(model, statuses, field="status"):
-    """An annotation for a `model` row with a history: when its `field`
-    last came to be one of `statuses` (the first history record in them
-    with no later record outside them), or None when its history does not
-    say (rows loaded in bulk have none). One correlated subquery."""
-    within = {f"{field}__in": statuses}
-    left_again = model.history.filter(
-        id=OuterRef("id"), history_date__gt=OuterRef("history_date")
-    ).exclude(**within)
-    entered = (
-        model.history.filter(id=OuterRef("pk"), **within)
-        .exclude(Exists(left_again))
-        .order_by("history_date")
-        .values("history_date")[:1]
-    )
-    return models.Subquery(entered)
+def keep_since(record, field, inside, save_kwargs):
+    """Keep `record.<field>` the moment it last came into a state (`inside`:
+    whether it is in it as saved now): stamped when it enters, kept while
+    it stays, cleared when it leaves. Called by save(), so the early
+    warnings read a column rather than working it out from the history on
+    every read (the migration that added the columns filled them from it)."""
+    current = getattr(record, field)
+    wanted = (current or timezone.now()) if inside else None
+    if wanted != current:
+        setattr(record, field, wanted)
+        if save_kwargs.get("update_fields") is not None:
+            save_kwargs["update_fields"] = {*save_kwargs["update_fields"], field}
 
 
 # Local SEND reform plans (2026) ----------------------------------------------

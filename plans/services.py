@@ -228,6 +228,7 @@ def revise_plan(*, plan, user):
             private_notes=answer.private_notes,
             answered_by=answer.answered_by,
             answered_at=answer.answered_at,
+            serious_since=answer.serious_since,  # serious since then, not since the copy
             carried_forward=True,
         )
         # With history, like every other write of evidence.

@@ -21,18 +21,20 @@ from django.utils import timezone
 
 from authorities.models import LocalAuthority, Role
 from feedback import exports
-from feedback.aggregates import FEWER, FeedbackSummary, figures_by_authority, summarise, term_of
+from feedback.aggregates import FEWER, FeedbackSummary, figures_by_authority, summarise
 from feedback.identifying import looks_identifying, place_words
 from feedback.models import (
     Barrier,
     FeedbackEvidence,
     FeedbackExport,
     FeedbackSubmission,
+    FeedbackTally,
     HealthCosts,
     Phase,
     Practice,
     Pressure,
     Source,
+    term_of,
 )
 
 from .factories import CAMDEN, authority, make_plan, make_user
@@ -952,8 +954,8 @@ def test_retention_anonymises_old_and_deletes_old_withdrawn(reference_data, sett
 
 
 class TestMediansByAuthority:
-    """The overview's figures are counted in SQL (percentile_cont on
-    PostgreSQL, counts of each value on SQLite): the same as Python's."""
+    """The overview's figures come from the tallies' histograms of waits:
+    the same as Python's median of the submissions themselves."""
 
     @pytest.mark.parametrize(
         "waits",
@@ -969,7 +971,7 @@ class TestMediansByAuthority:
         for weeks in waits:
             submission(assessment_wait_weeks=weeks)
         submission(assessment_wait_weeks=99, withdrawn_at=timezone.now())  # counts nowhere
-        figures = figures_by_authority(FeedbackSubmission.objects.all(), reveal_small_numbers=True)
+        figures = figures_by_authority(FeedbackTally.objects.all(), reveal_small_numbers=True)
         given = [weeks for weeks in waits if weeks is not None]
         expected = statistics.median(given) if given else None
         camden = figures[authority(CAMDEN).pk]
@@ -981,7 +983,5 @@ class TestMediansByAuthority:
         many(CAMDEN, 300)
         many("203", 7)
         with django_assert_num_queries(1):
-            figures = figures_by_authority(
-                FeedbackSubmission.objects.all(), reveal_small_numbers=False
-            )
+            figures = figures_by_authority(FeedbackTally.objects.all(), reveal_small_numbers=False)
         assert figures[authority("203").pk].submissions == 7

@@ -17,7 +17,7 @@ from plans.services import revise_plan
 
 from .browsing import resubmit
 from .factories import CAMDEN, KENT, authority, make_plan, make_user, region
-from .test_warnings import action, answer, instalment, meeting, set_history
+from .test_warnings import action, answer, instalment, meeting, set_since
 
 pytestmark = pytest.mark.django_db
 
@@ -225,7 +225,7 @@ class TestNewWarnings:
     def test_new_warnings_in_my_scope_are_listed_old_ones_not(self, camden_lns_client):
         new = instalment(make_plan(CAMDEN, round_or_tranche="new"))
         old = instalment(make_plan(CAMDEN, round_or_tranche="old"))
-        set_history(old, TODAY - 31 * DAY)
+        set_since(old, TODAY - 31 * DAY)
         instalment(make_plan(KENT))
         response = camden_lns_client.get(HOME)
         assert [w.subject for w in response.context["needs"].warnings] == [new]

@@ -143,9 +143,8 @@ def test_a_withheld_instalment_is_still_held_back_since_it_was_withheld(
     camden_lns_client, camden_lns, plan
 ):
     withheld = FundingInstalment.objects.get(status="withheld")
-    record = withheld.history.get()
-    record.history_date -= datetime.timedelta(days=30)
-    record.save()
+    withheld.held_back_since -= datetime.timedelta(days=30)
+    withheld.save()
     revision = revise(camden_lns_client, plan)
     [warning] = [w for w in early_warnings(camden_lns) if w.kind == Kind.MONEY_HELD_BACK]
     assert warning.on == TODAY - datetime.timedelta(days=30)

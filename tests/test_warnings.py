@@ -74,13 +74,30 @@ def action(la_code=CAMDEN, **fields):
     return Action.objects.create(authority=authority(la_code), **fields)
 
 
-def set_history(obj, *dates):
-    """Date the object's history records, oldest first."""
-    records = list(type(obj).history.filter(id=obj.pk).order_by("history_date", "history_id"))
-    assert len(records) == len(dates)
-    for record, day in zip(records, dates, strict=True):
-        record.history_date = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
-        record.save()
+def moment(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
+
+
+# The moment each kind's record keeps (plans.models.keep_since).
+SINCE = {Plan: "negotiating_since", FundingInstalment: "held_back_since", Answer: "serious_since"}
+
+
+def set_since(obj, day):
+    """Say the record came into its state (negotiating, held back, serious)
+    on `day`."""
+    type(obj).objects.filter(pk=obj.pk).update(**{SINCE[type(obj)]: moment(day)})
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Saves made on a day of the test's choosing: `clock(day)`; `clock()`
+    goes back to now."""
+    real = timezone.now
+
+    def set_to(day=None):
+        monkeypatch.setattr(timezone, "now", real if day is None else lambda: moment(day))
+
+    return set_to
 
 
 def of_kind(user, kind, **options):
@@ -121,12 +138,15 @@ class TestMoneyHeldBack:
         assert names(of_kind(kent_lns, Kind.MONEY_HELD_BACK)) == ["Kent"]
         assert names(of_kind(national_officer, Kind.MONEY_HELD_BACK)) == ["Kent"]
 
-    def test_the_date_is_when_it_was_last_withheld(self, camden_lns):
+    def test_the_date_is_when_it_was_last_withheld(self, camden_lns, clock):
+        clock(TODAY - 90 * DAY)
         paid = instalment(make_plan(CAMDEN), status="due")
-        for status in ("withheld", "paid", "withheld"):
+        for days, status in ((60, "withheld"), (30, "paid"), (12, "withheld"), (5, "reduced")):
+            clock(TODAY - days * DAY)
             paid.status = status
             paid.save()
-        set_history(paid, *(TODAY - n * DAY for n in (90, 60, 30, 12)))
+        clock()
+        # Reduced is held back too: held back since it was last withheld.
         [warning] = of_kind(camden_lns, Kind.MONEY_HELD_BACK)
         assert warning.on == TODAY - 12 * DAY
 
@@ -189,30 +209,33 @@ class TestAgreedWithoutConsultation:
 
 
 class TestNegotiating:
-    def test_a_plan_marked_negotiating_warns_from_when_it_was_marked(self, camden_lns):
+    def test_a_plan_marked_negotiating_warns_from_when_it_was_marked(self, camden_lns, clock):
+        clock(TODAY - 40 * DAY)
         plan = make_plan(CAMDEN, status="rumoured", round_or_tranche="Tranche 3")
+        clock(TODAY - 3 * DAY)
         plan.status = "negotiating"
         plan.save()
-        set_history(plan, TODAY - 40 * DAY, TODAY - 3 * DAY)
+        clock(TODAY - DAY)
+        plan.summary = "A later edit does not move it."
+        plan.save()
+        clock()
         [warning] = of_kind(camden_lns, Kind.NEGOTIATING)
         assert warning.reason == "SV Tranche 3 recorded as negotiating"
         assert warning.on == TODAY - 3 * DAY
         assert warning.url == plan.get_absolute_url()
 
-    def test_without_history_the_date_the_national_office_was_told(self, camden_lns):
-        told = timezone.now() - 6 * DAY
+    def test_loaded_in_bulk_the_date_is_not_known(self, camden_lns):
         Plan.objects.bulk_create(
             [
                 Plan(
                     authority=authority(CAMDEN),
                     programme=Programme.objects.get(code="sv"),
                     status="negotiating",
-                    national_office_told_at=told,
                 )
             ]
         )
         [warning] = of_kind(camden_lns, Kind.NEGOTIATING)
-        assert warning.on == timezone.localdate(told)
+        assert warning.on is None
 
     @pytest.mark.parametrize("status", ["rumoured", "agreed", "under_review"])
     def test_other_statuses_do_not(self, camden_lns, status):
@@ -268,13 +291,16 @@ class TestSeriousConcern:
         assert "confidence" not in warning.reason
         assert warning.on == TODAY
 
-    def test_the_date_is_when_the_concern_became_serious(self, camden_lns):
+    def test_the_date_is_when_the_concern_became_serious(self, camden_lns, clock):
+        clock(TODAY - 40 * DAY)
         given = answer(make_plan(CAMDEN), concern="some")
+        clock(TODAY - 5 * DAY)
         given.concern = "serious"
         given.save()
+        clock(TODAY - DAY)
         given.evidence = "The Schools Forum papers, page 4"
         given.save()
-        set_history(given, TODAY - 40 * DAY, TODAY - 5 * DAY, TODAY - DAY)
+        clock()
         [warning] = of_kind(camden_lns, Kind.SERIOUS_CONCERN)
         assert warning.on == TODAY - 5 * DAY
 
@@ -440,13 +466,13 @@ class TestNarrowing:
 
     def test_since_applies_to_every_kind(self, national_officer):
         plan = make_plan(CAMDEN, status="negotiating", agreement_date=TODAY - 40 * DAY)
-        set_history(plan, TODAY - 40 * DAY)
+        set_since(plan, TODAY - 40 * DAY)
         held = instalment(plan)
-        set_history(held, TODAY - 40 * DAY)
+        set_since(held, TODAY - 40 * DAY)
         BlockTransfer.objects.create(
             meeting=meeting(held_on=TODAY - 40 * DAY), financial_year=2026, percent=1
         )
-        set_history(answer(plan), TODAY - 40 * DAY)
+        set_since(answer(plan), TODAY - 40 * DAY)
         reported = submission(practices=["refusing"])
         FeedbackSubmission.objects.filter(pk=reported.pk).update(
             submitted_at=timezone.now() - 40 * DAY

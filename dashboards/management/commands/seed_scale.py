@@ -29,7 +29,15 @@ from authorities.access import AUTHORITY_ROLES, Role
 from authorities.caching import data_changed
 from authorities.models import AuthorityFinance, LocalAuthority, Membership, Region, User
 from consultations.models import Action, BlockTransfer, Forum, Meeting, SchoolsForumOutcome
-from feedback.models import Barrier, FeedbackSubmission, HealthCosts, Phase, Practice, Pressure
+from feedback.models import (
+    Barrier,
+    FeedbackSubmission,
+    HealthCosts,
+    Phase,
+    Practice,
+    Pressure,
+    counting_later,
+)
 from feedback.models import Source as FeedbackSource
 from plans.models import (
     Answer,
@@ -82,7 +90,8 @@ class Command(BaseCommand):
             raise CommandError("This database is already seeded; add --replace to seed it again.")
         started = time.monotonic()
         sizes = {name: max(1, round(size * scale)) for name, size in SIZES.items()}
-        with transaction.atomic():
+        # Feedback's tallies are counted once, at the end, not for each batch.
+        with transaction.atomic(), counting_later():
             if replace:
                 self.remove_earlier_run(seeded)
             self.seed = Seeder(random.Random(SEED))
@@ -191,13 +200,18 @@ class Seeder:
         for n in range(count):
             authority = self.authorities[n % len(self.authorities)]
             first_year = self.rng.randrange(2018, 2026)
+            status = self.rng.choice(statuses)
             plans.append(
                 Plan(
                     authority=authority,
                     programme=self.programmes[n % len(self.programmes)],
                     # Unique per authority and programme: the plan's number.
                     round_or_tranche=f"Seed {n}",
-                    status=self.rng.choice(statuses),
+                    status=status,
+                    # Bulk inserts skip save(), which keeps the moment (keep_since).
+                    negotiating_since=timezone.now()
+                    if status == Plan.Status.NEGOTIATING
+                    else None,
                     agreement_date=self.days_ago(2500) if n % 3 else None,
                     first_year=first_year,
                     last_year=first_year + self.rng.randrange(0, 6),
@@ -226,6 +240,9 @@ class Seeder:
                         amount=amount,
                         status=status,
                         amount_paid=amount / 2 if status == "reduced" else None,
+                        held_back_since=timezone.now()
+                        if status in FundingInstalment.HELD_BACK
+                        else None,
                     )
                 )
             for n in range(3):
@@ -266,19 +283,21 @@ class Seeder:
         assessments = Assessment.objects.filter(plan__in=plans).select_related("plan__authority")
         responses = [choice for choice, _ in Answer.Response.choices]
         concerns = [choice for choice, _ in Answer.Concern.choices]
-        answers = [
-            Answer(
-                assessment=assessment,
-                question=question,
-                response=self.rng.choice(responses),
-                concern=self.rng.choice(concerns),
-                evidence="The published plan, page 12.",
-                answered_by=self.author(assessment.plan.authority),
-                answered_at=timezone.now() - datetime.timedelta(days=self.rng.randrange(900)),
-            )
-            for assessment in assessments
-            for question in self.questions
-        ]
+        answers = []
+        for assessment in assessments:
+            for question in self.questions:
+                answer = Answer(
+                    assessment=assessment,
+                    question=question,
+                    response=self.rng.choice(responses),
+                    concern=self.rng.choice(concerns),
+                    evidence="The published plan, page 12.",
+                    answered_by=self.author(assessment.plan.authority),
+                    answered_at=timezone.now() - datetime.timedelta(days=self.rng.randrange(900)),
+                )
+                if answer.concern == Answer.Concern.SERIOUS:
+                    answer.serious_since = answer.answered_at
+                answers.append(answer)
         bulk_create_with_history(answers, Answer, batch_size=BATCH)
 
     def meetings(self, count, plans, people):
