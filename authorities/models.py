@@ -416,6 +416,9 @@ class LocalAuthority(Versioned):
 class AuthorityAlias(models.Model):
     """Another name an authority goes by ("Hull", "Bristol")."""
 
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "authority"
+
     authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=100, unique=True)
 
@@ -602,6 +605,9 @@ class AuthorityFinance(Versioned):
 
     Every figure may be unknown (blank); a figure that is known has a source.
     """
+
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "authority"
 
     # Each figure and the field holding its source.
     FIGURES = (

@@ -114,6 +114,9 @@ class MeetingQuerySet(models.QuerySet):
 class Meeting(Versioned):
     """A meeting or a consultation exercise, logged by a representative."""
 
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "authority"
+
     authority = models.ForeignKey(
         LocalAuthority, on_delete=models.PROTECT, related_name="meetings"
     )
@@ -229,6 +232,9 @@ def source(what):
 
 class SchoolsForumOutcome(models.Model):
     """What a Schools Forum meeting said on the briefing's questions."""
+
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "meeting__authority"
 
     # (answer field, checklist question key); each answer field has an
     # `_amount` and a `_source` beside it.
@@ -373,6 +379,9 @@ class BlockTransferQuerySet(models.QuerySet):
 class BlockTransfer(models.Model):
     """A proposed transfer from the Schools Block to the High Needs Block,
     put to a Schools Forum meeting, and the forum's vote on it."""
+
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "meeting__authority"
 
     class Outcome(models.TextChoices):
         PROPOSED = "proposed", "Proposed, not yet decided"
@@ -539,6 +548,9 @@ class Action(Versioned):
     """Something a representative will do about an authority: the
     briefing's suggested actions and any other. Moving the due date or
     dropping the action needs a reason, kept in the history."""
+
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "authority"
 
     class Status(models.TextChoices):
         TO_DO = "to_do", "To do"

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from authorities.access import AuthorityAccess
-from authorities.caching import cached_page, render_body
+from authorities.caching import ENGLAND, authority_scope, cached_page, render_body
 from authorities.edits import status_of, try_save
 from authorities.models import LocalAuthority
 from plans.history import entries
@@ -85,6 +85,7 @@ def meeting_list(request, slug=None):
         "meeting-list-page",
         (authority and authority.pk, request.GET.urlencode()),
         lambda: _meeting_list(request, authority, access),
+        scope=authority_scope(authority) if authority else ENGLAND,
     )
     return render(request, "consultations/meeting_list.html", {"authority": authority, **page})
 

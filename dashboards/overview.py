@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from authorities.caching import cached
+from authorities.caching import ENGLAND, cached, region_scope
 from authorities.models import LocalAuthority, Region, financial_year_label, format_pounds
 from consultations.models import Action, Meeting, with_agreed_without_consultation
 from feedback.aggregates import FEWER, NO_FEEDBACK, AuthorityFigures, figures_by_authority
@@ -321,6 +321,8 @@ class Overview:
     def __init__(self, user, data, *, region=None, today=None):
         self.user = user
         self.region = region
+        # What its cached values show (authorities/caching.py).
+        self.scope_key = region_scope(region) if region is not None else ENGLAND
         self.today = today or timezone.localdate()
         authorities = LocalAuthority.objects.for_user(user)
         # Where the table covers, for the page's caption.
@@ -362,6 +364,7 @@ class Overview:
                 user, self.filterset.qs, limit=WARNINGS_LISTED, today=self.today
             ),
             today=self.today,
+            scope=self.scope_key,
         )
 
     @property
@@ -389,6 +392,7 @@ class Overview:
             (self.region and self.region.pk, sorted(self.filterset.chosen().items())),
             self._compute,
             today=self.today,
+            scope=self.scope_key,
         )
         return sort_rows(rows, self.sort)
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from authorities import audit
 from authorities.access import AuthorityAccess
-from authorities.caching import cached_page, render_body
+from authorities.caching import authority_scope, cached_page, region_scope, render_body
 from authorities.models import LocalAuthority, Region
 from consultations.models import (
     Action,
@@ -141,7 +141,7 @@ def authority_detail(request, slug):
         LocalAuthority.objects.for_user(user).select_related("region"), slug=slug
     )
     # Everything on the page is this person's view of the authority: it is
-    # rendered once and cached until the data next changes
+    # rendered once and cached until the authority's data next changes
     # (authorities/caching.py). Unpickling the lists would cost more than
     # reading them.
     page = cached_page(
@@ -149,6 +149,7 @@ def authority_detail(request, slug):
         "authority-page-html",
         authority.pk,
         lambda: _rendered_authority_page(request, authority),
+        scope=authority_scope(authority),
     )
     return render(request, "dashboards/authority_detail.html", {"authority": authority, **page})
 
@@ -223,13 +224,14 @@ def briefing(request, slug):
     if plan_id and not PLAN_ID.fullmatch(plan_id):
         raise Http404("No such plan.")
     plan_pk = int(plan_id) if plan_id else None
-    # Rendered once per person and plan until the data next changes
-    # (authorities/caching.py); the footer says when it was printed.
+    # Rendered once per person and plan until the authority's data next
+    # changes (authorities/caching.py); the footer says when it was printed.
     page = cached_page(
         request,
         "briefing-page",
         (authority.pk, plan_pk),
         lambda: _briefing(request, authority, plan_pk),
+        scope=authority_scope(authority),
     )
     if not page:
         raise Http404("No such plan.")
@@ -271,7 +273,7 @@ def region_detail(request, slug):
     user = request.user
     region = get_object_or_404(Region.objects.for_user(user), slug=slug)
     # Rendered once per person and address (the table's filters and sort)
-    # until the data next changes (authorities/caching.py): a large region's
+    # until the region's data next changes (authorities/caching.py): a large region's
     # table, meetings and transfers take longer to draw than to read.
     page = cached_page(
         request,
@@ -282,6 +284,7 @@ def region_detail(request, slug):
                 request, "dashboards/region_detail.html", _region_page(request, region)
             )
         },
+        scope=region_scope(region),
     )
     return render(request, "dashboards/region_detail.html", {"region": region, **page})
 

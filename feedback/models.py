@@ -284,6 +284,9 @@ class FeedbackSubmission(Versioned):
     """What one meeting or one member said about SEND in one authority. A
     meeting of 12 SENCOs is one submission speaking for 12 people."""
 
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "authority"
+
     authority = models.ForeignKey(
         LocalAuthority, on_delete=models.PROTECT, related_name="feedback_submissions"
     )
@@ -699,6 +702,9 @@ class FeedbackEvidenceQuerySet(models.QuerySet):
 class FeedbackEvidence(models.Model):
     """A submission (or one point in it) linked to a question of a plan's
     checklist, as evidence that supports or contradicts what the plan says."""
+
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "plan__authority"
 
     submission = models.ForeignKey(
         FeedbackSubmission, on_delete=models.CASCADE, related_name="evidence"

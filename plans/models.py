@@ -97,19 +97,29 @@ class PlanQuerySet(models.QuerySet):
         answers given (carried-forward ones still to confirm do not count)
         and serious concerns."""
 
-        def count(queryset, group_by, default=0):
+        def count(queryset, group_by):
             counted = queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n")
-            return Coalesce(models.Subquery(counted), models.Value(default))
+            return models.Subquery(counted)
 
-        answers = Answer.objects.filter(assessment__plan=OuterRef("pk"))
+        # Read through the plan's assessment, joined once: each count is
+        # then an index lookup of its answers.
+        answers = Answer.objects.filter(assessment=OuterRef("assessment"))
         questions = Question.objects.filter(question_set=OuterRef("assessment__question_set"))
-        latest = QuestionSet.objects.latest_version()
+        latest = QuestionSet.objects.order_by("-version").values("pk")[:1]
+        latest_questions = Question.objects.filter(question_set=models.Subquery(latest))
         return self.select_related("authority__region", "programme").annotate(
-            question_count=count(
-                questions, "question_set", default=latest.questions.count() if latest else 0
+            question_count=Coalesce(
+                count(questions, "question_set"),
+                count(latest_questions, "question_set"),
+                models.Value(0),
             ),
-            answered_count=count(answers.filter(carried_forward=False), "assessment"),
-            serious_count=count(answers.filter(concern=Answer.Concern.SERIOUS), "assessment"),
+            answered_count=Coalesce(
+                count(answers.filter(carried_forward=False), "assessment"), models.Value(0)
+            ),
+            serious_count=Coalesce(
+                count(answers.filter(concern=Answer.Concern.SERIOUS), "assessment"),
+                models.Value(0),
+            ),
         )
 
     def with_involvement(self, user):
@@ -198,6 +208,9 @@ class PlanQuerySet(models.QuerySet):
 class Plan(Versioned):
     """One authority's plan under one programme (a revision is a new row
     pointing at the plan it revises)."""
+
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "authority"
 
     class Status(models.TextChoices):
         RUMOURED = "rumoured", "Rumoured"
@@ -411,6 +424,9 @@ class InstalmentQuerySet(models.QuerySet):
 class FundingInstalment(Versioned):
     """One payment the DfE promised under a plan, and what became of it."""
 
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "plan__authority"
+
     class Status(models.TextChoices):
         DUE = "due", "Due"
         PAID = "paid", "Paid in full"
@@ -500,6 +516,9 @@ class Goal(models.TextChoices):
 class Target(Versioned):
     """Something the plan commits to, with progress reported against it."""
 
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "plan__authority"
+
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets")
     description = models.CharField(
         max_length=300,
@@ -537,6 +556,9 @@ class Target(Versioned):
 
 class TargetUpdate(models.Model):
     """Progress reported against a target. A slip must say why."""
+
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "target__plan__authority"
 
     class Status(models.TextChoices):
         ON_TRACK = "on_track", "On track"
@@ -643,6 +665,9 @@ class Question(models.Model):
 class Assessment(models.Model):
     """The union's checklist for one plan."""
 
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "plan__authority"
+
     plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="assessment")
     question_set = models.ForeignKey(
         QuestionSet, on_delete=models.PROTECT, related_name="assessments"
@@ -692,6 +717,9 @@ class Answer(Versioned):
     `version` goes up with every save: a save that started from an older
     version is refused rather than overwriting someone else's change.
     """
+
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "assessment__plan__authority"
 
     class Response(models.TextChoices):
         YES = "yes", "Yes"
@@ -747,6 +775,9 @@ class Answer(Versioned):
 class EvidenceLink(models.Model):
     """A document behind an answer, and where in it to look."""
 
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "answer__assessment__plan__authority"
+
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="links")
     url = models.URLField("link", max_length=500)
     title = models.CharField(max_length=200, blank=True)
@@ -779,6 +810,9 @@ class EvidenceLink(models.Model):
 class Comment(models.Model):
     """A remark on an answer, from anyone who may contribute (organisers and
     NEMs included)."""
+
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "answer__assessment__plan__authority"
 
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities.access import AuthorityAccess
-from authorities.caching import cached_page, render_body
+from authorities.caching import authority_scope, cached_page, render_body
 from authorities.edits import DeleteForm, edited_values, status_of, try_save
 from authorities.models import LocalAuthority, Region
 
@@ -93,7 +93,7 @@ def plan_detail(request, pk):
         .with_reform(),
         pk=pk,
     )
-    # Rendered once per person until the data next changes
+    # Rendered once per person until the authority's data next changes
     # (authorities/caching.py): the checklist, targets, history and
     # timeline take longer to draw than to read. What the person may do
     # here is asked only then: the page is theirs alone.
@@ -108,6 +108,7 @@ def plan_detail(request, pk):
                 _plan_page(request.user, plan, AuthorityAccess.of(request.user, plan.authority)),
             )
         },
+        scope=authority_scope(plan.authority),
     )
     return render(request, "plans/plan_detail.html", {"plan": plan, **page})
 

@@ -241,7 +241,7 @@ class TestAuthorityDetail:
         # Forum's answers (tests/test_authority_dashboard.py, which pins the
         # page with plans), plus the official figures and inspections
         # (tests/test_official.py).
-        with django_assert_num_queries(20):
+        with django_assert_num_queries(18):
             client.get(reverse("dashboards:authority", args=["camden"]))
 
 
@@ -252,7 +252,7 @@ class TestAuthorityDetail:
 # feedback: tests/test_overview.py); plans agreed without consultation, the
 # feedback figures, meetings and block transfers (the newest and their
 # count).
-REGION_PAGE_QUERIES = 29
+REGION_PAGE_QUERIES = 27
 
 
 class TestRegion:

@@ -275,7 +275,7 @@ class TestPrivacy:
 # meetings, block transfers and actions; the official figures and the area
 # SEND inspections (official/presenters.py). Nothing from the page cache:
 # the cold page.
-AUTHORITY_PAGE_QUERIES = 30
+AUTHORITY_PAGE_QUERIES = 28
 # Asked again before the data changes, with the page cache on: session,
 # user and the authority; the rest is the cached page.
 AUTHORITY_PAGE_QUERIES_CACHED = 3

@@ -15,6 +15,7 @@ from authorities import caching
 from authorities.models import LocalAuthority
 from config import release
 from consultations.models import Action, Meeting
+from dashboards import views as dashboards_views
 from feedback.models import FeedbackSubmission
 from official.management.commands.load_official_statistics import DATA_DIR as OFFICIAL_DATA
 from plans.models import FundingInstalment, Plan, Programme, Target
@@ -173,6 +174,87 @@ def test_the_authority_page_shows_a_new_action_at_once(camden_lns_client):
     Action.objects.create(authority=authority(CAMDEN), title="Arrange a SENCO meeting")
     titles = [a.title for a in camden_lns_client.get(page).context["open_actions"]]
     assert titles == ["Arrange a SENCO meeting"]
+
+
+# A change makes old only what could show it ---------------------------------
+
+
+def pages_worked_out(client, monkeypatch, *slugs):
+    """The slugs of the authority pages among `slugs` that were worked out
+    afresh (not read from the cache) when `client` asked for them."""
+    real = dashboards_views._authority_page
+    computed = []
+
+    def spy(user, pk):
+        computed.append(LocalAuthority.objects.get(pk=pk).slug)
+        return real(user, pk)
+
+    monkeypatch.setattr(dashboards_views, "_authority_page", spy)
+    for slug in slugs:
+        assert client.get(reverse("dashboards:authority", args=[slug])).status_code == 200
+    monkeypatch.undo()
+    return computed
+
+
+def test_a_change_at_one_authority_leaves_the_others_pages_cached(
+    national_officer_client, monkeypatch
+):
+    both = ("camden", "kent")
+    assert pages_worked_out(national_officer_client, monkeypatch, *both) == list(both)
+    assert pages_worked_out(national_officer_client, monkeypatch, *both) == []
+    Action.objects.create(authority=authority(CAMDEN), title="Ask the Forum")
+    assert pages_worked_out(national_officer_client, monkeypatch, *both) == ["camden"]
+    # A plan, and its deletion with everything that hangs off it.
+    plan = make_plan("886")
+    assert pages_worked_out(national_officer_client, monkeypatch, *both) == ["kent"]
+    plan.delete()
+    assert pages_worked_out(national_officer_client, monkeypatch, *both) == ["kent"]
+
+
+def test_a_change_makes_its_region_and_england_old_and_no_other_region(
+    national_officer_client,
+):
+    london = reverse("dashboards:region", args=["london"])
+    north_west = reverse("dashboards:region", args=["north-west"])
+    for page in (london, north_west, OVERVIEW):
+        national_officer_client.get(page)
+
+    def versions():
+        return {
+            "london": caching._versions(caching.region_scope(authority(CAMDEN).region)),
+            "north west": caching._versions(caching.region_scope(authority("352").region)),
+            "england": caching.data_version(),
+        }
+
+    before = versions()
+    Action.objects.create(authority=authority(CAMDEN), title="Ask the Forum")
+    after = versions()
+    assert after["london"] != before["london"]
+    assert after["england"] != before["england"]
+    assert after["north west"] == before["north west"]
+    assert camden_row(national_officer_client.get(OVERVIEW)).open_actions == 1
+
+
+def test_a_record_moved_to_another_authority_makes_both_old(national_officer_client, monkeypatch):
+    meeting = Meeting.objects.create(
+        authority=authority(CAMDEN), forum="schools_forum", held_on=datetime.date(2026, 10, 1)
+    )
+    both = ("camden", "kent")
+    pages_worked_out(national_officer_client, monkeypatch, *both)
+    meeting.authority = authority("886")
+    meeting.save()
+    assert pages_worked_out(national_officer_client, monkeypatch, *both) == list(both)
+
+
+def test_a_change_that_belongs_to_no_authority_makes_everything_old(
+    national_officer_client, monkeypatch
+):
+    pages_worked_out(national_officer_client, monkeypatch, "camden", "kent")
+    Programme.objects.get(code="sv").save()  # the programmes every plan page names
+    assert pages_worked_out(national_officer_client, monkeypatch, "camden", "kent") == [
+        "camden",
+        "kent",
+    ]
 
 
 # Pages kept as rendered HTML: each shows a change on the very next request.

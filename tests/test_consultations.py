@@ -842,7 +842,7 @@ class TestPagesWithSections:
     def test_authority_page(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
         self.fill(rows, camden_lns)
         # tests/test_finance.py's pin for an LNS, which includes these sections.
-        with django_assert_num_queries(20):
+        with django_assert_num_queries(18):
             response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         assert len(response.context["open_actions"]) == rows
         assert len(response.context["recent_meetings"]) == min(rows, 5)
@@ -869,8 +869,8 @@ class TestPagesWithSections:
         self.fill(rows, camden_lns)
         # tests/test_authorities.py's home pin, which includes the actions,
         # plus what "What needs you" asks an LNS (tests/test_home.py): plans
-        # to answer (3 with none to answer) and meetings with no outcome (2).
-        with django_assert_num_queries(24):
+        # to answer (1 with none to answer) and meetings with no outcome (2).
+        with django_assert_num_queries(22):
             response = camden_lns_client.get(reverse("home"))
         assert len(response.context["my_actions"]) == rows
 

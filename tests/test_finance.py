@@ -543,7 +543,7 @@ class TestQueryCount:
     # inspections (2). With plans, the dashboard reads more: see
     # tests/test_authority_dashboard.py.
     @pytest.mark.parametrize(
-        ("persona", "queries"), [("national_officer", 20), ("camden_lns", 20)]
+        ("persona", "queries"), [("national_officer", 18), ("camden_lns", 18)]
     )
     def test_pinned(
         self, request, client_for, camden, django_assert_num_queries, years, persona, queries

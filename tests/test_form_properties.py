@@ -67,7 +67,7 @@ from authorities.models import AuthorityFinance
 from consultations.forms import ActionForm, MeetingForms
 from consultations.models import Action, BlockTransfer, Meeting, SchoolsForumOutcome
 from feedback.forms import SubmissionForm
-from feedback.models import FeedbackSubmission
+from feedback.models import FeedbackSubmission, FeedbackTally
 from plans import services as plan_services
 from plans.checklist_forms import AnswerForm, CommentForm, EvidenceLinkForm
 from plans.forms import (
@@ -704,10 +704,13 @@ def expect_action(world, data, adding):
 def expect_submission(world, data, adding):
     submission = FeedbackSubmission() if adding else world.fresh(world.submission)
     form = SubmissionForm(data, instance=submission, authority=world.camden)
+    # Feedback's counts for a school term new to the authority gain a row;
+    # a date moved to another term may leave the old one with none.
+    tallies = FeedbackTally._meta.db_table
     if adding:
         also = {"authority_id": world.camden.pk, "submitted_by_id": world.submitter.pk}
-        return add(form, FeedbackSubmission, history=False, also=also)
-    return edit(world, world.submission, form, history=False)
+        return add(form, FeedbackSubmission, history=False, also=also, extra={tallies: (0, 1)})
+    return edit(world, world.submission, form, history=False, extra={tallies: (-1, 1)})
 
 
 def expect_instalment_deleted(world, data, adding):

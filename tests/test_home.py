@@ -276,11 +276,11 @@ class TestQueryCount:
             action(owner=camden_lns, due_on=TODAY - DAY, title=f"Mine {n}")
         # Session, user, regions, memberships, my actions, my authorities
         # with who covers them (3) and their count: 9. Then the plans to
-        # answer (the latest bank and its size, the plans, their questions
-        # and answers: 5), the meetings (count and rows: 2), the new
+        # answer (the plans, their questions and answers:
+        # 3), the meetings (count and rows: 2), the new
         # warnings (counted in one query, the newest of each kind: 9), and
         # the national timeline's next dates: 1.
-        with django_assert_num_queries(26):
+        with django_assert_num_queries(24):
             response = camden_lns_client.get(HOME)
         found = response.context["needs"]
         assert len(found.overdue_actions) == rows
@@ -296,7 +296,7 @@ class TestQueryCount:
         fill(list(la_codes[:authorities]), 1)
         # As for an LNS, less the authorities with who covers them (national
         # scope is shown its regions).
-        with django_assert_num_queries(23):
+        with django_assert_num_queries(21):
             response = national_officer_client.get(HOME)
         found = response.context["needs"]
         assert found.meeting_count == authorities

@@ -789,7 +789,7 @@ def populate(count):
 # feedback, and the early warnings (counts by authority in one query, then the
 # newest of each kind: 9, dashboards/warnings.warning_summary). Cold: nothing
 # from the page cache.
-OVERVIEW_ROWS_QUERIES = 21
+OVERVIEW_ROWS_QUERIES = 19
 OVERVIEW_QUERIES = OVERVIEW_ROWS_QUERIES
 # Asked again before the data changes, with the page cache on: session and
 # user; the rest is the cached page.

@@ -99,6 +99,11 @@ LEFT_AS_THEY_ARE = {
     "authorities.Membership.authority",
     # A withheld payment has no amount paid.
     "plans.FundingInstalment.amount_paid",
+    # Kept by saves while a plan is negotiating, an instalment held back or
+    # a concern serious (plans.models.keep_since): not on any form.
+    "plans.Plan.negotiating_since",
+    "plans.FundingInstalment.held_back_since",
+    "plans.Answer.serious_since",
     # Not on the person's form: what people may do comes from memberships.
     "authorities.User.groups",
     "authorities.User.user_permissions",
