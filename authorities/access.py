@@ -69,10 +69,25 @@ class Can(StrEnum):
     EXPORT_FEEDBACK = "export_feedback"  # download the submissions they may read
     SIGN_IN_IN_TWO_STEPS = "sign_in_in_two_steps"  # required: they read across authorities
     SHORT_SESSIONS = "short_sessions"  # signed out after SESSION_IDLE_TIMEOUT_WIDE_ROLES
+    # Every feedback figure, however few submissions it rests on (others see
+    # "fewer than 5"), and exports that include such authorities.
+    SEE_SMALL_NUMBERS = "see_small_numbers"
+    SEE_SUBMITTERS = "see_submitters"  # who gave each submission (a submitter sees their own)
+    READ_AUDIT_TRAIL = "read_audit_trail"  # who did what, from where
+    USE_ADMIN = "use_admin"  # the Django admin, while also marked as staff
 
 
 PERSON_WIDE = frozenset(
-    {Can.SEE_OVERVIEW, Can.EXPORT_FEEDBACK, Can.SIGN_IN_IN_TWO_STEPS, Can.SHORT_SESSIONS}
+    {
+        Can.SEE_OVERVIEW,
+        Can.EXPORT_FEEDBACK,
+        Can.SIGN_IN_IN_TWO_STEPS,
+        Can.SHORT_SESSIONS,
+        Can.SEE_SMALL_NUMBERS,
+        Can.SEE_SUBMITTERS,
+        Can.READ_AUDIT_TRAIL,
+        Can.USE_ADMIN,
+    }
 )
 
 
@@ -103,6 +118,10 @@ POLICY = {
         Can.EXPORT_FEEDBACK,
         Can.SIGN_IN_IN_TWO_STEPS,
         Can.SHORT_SESSIONS,
+        Can.SEE_SMALL_NUMBERS,
+        Can.SEE_SUBMITTERS,
+        Can.READ_AUDIT_TRAIL,
+        Can.USE_ADMIN,
     ),
     Role.REGIONAL_ORGANISER: _row(
         Scope.REGIONAL,

@@ -167,10 +167,15 @@ class User(Versioned, AbstractUser):
         """Whether they may download the feedback submissions they may read."""
         return self.may(Can.EXPORT_FEEDBACK)
 
+    @property
+    def can_see_small_numbers(self):
+        """Every feedback figure, however few submissions it rests on."""
+        return self.may(Can.SEE_SMALL_NUMBERS)
+
     def can_use_admin(self):
         """Only national officers (and superusers) may use the Django admin,
         and only while marked as staff."""
-        return self.is_active and self.is_staff and self.has_national_scope
+        return self.is_active and self.is_staff and self.may(Can.USE_ADMIN)
 
     @property
     def requires_mfa(self):

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import audit
+from .access import Can
 from .edits import DeleteForm, save_edit, status_of, try_save
 from .forms import AuthorityFinanceForm
 from .models import AuthorityFinance, LocalAuthority
@@ -99,7 +100,7 @@ def audit_trail(request):
     """The audit trail, newest first (authorities/audit.py): national
     officers only; everyone else gets 403. Never cached: it is read to find
     out what just happened."""
-    if not request.user.has_national_scope:
+    if not request.user.may(Can.READ_AUDIT_TRAIL):
         raise PermissionDenied
     form = audit.AuditFilterForm(request.GET)
     chosen = form.cleaned_data if form.is_valid() else {}

@@ -285,7 +285,7 @@ def build_rows(user, authorities, *, with_coverage=False, today=None):
 
     figures = figures_by_authority(
         FeedbackTally.objects.filter(authority__in=ids),
-        reveal_small_numbers=user.has_national_scope,
+        reveal_small_numbers=user.can_see_small_numbers,
     )
     for authority_id, line in figures.items():
         rows[authority_id].feedback = line
@@ -349,7 +349,7 @@ class Overview:
         self.is_valid = self.form.is_valid()
         self.sort = self.form.cleaned_data.get("sort") or DEFAULT_SORT
         self.columns = [c for c in COLUMNS if region is None or c.key != "region"]
-        self.reveal_small_numbers = user.has_national_scope
+        self.reveal_small_numbers = user.can_see_small_numbers
         # The links keep the filters: a heading changes only the sort.
         self.query = data.copy()
         self.query.pop("sort", None)

@@ -192,22 +192,16 @@ def _long_date(day):
     return f"{day:%-d %B %Y}"
 
 
-def _plan_name(plan):
-    """ "SV 2022-23 (revision 2)": the plan without its authority, which the
-    warning names beside it."""
-    return plan.short_name
-
-
 def _held_back_warning(instalment):
     plan = instalment.plan
     what = f"{format_pounds(instalment.amount)} instalment for " + financial_year_label(
         instalment.financial_year
     )
     if instalment.status == FundingInstalment.Status.WITHHELD:
-        reason = f"{what} withheld ({_plan_name(plan)})"
+        reason = f"{what} withheld ({plan.short_name})"
     else:
         held = format_pounds(instalment.amount - (instalment.amount_paid or 0))
-        reason = f"{what} paid reduced: {held} withheld ({_plan_name(plan)})"
+        reason = f"{what} paid reduced: {held} withheld ({plan.short_name})"
     return EarlyWarning(
         Kind.MONEY_HELD_BACK,
         plan.authority,
@@ -222,7 +216,7 @@ def _not_consulted_warning(plan):
     return EarlyWarning(
         Kind.NOT_CONSULTED,
         plan.authority,
-        f"{_plan_name(plan)} agreed on {_long_date(plan.agreement_date)} with no "
+        f"{plan.short_name} agreed on {_long_date(plan.agreement_date)} with no "
         "Schools Forum, JCNC/JCC or network meeting logged that consulted the union "
         "before it",
         plan.get_absolute_url() + "#consultation",
@@ -235,7 +229,7 @@ def _negotiating_warning(plan):
     return EarlyWarning(
         Kind.NEGOTIATING,
         plan.authority,
-        f"{_plan_name(plan)} recorded as negotiating",
+        f"{plan.short_name} recorded as negotiating",
         plan.get_absolute_url(),
         _local_date(plan.negotiating_since),
         plan,
@@ -269,7 +263,7 @@ def _serious_warning(answer):
     return EarlyWarning(
         Kind.SERIOUS_CONCERN,
         plan.authority,
-        f"Serious concern recorded on “{answer.question.text}” ({_plan_name(plan)})",
+        f"Serious concern recorded on “{answer.question.text}” ({plan.short_name})",
         reverse("plans:answer", kwargs={"pk": plan.pk, "key": answer.question.key}),
         _local_date(answer.serious_since),
         answer,
@@ -307,7 +301,7 @@ def waits_rising(user, authorities, since, today):
         authorities,
     )
     rises = tallies.assessment_waits_rising(
-        above=WAIT_WEEKS_ABOVE, reveal_small_numbers=user.has_national_scope, today=today
+        above=WAIT_WEEKS_ABOVE, reveal_small_numbers=user.can_see_small_numbers, today=today
     )
     return [
         EarlyWarning(

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from authorities.access import AuthorityAccess, Role
+from authorities.access import AuthorityAccess
 
 from .models import (  # SMALL_NUMBER and FEWER: read from here by the pages
     FEWER,
@@ -235,7 +235,7 @@ def authority_feedback(authority, user, roles):
     person's roles over the authority (LocalAuthority.roles_of)."""
     summary = summary_of(
         FeedbackTally.objects.filter(authority=authority),
-        reveal_small_numbers=Role.NATIONAL_OFFICER in roles,
+        reveal_small_numbers=user.can_see_small_numbers,
     )
     summary.place = authority.name
     summary.add_url = (
@@ -251,7 +251,7 @@ def region_feedback(region, user):
     query)."""
     summary = summary_of(
         FeedbackTally.objects.filter(authority__region=region),
-        reveal_small_numbers=user.has_national_scope,
+        reveal_small_numbers=user.can_see_small_numbers,
         by_authority=True,
     )
     summary.place = region.name
@@ -306,9 +306,9 @@ def evidence_text(counts, *, reveal_small_numbers):
     return f"Member feedback: {', '.join(parts)}" if parts else ""
 
 
-def evidence_by_question(plan, access):
+def evidence_by_question(plan, user):
     """{question id: evidence_text} for a plan's checklist, in one query."""
-    reveal = Role.NATIONAL_OFFICER in access.roles
+    reveal = user.can_see_small_numbers
     counts = FeedbackEvidence.objects.for_plan(plan).counts_by_question()
     return {
         question_id: evidence_text(by_stance, reveal_small_numbers=reveal)
@@ -338,7 +338,7 @@ def question_evidence(*, plan, question, user, access):
     return QuestionEvidence(
         text=evidence_text(
             Counter(row.stance for row in rows),
-            reveal_small_numbers=Role.NATIONAL_OFFICER in access.roles,
+            reveal_small_numbers=user.can_see_small_numbers,
         ),
         items=[row for row in rows if row.readable],
         link_url=reverse("feedback:link", kwargs={"pk": plan.pk, "key": question.key})

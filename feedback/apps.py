@@ -19,7 +19,7 @@ class FeedbackConfig(AppConfig):
 
         # Counts of members' feedback linked to each checklist question.
         PLAN_PAGE.register(
-            lambda plan, user, access: {"feedback_evidence": evidence_by_question(plan, access)}
+            lambda plan, user, access: {"feedback_evidence": evidence_by_question(plan, user)}
         )
         ANSWER_PAGE.register(
             lambda plan, question, user, access: {

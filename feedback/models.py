@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
-from authorities.access import NATIONAL_ROLES, READER_ROLES
+from authorities.access import NATIONAL_ROLES, READER_ROLES, Can
 from authorities.edits import Versioned
 from authorities.models import LocalAuthority, Membership
 from plans.models import Plan, Question
@@ -425,7 +425,7 @@ class FeedbackSubmission(Versioned):
         )
 
     def shows_submitter_to(self, user):
-        return self.submitted_by_id == user.pk or user.has_national_scope
+        return self.submitted_by_id == user.pk or user.may(Can.SEE_SUBMITTERS)
 
     def source_in_a_sentence(self):
         """Who it is from, to follow "Feedback from": "a SENCO network"."""

@@ -225,7 +225,7 @@ def export(request):
     if not form.is_valid():
         messages.error(request, "Choose a region and authority from the lists, then export.")
         return redirect("feedback:list")
-    national = user.has_national_scope
+    national = user.can_see_small_numbers
     # The same rows as for_user(), in a query PostgreSQL can spread over cores.
     submissions = form.filter(FeedbackSubmission.objects.readable_by(user).active())
     if not national:

@@ -24,29 +24,38 @@ from authorities.sessions import idle_timeout
 # The columns, in the order EXPECTED's rows give them.
 COLUMNS = {
     "edit": Can.EDIT,
-    "contrib": Can.CONTRIBUTE,
-    "notes": Can.SEE_PRIVATE_NOTES,
+    "con": Can.CONTRIBUTE,
+    "pn": Can.SEE_PRIVATE_NOTES,
     "skip": Can.SKIP_LIFECYCLE,
-    "confid": Can.SEE_CONFIDENTIAL_MEETINGS,
-    "submit": Can.SUBMIT_FEEDBACK,
+    "cf": Can.SEE_CONFIDENTIAL_MEETINGS,
+    "sub": Can.SUBMIT_FEEDBACK,
     "read": Can.READ_SUBMISSIONS,
-    "overview": Can.SEE_OVERVIEW,
-    "export": Can.EXPORT_FEEDBACK,
-    "2step": Can.SIGN_IN_IN_TWO_STEPS,
-    "short": Can.SHORT_SESSIONS,
+    "ov": Can.SEE_OVERVIEW,
+    "exp": Can.EXPORT_FEEDBACK,
+    "2s": Can.SIGN_IN_IN_TWO_STEPS,
+    "sh": Can.SHORT_SESSIONS,
+    "few": Can.SEE_SMALL_NUMBERS,
+    "who": Can.SEE_SUBMITTERS,
+    "aud": Can.READ_AUDIT_TRAIL,
+    "adm": Can.USE_ADMIN,
 }
 
-# Y: the role may (or, for 2step and short, must); -: it may not.
+# Y: the role may (or, for 2s and sh, must); -: it may not. con: contribute;
+# pn: private notes; skip: skip the lifecycle; cf: confidential meetings;
+# sub: submit feedback; read: read submissions; ov: the overview; exp: export
+# feedback; 2s: sign in in two steps; sh: short sessions; few: figures from
+# fewer than 5 submissions; who: who submitted; aud: the audit trail; adm: the
+# Django admin (while staff).
 EXPECTED = """
-                   scope     edit contrib notes skip confid submit read overview export 2step short
-national_officer   national  Y    Y       Y     Y    Y      Y      Y    Y        Y      Y     Y
-regional_organiser regional  -    Y       -     -    -      -      Y    Y        Y      Y     Y
-nem                regional  -    Y       -     -    -      -      Y    Y        -      Y     Y
-lns                authority Y    Y       Y     -    Y      Y      Y    -        -      -     -
-schools_forum_rep  authority Y    Y       Y     -    Y      Y      Y    -        -      -     -
-jcnc_rep           authority Y    Y       Y     -    Y      Y      Y    -        -      -     -
-senco_lead         authority -    -       Y     -    -      Y      -    -        -      -     -
-headteacher_rep    authority -    -       Y     -    -      Y      -    -        -      -     -
+                   scope     edit con pn skip cf sub read ov exp 2s sh few who aud adm
+national_officer   national  Y    Y   Y  Y    Y  Y   Y    Y  Y   Y  Y  Y   Y   Y   Y
+regional_organiser regional  -    Y   -  -    -  -   Y    Y  Y   Y  Y  -   -   -   -
+nem                regional  -    Y   -  -    -  -   Y    Y  -   Y  Y  -   -   -   -
+lns                authority Y    Y   Y  -    Y  Y   Y    -  -   -  -  -   -   -   -
+schools_forum_rep  authority Y    Y   Y  -    Y  Y   Y    -  -   -  -  -   -   -   -
+jcnc_rep           authority Y    Y   Y  -    Y  Y   Y    -  -   -  -  -   -   -   -
+senco_lead         authority -    -   Y  -    -  Y   -    -  -   -  -  -   -   -   -
+headteacher_rep    authority -    -   Y  -    -  Y   -    -  -   -  -  -   -   -   -
 """
 
 
