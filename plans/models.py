@@ -927,6 +927,9 @@ class ReformPlanDetails(Versioned):
     documents, sources) stay on Plan; this is what the DfE's reform
     process adds."""
 
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "plan__authority"
+
     class Stage(models.TextChoices):
         """The DfE's process for a reform plan, in its order."""
 
@@ -1125,6 +1128,9 @@ class HighNeedsStabilityGrant(Versioned):
     One per reform plan, paid (DfE, 9 February 2026) in the autumn only if
     the DfE approves the plan. An authority in Safety Valve keeps its SV plan
     and instalments; this ledger is on its reform plan beside them."""
+
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "plan__authority"
 
     class Figure(models.TextChoices):
         """Which figure of the deficit at 31 March 2026 the DfE used: the
