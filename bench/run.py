@@ -229,15 +229,24 @@ def ensure_database(database_url):
 
 
 def prepare(database_url, scale, reseed, timings, label):
-    """Schema, reference data, demo people and the large data set; DEBUG on
-    for the commands that insist on it (never for the server). The seeded
-    data is kept between runs unless --reseed."""
+    """Schema, the data `make run` loads (reference data, programmes, the
+    national timeline, official statistics, demo people and reform plans)
+    and the large data set; DEBUG on for the commands that insist on it
+    (never for the server). The seeded data is kept between runs unless
+    --reseed."""
     step(f"Preparing the {label} database ({urllib.parse.urlsplit(database_url).path[1:]})")
     ensure_database(database_url)
     env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "true"}
     manage("migrate", "--noinput", "-v0", env=env)
     manage("createcachetable", env=env)
-    for command in ("load_reference_data", "load_programmes", "create_demo_people"):
+    for command in (
+        "load_reference_data",
+        "load_programmes",
+        "load_timeline",
+        "load_official_statistics",
+        "create_demo_people",
+        "create_demo_reform_plans",
+    ):
         run([PYTHON, "manage.py", command], env=env, capture=True)
     began = time.monotonic()
     seeded = subprocess.run(
