@@ -59,6 +59,13 @@ class Can(StrEnum):
     # Over an authority the role covers (AuthorityAccess).
     EDIT = "edit"  # record its plans, checklist answers, finance figures, meetings and outcomes
     CONTRIBUTE = "contribute"  # link evidence and comment on checklists; add and update actions
+    # Plan a meeting (date to come, agenda, papers, who goes, questions to
+    # ask), change it while it is planned, and record what was asked and
+    # answered at it. Changing a meeting once held is EDIT.
+    PLAN_MEETINGS = "plan_meetings"
+    # Mark an early warning about the authority dealt with, saying how, or
+    # reopen one: those who act there, not those who only read.
+    DEAL_WITH_WARNINGS = "deal_with_warnings"
     SEE_PRIVATE_NOTES = "see_private_notes"  # the private notes on checklist answers
     SKIP_LIFECYCLE = "skip_lifecycle"  # move a plan's status out of order, saying why
     SEE_CONFIDENTIAL_MEETINGS = "see_confidential_meetings"  # else 404, and never counted
@@ -109,6 +116,8 @@ POLICY = {
         Scope.NATIONAL,
         Can.EDIT,
         Can.CONTRIBUTE,
+        Can.PLAN_MEETINGS,
+        Can.DEAL_WITH_WARNINGS,
         Can.SEE_PRIVATE_NOTES,
         Can.SKIP_LIFECYCLE,
         Can.SEE_CONFIDENTIAL_MEETINGS,
@@ -126,6 +135,8 @@ POLICY = {
     Role.REGIONAL_ORGANISER: _row(
         Scope.REGIONAL,
         Can.CONTRIBUTE,
+        Can.PLAN_MEETINGS,
+        Can.DEAL_WITH_WARNINGS,
         Can.READ_SUBMISSIONS,
         Can.SEE_OVERVIEW,
         Can.EXPORT_FEEDBACK,
@@ -135,6 +146,8 @@ POLICY = {
     Role.NEM: _row(
         Scope.REGIONAL,
         Can.CONTRIBUTE,
+        Can.PLAN_MEETINGS,
+        Can.DEAL_WITH_WARNINGS,
         Can.READ_SUBMISSIONS,
         Can.SEE_OVERVIEW,
         Can.SIGN_IN_IN_TWO_STEPS,
@@ -144,6 +157,8 @@ POLICY = {
         Scope.AUTHORITY,
         Can.EDIT,
         Can.CONTRIBUTE,
+        Can.PLAN_MEETINGS,
+        Can.DEAL_WITH_WARNINGS,
         Can.SEE_PRIVATE_NOTES,
         Can.SEE_CONFIDENTIAL_MEETINGS,
         Can.SUBMIT_FEEDBACK,
@@ -153,6 +168,8 @@ POLICY = {
         Scope.AUTHORITY,
         Can.EDIT,
         Can.CONTRIBUTE,
+        Can.PLAN_MEETINGS,
+        Can.DEAL_WITH_WARNINGS,
         Can.SEE_PRIVATE_NOTES,
         Can.SEE_CONFIDENTIAL_MEETINGS,
         Can.SUBMIT_FEEDBACK,
@@ -162,6 +179,8 @@ POLICY = {
         Scope.AUTHORITY,
         Can.EDIT,
         Can.CONTRIBUTE,
+        Can.PLAN_MEETINGS,
+        Can.DEAL_WITH_WARNINGS,
         Can.SEE_PRIVATE_NOTES,
         Can.SEE_CONFIDENTIAL_MEETINGS,
         Can.SUBMIT_FEEDBACK,
@@ -194,6 +213,7 @@ ROLES_THAT = {can: roles_that(can) for can in Can}
 EDITOR_ROLES = ROLES_THAT[Can.EDIT]
 CONTRIBUTOR_ROLES = ROLES_THAT[Can.CONTRIBUTE]
 CONFIDENTIAL_ROLES = ROLES_THAT[Can.SEE_CONFIDENTIAL_MEETINGS]
+PLANNER_ROLES = ROLES_THAT[Can.PLAN_MEETINGS]
 SUBMITTER_ROLES = ROLES_THAT[Can.SUBMIT_FEEDBACK]
 READER_ROLES = ROLES_THAT[Can.READ_SUBMISSIONS]
 
@@ -223,6 +243,14 @@ class AuthorityAccess:
     @property
     def can_contribute(self):
         return self.may(Can.CONTRIBUTE)
+
+    @property
+    def can_plan_meetings(self):
+        return self.may(Can.PLAN_MEETINGS)
+
+    @property
+    def can_deal_with_warnings(self):
+        return self.may(Can.DEAL_WITH_WARNINGS)
 
     @property
     def can_see_private_notes(self):

@@ -51,11 +51,16 @@ CACHE_ALIAS = "pages"
 VERSION_KEY = "data-version"  # everything's; the scopes' add to it
 ENGLAND = "england"
 TIMEOUT = 60 * 60  # an hour: a value no one asks for again soon is dropped
-# The apps whose data the dashboards read.
-APPS = frozenset({"authorities", "plans", "consultations", "feedback", "official"})
+# The apps whose data the dashboards read; the dashboards' own records too,
+# as a warning marked dealt with leaves the lists of open ones.
+APPS = frozenset({"authorities", "plans", "consultations", "feedback", "official", "dashboards"})
 # Records of who downloaded or did what: they change no figure. Feedback's
-# tallies change with a submission, which has made the data new already.
-IGNORED = frozenset({"dashboardexport", "feedbackexport", "auditevent", "feedbacktally"})
+# tallies change with a submission, which has made the data new already. An
+# official statistics file waiting for its confirmation changes nothing yet
+# (loading it makes the data new: official/importing.py).
+IGNORED = frozenset(
+    {"dashboardexport", "feedbackexport", "auditevent", "feedbacktally", "pendingupload"}
+)
 
 
 def _cache():

@@ -143,12 +143,36 @@ _SOURCE_ERRORS = {
 _NUMBER = {"inputmode": "numeric", "spellcheck": "false", "autocomplete": "off"}
 
 
-class AuthorityFinanceForm(VersionedForm):
+class EssentialsFirst:
+    """A long form in two parts: `ESSENTIALS`, the fields people come to
+    change most, then a save button, then the rest and the button again
+    (templates/includes/form_in_two_parts.html). On a phone the first
+    button is within two screens of the top (tests/browser/test_round_trip.py),
+    so correcting one essential needs no scrolling past the rest. Either
+    button saves the whole form."""
+
+    ESSENTIALS = ()
+
+    def essentials(self):
+        """The essentials shown: a field hidden until needed (a plan's reason
+        for skipping its lifecycle) is among the hidden fields until then."""
+        return [
+            self[name]
+            for name in self.ESSENTIALS
+            if name in self.fields and not self[name].is_hidden
+        ]
+
+    def details(self):
+        return [field for field in self.visible_fields() if field.name not in self.ESSENTIALS]
+
+
+class AuthorityFinanceForm(EssentialsFirst, VersionedForm):
     """One financial year's figures for one authority, each with its source.
     The instance must carry its authority: a year is recorded once per
     authority."""
 
     what = "year's figures"
+    ESSENTIALS = ("financial_year", "dsg_cumulative_deficit", "dsg_cumulative_deficit_source_url")
 
     class Meta:
         model = AuthorityFinance

@@ -276,6 +276,22 @@ class LocalAuthorityQuerySet(models.QuerySet):
             | Exists(mine.filter(authority=OuterRef("pk")))
         )
 
+    def where_user_may(self, user, can):
+        """Those of these authorities over which `user` holds `can` (a Can
+        over an authority, access.POLICY) through a role covering them, in
+        one query: for a list of many authorities' records, which to offer
+        the action on (AuthorityAccess answers for one authority)."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        mine = Membership.objects.filter(user=user, role__in=ROLES_THAT[can])
+        return self.filter(
+            Exists(mine.filter(role__in=NATIONAL_ROLES))
+            | Exists(mine.filter(region=OuterRef("region_id")))
+            | Exists(mine.filter(authority=OuterRef("pk")))
+        )
+
     def search(self, text):
         """Match a name, an alias (so "Hull" finds "Kingston upon Hull, City
         of"), a DfE LA code or an ONS/GSS code, each with `search_rank` (an

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("plans.urls")),
     path("", include("consultations.urls")),
     path("", include("feedback.urls")),
+    path("", include("official.urls")),
     # In place of allauth's e-mail page, which let anyone signed in switch
     # their login to an address nobody verified: this one only says who
     # changes it (a national officer, in the admin) and refuses a POST (405).

@@ -4,7 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from authorities.admin import PersonChoices
 from authorities.edits import EditAdmin, EditInline
 
-from .models import Action, BlockTransfer, Meeting, SchoolsForumOutcome
+from .models import Action, BlockTransfer, Meeting, MeetingQuestion, SchoolsForumOutcome
 
 
 class OutcomeInline(EditInline, admin.StackedInline):
@@ -17,15 +17,25 @@ class BlockTransferInline(EditInline, admin.StackedInline):
     extra = 0
 
 
+class MeetingQuestionInline(EditInline, admin.TabularInline):
+    """The questions to ask, as put at the meeting; which checklist question
+    each puts and its evidence link are made by the app's own pages."""
+
+    model = MeetingQuestion
+    extra = 0
+    fields = ["position", "text", "asked", "answer", "question", "evidence"]
+    readonly_fields = ["question", "evidence"]
+
+
 @admin.register(Meeting)
 class MeetingAdmin(PersonChoices, EditAdmin, SimpleHistoryAdmin):
-    list_display = ["authority", "forum", "held_on", "union_consulted", "confidential"]
-    list_filter = ["forum", "union_consulted", "confidential", "authority__region"]
+    list_display = ["authority", "forum", "held_on", "status", "union_consulted", "confidential"]
+    list_filter = ["status", "forum", "union_consulted", "confidential", "authority__region"]
     search_fields = ["authority__name", "title", "summary"]
     list_select_related = ["authority"]
-    autocomplete_fields = ["authority", "plan"]
+    autocomplete_fields = ["authority", "plan", "attending"]
     date_hierarchy = "held_on"
-    inlines = [OutcomeInline, BlockTransferInline]
+    inlines = [OutcomeInline, BlockTransferInline, MeetingQuestionInline]
 
 
 @admin.register(Action)

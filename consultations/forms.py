@@ -2,13 +2,21 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.forms.utils import ErrorDict
 
-from authorities.access import NATIONAL_ROLES
+from authorities.access import NATIONAL_ROLES, Can
 from authorities.edits import VersionedForm, edited_values
 from authorities.forms import DateInput, PoundsField
 from authorities.models import Membership, User
 from plans.forms import LimitedTextMixin, YearField
 
-from .models import Action, BlockTransfer, Forum, Meeting, SchoolsForumOutcome, YesNo
+from .models import (
+    Action,
+    BlockTransfer,
+    Forum,
+    Meeting,
+    MeetingQuestion,
+    SchoolsForumOutcome,
+    YesNo,
+)
 
 SMALL_RADIOS = {"class": "govuk-radios--small"}
 INLINE_RADIOS = {"class": "govuk-radios--inline govuk-radios--small"}
@@ -29,6 +37,7 @@ class MeetingForm(LimitedTextMixin, VersionedForm):
     class Meta:
         model = Meeting
         fields = [
+            "status",
             "forum",
             "title",
             "held_on",
@@ -37,6 +46,9 @@ class MeetingForm(LimitedTextMixin, VersionedForm):
             "union_consulted",
             "plan",
             "plan_draft",
+            "agenda",
+            "papers",
+            "attending",
             "attendees",
             "summary",
             "decisions",
@@ -46,8 +58,12 @@ class MeetingForm(LimitedTextMixin, VersionedForm):
             "confidential",
         ]
         widgets = {
+            "status": forms.RadioSelect(attrs=SMALL_RADIOS),
             "forum": forms.RadioSelect(attrs=SMALL_RADIOS),
             "held_on": DateInput(attrs={"class": "govuk-input--width-10"}),
+            "agenda": forms.Textarea,
+            "papers": forms.Textarea,
+            "attending": forms.CheckboxSelectMultiple(attrs={"class": "govuk-checkboxes--small"}),
             "union_invited": forms.RadioSelect(attrs=INLINE_RADIOS),
             "union_attended": forms.RadioSelect(attrs=INLINE_RADIOS),
             "union_consulted": forms.RadioSelect(attrs=INLINE_RADIOS),
@@ -65,6 +81,7 @@ class MeetingForm(LimitedTextMixin, VersionedForm):
 
     # Asked first, on one screen of a phone; the rest is optional.
     ESSENTIALS = (
+        "status",
         "forum",
         "title",
         "held_on",
@@ -72,11 +89,18 @@ class MeetingForm(LimitedTextMixin, VersionedForm):
         "union_attended",
         "union_consulted",
     )
+    # A planned meeting asks up front which plan it concerns: whether it
+    # can count as consultation on a plan depends on it.
+    PLANNED_ESSENTIALS = ("status", "forum", "title", "held_on", "plan")
+    # Only a meeting that has taken place can say these; a planned one
+    # keeps "Not known" until it is held.
+    AFTER_THE_MEETING = ("union_attended", "union_consulted", "summary", "decisions")
 
-    def __init__(self, *args, authority, user, **kwargs):
+    def __init__(self, *args, authority, user, access=None, planning=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.authority = authority
-        if not self.instance.pk:
+        new = not self.instance.pk
+        if new:
             self.instance.created_by = user
             # Ask, rather than preselect "Not known": these three answers are
             # what organisers read across a region.
@@ -84,17 +108,77 @@ class MeetingForm(LimitedTextMixin, VersionedForm):
                 self.initial.pop(name, None)
         for name, message in self.UNION_QUESTIONS.items():
             self.fields[name].error_messages["required"] = message
+        # A meeting is planned from "Plan a meeting" and stays planned until
+        # someone says it took place; a held meeting is not planned again.
+        self.planned = planning if new else self.instance.is_planned
+        if new:
+            self.instance.status = Meeting.Status.PLANNED if planning else Meeting.Status.HELD
+            del self.fields["status"]
+        elif not self.instance.is_planned:
+            del self.fields["status"]
+        else:
+            self.fields["status"].label = "Has the meeting taken place?"
+            self.fields["status"].help_text = (
+                "Once it has, say what happened: the union's part, the outcome and the "
+                "answers to the questions you put."
+            )
+        if self.planned:
+            if new:
+                for name in self.AFTER_THE_MEETING:
+                    del self.fields[name]
+            # Not known until the meeting: asked, not required, until it is
+            # marked as held (clean()). "Not known" stored is not preselected.
+            for name in self.UNION_QUESTIONS:
+                if name in self.fields:
+                    self.fields[name].required = False
+                    if self.initial.get(name) == YesNo.NOT_KNOWN:
+                        self.initial.pop(name)
+            self.fields["attendees"].label = "Anyone else going for the union"
+            self.fields["attendees"].help_text = "Names, for people not listed above."
         self.fields["forum"].choices = Forum.choices
         plan = self.fields["plan"]
         plan.queryset = authority.plans.select_related("programme")
         plan.empty_label = "Not about a particular plan"
-        plan.label = "Which plan was discussed?"
+        plan.label = "Which plan is it about?" if self.planned else "Which plan was discussed?"
+        if self.planned:
+            plan.help_text = (
+                "A meeting about a plan, held before the plan was agreed with the union "
+                "consulted, counts as consultation on it."
+            )
+        attending = self.fields["attending"]
+        attending.queryset = people_covering(authority)
+        attending.label_from_instance = lambda person: person.name_with_roles
+        if access is not None and not access.may(Can.SEE_CONFIDENTIAL_MEETINGS):
+            # They could not see it again: a meeting they mark confidential
+            # would vanish from their own lists.
+            del self.fields["confidential"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "status" in self.fields and cleaned.get("status") == Meeting.Status.HELD:
+            for name, message in self.UNION_QUESTIONS.items():
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, message)
+        elif self.planned:
+            for name in self.UNION_QUESTIONS:
+                if name in self.fields and not cleaned.get(name):
+                    cleaned[name] = YesNo.NOT_KNOWN
+                    setattr(self.instance, name, YesNo.NOT_KNOWN)
+        return cleaned
 
     def essentials(self):
-        return [self[name] for name in self.ESSENTIALS]
+        if not self.planned:
+            names = self.ESSENTIALS
+        elif "status" in self.fields:
+            # A planned meeting opened again, perhaps to say it took place.
+            names = (*self.ESSENTIALS, "plan")
+        else:
+            names = self.PLANNED_ESSENTIALS
+        return [self[name] for name in names if name in self.fields]
 
     def details(self):
-        return [field for field in self.visible_fields() if field.name not in self.ESSENTIALS]
+        shown = {field.name for field in self.essentials()}
+        return [field for field in self.visible_fields() if field.name not in shown]
 
 
 class OptionalPartMixin:
@@ -270,9 +354,17 @@ class MeetingForms:
     in one transaction (services.save_meeting), so a bad vote count never
     leaves a half-saved meeting."""
 
-    def __init__(self, data, *, authority, user, meeting=None, initial=None):
+    def __init__(
+        self, data, *, authority, user, meeting=None, initial=None, access=None, planning=False
+    ):
         self.meeting = MeetingForm(
-            data, instance=meeting, initial=initial, authority=authority, user=user
+            data,
+            instance=meeting,
+            initial=initial,
+            authority=authority,
+            user=user,
+            access=access,
+            planning=planning,
         )
         outcome = getattr(meeting, "forum_outcome", None) if meeting else None
         transfer = getattr(meeting, "block_transfer", None) if meeting else None
@@ -460,3 +552,93 @@ class ActionFilterForm(forms.Form):
         if data.get("mine"):
             actions = actions.filter(owner=user)
         return actions
+
+
+# Questions to ask at a planned meeting -------------------------------------
+
+
+class PickQuestionsForm(forms.Form):
+    """Checklist questions of the meeting's plan to put at the meeting,
+    suggested ones first (presenters.checklist_choices)."""
+
+    questions = forms.TypedMultipleChoiceField(
+        label="Questions from the checklist",
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "govuk-checkboxes--small"}),
+        error_messages={
+            "required": "Choose at least one question to add",
+            "invalid_choice": "Choose questions from the list: the checklist may have changed",
+        },
+    )
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["questions"].choices = choices
+        self.fields["questions"].help_text = (
+            "Suggested first: questions not answered yet, answered “Not known”, or of "
+            "serious concern."
+        )
+
+
+class OwnQuestionForm(LimitedTextMixin, forms.Form):
+    prefix = "own"
+    text = forms.CharField(
+        label="Your own question",
+        help_text="Put it as you will ask it.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter the question to add"},
+    )
+
+
+class MeetingAnswerForm(LimitedTextMixin, VersionedForm):
+    """After the meeting: whether one question was asked and the answer
+    given. One of the answers form's rows (AnswersForms)."""
+
+    what = "question"
+
+    class Meta:
+        model = MeetingQuestion
+        fields = ["asked", "answer"]
+        widgets = {
+            "asked": forms.RadioSelect(attrs=INLINE_RADIOS),
+            "answer": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["asked"].choices = MeetingQuestion.Asked.choices
+        self.fields["asked"].required = False
+        self.fields["answer"].help_text = "As the authority gave it. Blank if none was given."
+
+
+class AnswersForms:
+    """One MeetingAnswerForm per question of a meeting, in its order, each
+    with its own prefix and version: validated together and saved in one
+    transaction (services.record_answers)."""
+
+    def __init__(self, data, *, questions):
+        self.forms = []
+        for number, item in enumerate(questions, 1):
+            form = MeetingAnswerForm(data, instance=item, prefix=f"q{item.pk}")
+            # Each row's labels name its question, for a screen reader's
+            # list of fields and the error summary.
+            form.fields["asked"].label = f"Was question {number} asked?"
+            form.fields["answer"].label = f"The answer given to question {number}"
+            self.forms.append(form)
+
+    def __iter__(self):
+        return iter(self.forms)
+
+    def __bool__(self):
+        return bool(self.forms)
+
+    @property
+    def has_errors(self):
+        return any(form.is_bound and form.errors for form in self.forms)
+
+    @property
+    def stale(self):
+        return any(form.stale for form in self.forms)
+
+    def is_valid(self):
+        return bool(self.forms) and all([form.is_valid() for form in self.forms])

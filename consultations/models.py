@@ -19,7 +19,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -29,7 +29,15 @@ from simple_history.models import HistoricalRecords
 from authorities.access import CONFIDENTIAL_ROLES, CONTRIBUTOR_ROLES, NATIONAL_ROLES
 from authorities.edits import Versioned
 from authorities.models import LocalAuthority, Membership, financial_year_label
-from plans.models import ZERO, Plan, money_field, year_choices, year_validators
+from plans.models import (
+    ZERO,
+    EvidenceLink,
+    Plan,
+    Question,
+    money_field,
+    year_choices,
+    year_validators,
+)
 
 
 class YesNo(models.TextChoices):
@@ -64,6 +72,14 @@ CONSULTING_FORUMS = (
 
 
 class MeetingQuerySet(models.QuerySet):
+    def held(self):
+        """Meetings that have taken place: what counts as engagement (the
+        last meeting, "no meeting in six months", consultation)."""
+        return self.filter(status=Meeting.Status.HELD)
+
+    def planned(self):
+        return self.filter(status=Meeting.Status.PLANNED)
+
     def for_user(self, user):
         """Meetings of the authorities in scope, less the confidential ones
         this person may not see (see the module docstring)."""
@@ -89,15 +105,19 @@ class MeetingQuerySet(models.QuerySet):
 
     def without_outcome(self):
         """Meetings whose record says nothing under "What happened" or
-        "Decisions": the home page asks whoever logs them to add the outcome."""
-        return self.filter(summary="", decisions="")
+        "Decisions": the home page asks whoever logs them to add the outcome.
+        A planned meeting whose day has not come has no outcome to log yet."""
+        return self.filter(summary="", decisions="").exclude(
+            status=Meeting.Status.PLANNED, held_on__gt=timezone.localdate()
+        )
 
     def consulting_on(self, plan):
         """Meetings that count as consulting the union on `plan` before it
         was agreed: a Schools Forum, JCNC/JCC, headteacher group or SENCO
         network meeting about this plan, held before the agreement date,
-        where the union was consulted before the decision."""
-        return self.filter(
+        where the union was consulted before the decision. A planned
+        meeting never counts, whatever its record says."""
+        return self.held().filter(
             plan=plan,
             forum__in=CONSULTING_FORUMS,
             union_consulted=YesNo.YES,
@@ -105,9 +125,10 @@ class MeetingQuerySet(models.QuerySet):
         )
 
     def last_held_by_authority(self):
-        """{authority id: date of its latest meeting here}, in one query
-        however many authorities and meetings."""
-        rows = self.order_by().values("authority").annotate(last=models.Max("held_on"))
+        """{authority id: date of its latest meeting held here}, in one
+        query however many authorities and meetings (a planned one is not
+        engagement yet)."""
+        rows = self.held().order_by().values("authority").annotate(last=models.Max("held_on"))
         return {row["authority"]: row["last"] for row in rows}
 
 
@@ -117,9 +138,16 @@ class Meeting(Versioned):
     # Whose data it is, for the page cache (authorities/caching.py).
     authority_path = "authority"
 
+    class Status(models.TextChoices):
+        # "Outcome logged" is not a status of its own: it is a held meeting
+        # whose record says what happened (`stage`), so the two cannot disagree.
+        PLANNED = "planned", "Planned: it has not happened yet"
+        HELD = "held", "Held: it has taken place"
+
     authority = models.ForeignKey(
         LocalAuthority, on_delete=models.PROTECT, related_name="meetings"
     )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.HELD)
     forum = models.CharField("meeting", max_length=24, choices=Forum.choices)
     held_on = models.DateField("date of the meeting")
     union_invited = models.CharField(
@@ -155,6 +183,22 @@ class Meeting(Versioned):
         help_text="Only if the meeting type does not say it, such as for “Other”.",
     )
     attendees = models.CharField("who attended for the union", max_length=300, blank=True)
+    attending = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name="who from the union is going",
+        help_text="People who cover this authority. Add anyone else by name below.",
+    )
+    agenda = models.TextField(
+        "agenda items", blank=True, help_text="One item a line, in the order of the agenda."
+    )
+    papers = models.TextField(
+        "papers for the meeting",
+        blank=True,
+        help_text="One paper a line: its title, then its link. For example: "
+        "High needs budget 2027-28 https://democracy.camden.gov.uk/item5.pdf",
+    )
     summary = models.TextField("what happened", blank=True)
     decisions = models.TextField(blank=True)
     next_steps = models.TextField("next steps", blank=True)
@@ -172,7 +216,7 @@ class Meeting(Versioned):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[attending])
 
     objects = MeetingQuerySet.as_manager()
 
@@ -198,16 +242,73 @@ class Meeting(Versioned):
     def is_schools_forum(self):
         return self.forum == Forum.SCHOOLS_FORUM
 
+    @property
+    def is_planned(self):
+        return self.status == self.Status.PLANNED
+
+    @property
+    def stage(self):
+        """Planned, held, or held with its outcome logged, as people say it."""
+        if self.is_planned:
+            return "Planned"
+        if self.summary or self.decisions:
+            return "Outcome logged"
+        return "Held, outcome not logged yet"
+
+    def paper_links(self):
+        """The papers as (title, link) pairs, one a line of `papers`: the
+        link is the line's last word starting http:// or https://, the title
+        what comes before it (the link again when there is none)."""
+        found = []
+        for line in self.papers.splitlines():
+            words = line.split()
+            if not words:
+                continue
+            url = words[-1]
+            title = " ".join(words[:-1]).strip(" -\u2013\u2014:|") or url
+            found.append((title, url))
+        return found
+
+    def agenda_items(self):
+        return [line.strip() for line in self.agenda.splitlines() if line.strip()]
+
     def clean(self):
         errors = {}
-        if self.held_on and self.held_on > timezone.localdate():
-            errors["held_on"] = "The date of the meeting must be today or in the past"
+        if (
+            self.held_on
+            and self.held_on > timezone.localdate()
+            and self.status != self.Status.PLANNED
+        ):
+            # A meeting to come is planned ("Plan a meeting"), and a planned
+            # one is said to have taken place only once it has.
+            errors["held_on"] = (
+                "The date of the meeting must be today or in the past: a meeting to come "
+                "is planned, not logged"
+            )
+        papers = self._papers_errors()
+        if papers:
+            errors["papers"] = papers
         if self.plan_id and self.authority_id and self.plan.authority_id != self.authority_id:
             errors["plan"] = "Choose one of this authority's plans"
         if self.forum == Forum.OTHER and not self.title.strip():
             errors["title"] = "Enter the name of the meeting"
         if errors:
             raise ValidationError(errors)
+
+    def _papers_errors(self):
+        validate = URLValidator(schemes=["http", "https"])
+        errors = []
+        lines = [line for line in self.papers.splitlines() if line.strip()]
+        for number, line in enumerate(lines, 1):
+            url = line.split()[-1]
+            try:
+                validate(url)
+            except ValidationError:
+                errors.append(
+                    f"Paper {number} (“{line.strip()[:60]}”) needs a link at the end of its "
+                    "line, starting https://"
+                )
+        return errors
 
 
 def pounds(verbose_name, help_text="In pounds. Leave blank if not given."):
@@ -342,7 +443,7 @@ def plans_agreed_without_consultation(plans):
     Counted over every meeting, confidential ones included: the flag is a
     fact about the plan, and an organiser who cannot read a confidential
     JCNC meeting should not be told that nobody was consulted."""
-    consulted = Meeting.objects.filter(
+    consulted = Meeting.objects.held().filter(
         plan=OuterRef("pk"),
         forum__in=CONSULTING_FORUMS,
         union_consulted=YesNo.YES,
@@ -649,3 +750,78 @@ class Action(Versioned):
 def starter_due_date():
     """The briefing's actions are for the coming weeks: a month from today."""
     return timezone.localdate() + datetime.timedelta(days=28)
+
+
+class MeetingQuestionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Questions of the meetings this person may see (confidential ones
+        included only for those who see them)."""
+        return self.filter(meeting__in=Meeting.objects.for_user(user))
+
+
+class MeetingQuestion(Versioned):
+    """A question the union means to put at a planned meeting, in the
+    order it will be asked: one of the plan's checklist questions, or the
+    representative's own; after the meeting, whether it was asked and the
+    answer given."""
+
+    # Whose data it is, for the page cache (authorities/caching.py).
+    authority_path = "meeting__authority"
+
+    class Asked(models.TextChoices):
+        YES = "yes", "Asked"
+        NO = "no", "Not asked"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    question = models.ForeignKey(
+        Question,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The checklist question it puts, if it is one.",
+    )
+    # Kept as it was put to the meeting: a newer checklist wording does not
+    # change what was asked.
+    text = models.TextField("question")
+    asked = models.CharField(
+        "was it asked?", max_length=3, choices=Asked.choices, blank=True, default=""
+    )
+    answer = models.TextField("the answer given", blank=True)
+    # The evidence link made from the answer (one step, from the meeting's
+    # questions), so it is offered once.
+    evidence = models.ForeignKey(
+        EvidenceLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    objects = MeetingQuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["meeting", "position", "pk"]
+        constraints = [
+            # A checklist question is put once at a meeting.
+            models.UniqueConstraint(
+                fields=["meeting", "question"],
+                condition=Q(question__isnull=False),
+                name="meeting_question_once",
+            ),
+        ]
+
+    def __str__(self):
+        return self.text[:80]
+
+    def get_absolute_url(self):
+        return reverse("consultations:questions", kwargs={"pk": self.meeting_id}) + (
+            f"#question-{self.pk}"
+        )
+
+    def clean(self):
+        if self.answer.strip() and self.asked == self.Asked.NO:
+            raise ValidationError(
+                {"asked": "You gave an answer: choose “Asked”, or clear the answer"}
+            )

@@ -7,7 +7,16 @@ from typing import NamedTuple
 
 from django.db.models import Q
 
-from .models import MEETING_QUESTIONS, OUTCOME_QUESTIONS, Forum, Meeting, SchoolsForumOutcome
+from plans.models import Answer, Question, needs_asking
+
+from .models import (
+    MEETING_QUESTIONS,
+    OUTCOME_QUESTIONS,
+    Forum,
+    Meeting,
+    MeetingQuestion,
+    SchoolsForumOutcome,
+)
 
 
 class EvidenceOffer(NamedTuple):
@@ -24,8 +33,11 @@ def evidence_meetings(user, plan, key):
     or its meetings of the matching forum. Confidential meetings are never
     offered: an evidence link is read by everyone who reads the plan. None
     (and no query) when the question is not one of these."""
-    meetings = Meeting.objects.for_user(user).filter(
-        authority=plan.authority_id, confidential=False
+    # A meeting still to come is evidence of nothing yet.
+    meetings = (
+        Meeting.objects.for_user(user)
+        .held()
+        .filter(authority=plan.authority_id, confidential=False)
     )
     if key in OUTCOME_QUESTIONS:
         field = OUTCOME_QUESTIONS[key]
@@ -117,3 +129,101 @@ def latest_forum_answers(meetings):
             meeting, (text, amount, source) = answered
             result.append(ForumAnswer(question, text, amount, source, meeting))
     return result
+
+
+# Questions to ask at a meeting ---------------------------------------------
+
+
+def _why_suggested(answer):
+    if answer is None:
+        return "not answered yet"
+    if answer.concern == Answer.Concern.SERIOUS:
+        return "serious concern"
+    return "answered “Not known”"
+
+
+def checklist_choices(meeting):
+    """The checklist questions of the meeting's plan not yet put at it, as
+    grouped choices for PickQuestionsForm: suggested first (what the union
+    still needs to ask: not answered, "not known" or of serious concern;
+    plans.models.needs_asking), serious concerns at their head, then the
+    rest, each in checklist order. Empty for a meeting about no plan. Two
+    queries: the questions and the plan's answers (private notes unread)."""
+    plan = meeting.plan
+    if plan is None:
+        return []
+    bank = plan.checklist_question_set()
+    if bank is None:
+        return []
+    taken = MeetingQuestion.objects.filter(meeting=meeting, question__isnull=False).values(
+        "question_id"
+    )
+    questions = (
+        Question.objects.filter(question_set=bank)
+        .for_programme(plan.programme_id)  # only those on the plan's checklist
+        .exclude(pk__in=taken)
+        .select_related("section")
+        .order_by("section__number", "order", "pk")
+    )
+    answers = {
+        answer.question_id: answer
+        for answer in Answer.objects.filter(assessment__plan=plan).defer("private_notes")
+    }
+    suggested, rest = [], []
+    for question in questions:
+        answer = answers.get(question.pk)
+        if needs_asking(answer):
+            serious = answer is not None and answer.concern == Answer.Concern.SERIOUS
+            suggested.append(
+                (not serious, (question.pk, f"{question.text} ({_why_suggested(answer)})"))
+            )
+        else:
+            rest.append((question.pk, question.text))
+    # Serious concerns first; sorted() keeps checklist order within each.
+    suggested = [choice for _, choice in sorted(suggested, key=lambda pair: pair[0])]
+    groups = []
+    if suggested:
+        groups.append(("Suggested", suggested))
+    if rest:
+        groups.append(("The rest of the checklist", rest))
+    return groups
+
+
+class AskedQuestion(NamedTuple):
+    """A question put at a meeting, with the plan's answer to the same
+    checklist question (None for one's own, or one not answered yet)."""
+
+    item: MeetingQuestion
+    checklist_answer: Answer | None
+
+    @property
+    def may_become_evidence(self):
+        """Whether the answer given can be linked as evidence on the
+        checklist: it was asked and answered, puts a checklist question the
+        plan has answered, and is not linked yet."""
+        return bool(
+            self.item.question_id
+            and self.checklist_answer is not None
+            and self.item.answer.strip()
+            and self.item.evidence_id is None
+        )
+
+
+def meeting_questions(meeting):
+    """The meeting's questions in order, each with the plan's checklist
+    answer to it. Two queries."""
+    items = list(
+        MeetingQuestion.objects.filter(meeting=meeting)
+        .select_related("question__section", "evidence")
+        .order_by("position", "pk")
+    )
+    answers = {}
+    keys = [item.question_id for item in items if item.question_id]
+    if meeting.plan_id and keys:
+        answers = {
+            answer.question_id: answer
+            for answer in Answer.objects.filter(
+                assessment__plan=meeting.plan_id, question__in=keys
+            ).defer("private_notes")
+        }
+    return [AskedQuestion(item, answers.get(item.question_id)) for item in items]

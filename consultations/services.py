@@ -5,13 +5,20 @@ from itertools import groupby
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from authorities.edits import differs, save_values
+from authorities.edits import StaleEdit, differs, edited_values, save_values
 from plans.models import EvidenceLink
 
-from .models import Action, BlockTransfer, SchoolsForumOutcome, starter_due_date
+from .models import (
+    Action,
+    BlockTransfer,
+    MeetingQuestion,
+    SchoolsForumOutcome,
+    starter_due_date,
+)
 
 
 @transaction.atomic
@@ -104,6 +111,128 @@ def link_meeting_as_evidence(*, answer, meeting, url, location, user):
         added_by=user,
     )
     return True
+
+
+# Questions to ask at a meeting ---------------------------------------------
+
+
+def _next_position(meeting):
+    last = MeetingQuestion.objects.filter(meeting=meeting).aggregate(last=Max("position"))
+    return (last["last"] or 0) + 1
+
+
+@transaction.atomic
+def add_checklist_questions(*, meeting, questions, user):
+    """Put the checklist `questions` at `meeting`, after those already
+    there, in checklist order; one already put is not put twice. Returns
+    how many were added."""
+    there = set(
+        MeetingQuestion.objects.filter(meeting=meeting, question__isnull=False).values_list(
+            "question_id", flat=True
+        )
+    )
+    position = _next_position(meeting)
+    added = 0
+    for question in questions:
+        if question.pk in there:
+            continue
+        try:
+            with transaction.atomic():
+                MeetingQuestion.objects.create(
+                    meeting=meeting,
+                    question=question,
+                    text=question.text,
+                    position=position,
+                    added_by=user,
+                )
+        except IntegrityError:
+            continue  # someone put the same question a moment ago
+        position += 1
+        added += 1
+    return added
+
+
+@transaction.atomic
+def add_own_question(*, meeting, text, user):
+    return MeetingQuestion.objects.create(
+        meeting=meeting, text=text.strip(), position=_next_position(meeting), added_by=user
+    )
+
+
+@transaction.atomic
+def move_question(*, item, up):
+    """Swap `item` with the question before it (`up`) or after it at its
+    meeting; the first cannot go up nor the last down (nothing changes).
+    Positions are numbered afresh, 1 up, so ties left by removals go. Each
+    moved row's history keeps the move; versions stay (an order is not an
+    answer, and must not refuse someone recording answers meanwhile)."""
+    rows = list(
+        MeetingQuestion.objects.select_for_update()
+        .filter(meeting_id=item.meeting_id)
+        .order_by("position", "pk")
+    )
+    index = next((i for i, row in enumerate(rows) if row.pk == item.pk), None)
+    other = None if index is None else index - 1 if up else index + 1
+    if other is None or not 0 <= other < len(rows):
+        return False
+    rows[index], rows[other] = rows[other], rows[index]
+    for position, row in enumerate(rows, 1):
+        if row.position != position:
+            row.position = position
+            row.save(update_fields=["position"])
+    return True
+
+
+class StaleAnswer(StaleEdit):
+    """StaleEdit for one row of the answers form: `form` says which."""
+
+    def __init__(self, stale, form):
+        super().__init__(stale.current)
+        self.form = form
+
+
+@transaction.atomic
+def record_answers(*, forms):
+    """Store each valid MeetingAnswerForm of `forms` (forms.AnswersForms) as
+    one versioned record, all in one transaction: a row someone else saved
+    since it was opened refuses the whole save (StaleAnswer, naming the
+    form), so no answers are half recorded. Returns how many changed."""
+    changed = 0
+    for form in forms:
+        try:
+            saved = save_values(
+                form.instance,
+                edited_values(form),
+                base_version=form.cleaned_data["base_version"],
+            )
+        except StaleEdit as stale:
+            raise StaleAnswer(stale, form) from None
+        changed += saved.changed
+    return changed
+
+
+@transaction.atomic
+def answer_as_evidence(*, item, answer, url, user):
+    """Link what was answered to `item` at its meeting as evidence on the
+    plan's `answer` to the same checklist question, once. Returns the link,
+    or None when it was linked already."""
+    item = MeetingQuestion.objects.select_for_update().get(pk=item.pk)
+    if item.evidence_id is not None:
+        return None
+    said = " ".join(item.answer.split())
+    title = f"{item.meeting.authority.name}, {item.meeting}: “{said}”"
+    if len(title) > 200:
+        title = title[:198] + "…”"
+    link = EvidenceLink.objects.create(
+        answer=answer,
+        url=url,
+        title=title,
+        location="Answer given at the meeting",
+        added_by=user,
+    )
+    item.evidence = link
+    item.save(update_fields=["evidence"])
+    return link
 
 
 def send_overdue_reminders(*, today=None):

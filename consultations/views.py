@@ -17,20 +17,29 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from authorities.access import AuthorityAccess
 from authorities.caching import ENGLAND, authority_scope, cached_page, render_body
-from authorities.edits import status_of, try_save
+from authorities.edits import DeleteForm, status_of, try_save
 from authorities.models import LocalAuthority
 from plans.history import entries
 from plans.models import Answer, Plan, Question
 
 from . import services
-from .forms import ActionFilterForm, ActionForm, MeetingFilterForm, MeetingForms
+from .forms import (
+    ActionFilterForm,
+    ActionForm,
+    AnswersForms,
+    MeetingFilterForm,
+    MeetingForms,
+    OwnQuestionForm,
+    PickQuestionsForm,
+)
 from .models import (
     Action,
     BlockTransfer,
     Meeting,
+    MeetingQuestion,
     SchoolsForumOutcome,
 )
-from .presenters import evidence_meetings
+from .presenters import checklist_choices, evidence_meetings, meeting_questions
 
 PER_PAGE = 50
 # A record's id in an address: ASCII digits ("²".isdigit() is true), and few
@@ -60,6 +69,16 @@ def _can_edit(access):
 
 def _can_contribute(access):
     return access.can_contribute
+
+
+def _can_plan(access):
+    return access.can_plan_meetings
+
+
+def _may_change_meeting(access, meeting):
+    """Editors change any meeting; those who plan meetings change one while
+    it is planned (saying it took place included)."""
+    return access.can_edit or (meeting.is_planned and access.can_plan_meetings)
 
 
 def _page(request, queryset):
@@ -119,29 +138,52 @@ def meeting_add(request, slug):
 
 
 @require_http_methods(["GET", "POST"])
+def meeting_plan(request, slug):
+    """A meeting to come: organisers and NEMs may plan one too."""
+    authority, access = _authority(request, slug, allowed=_can_plan)
+    plan = request.GET.get("plan", "")
+    return _meeting_form(
+        request,
+        authority,
+        None,
+        {"plan": plan} if is_id(plan) else None,
+        access=access,
+        planning=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def meeting_edit(request, pk):
     meeting = _meeting(request, pk)
-    if not AuthorityAccess.of(request.user, meeting.authority).can_edit:
+    access = AuthorityAccess.of(request.user, meeting.authority)
+    if not _may_change_meeting(access, meeting):
         raise PermissionDenied
-    return _meeting_form(request, meeting.authority, meeting)
+    return _meeting_form(request, meeting.authority, meeting, access=access)
 
 
 def _meeting(request, pk):
     return get_object_or_404(
         Meeting.objects.for_user(request.user).select_related(
-            "authority__region", "plan__programme", "forum_outcome", "block_transfer"
+            "authority__region",
+            "plan__programme",
+            # The plan's question bank, for the questions to pick from.
+            "plan__assessment__question_set",
+            "forum_outcome",
+            "block_transfer",
         ),
         pk=pk,
     )
 
 
-def _meeting_form(request, authority, meeting, initial=None):
+def _meeting_form(request, authority, meeting, initial=None, *, access=None, planning=False):
     forms = MeetingForms(
         request.POST if request.method == "POST" else None,
         authority=authority,
         user=request.user,
         meeting=meeting,
         initial=initial,
+        access=access or AuthorityAccess.of(request.user, authority),
+        planning=planning,
     )
     if forms.is_valid() and (
         saved := try_save(
@@ -150,11 +192,14 @@ def _meeting_form(request, authority, meeting, initial=None):
         )
     ):
         messages.success(request, saved.message(f"Meeting saved: {saved.obj}.", "meeting"))
+        if planning:
+            # What comes next for a planned meeting: the questions to put.
+            return redirect("consultations:questions", pk=saved.obj.pk)
         return redirect(saved.obj)
     return render(
         request,
         "consultations/meeting_form.html",
-        {"authority": authority, "meeting": meeting, "forms": forms},
+        {"authority": authority, "meeting": meeting, "forms": forms, "planning": planning},
         status=status_of(forms.meeting),
     )
 
@@ -166,6 +211,8 @@ def meeting_detail(request, pk):
     outcome = getattr(meeting, "forum_outcome", None)
     transfer = getattr(meeting, "block_transfer", None)
     history = entries(Meeting.history.filter(id=meeting.pk), describe=lambda r: "Meeting")
+    questions = meeting_questions(meeting)
+    attending = list(meeting.attending.all())
     if outcome:
         history += entries(
             SchoolsForumOutcome.history.filter(id=outcome.pk),
@@ -178,6 +225,11 @@ def meeting_detail(request, pk):
             describe=lambda r: "Block transfer",
             hidden={"meeting"},
         )
+    history += entries(
+        MeetingQuestion.history.filter(meeting_id=meeting.pk),
+        describe=lambda r: "Question to ask",
+        hidden={"meeting", "question", "evidence", "added_by", "position"},
+    )
     history.sort(key=lambda e: e.when, reverse=True)
     return render(
         request,
@@ -187,6 +239,9 @@ def meeting_detail(request, pk):
             "access": access,
             "outcome": outcome,
             "transfer": transfer,
+            "questions": questions,
+            "attending": attending,
+            "may_change": _may_change_meeting(access, meeting),
             "actions": Action.objects.for_user(request.user)
             .with_may_change(request.user)
             .filter(meeting=meeting)
@@ -206,7 +261,8 @@ def link_evidence(request, pk, key, meeting_pk):
     plan = get_object_or_404(
         Plan.objects.for_user(request.user).select_related("authority"), pk=pk
     )
-    question = get_object_or_404(Question, question_set=plan.checklist_question_set(), key=key)
+    # Only a question on the plan's checklist (asked of its programme).
+    question = get_object_or_404(Question.objects.for_plan(plan), key=key)
     access = AuthorityAccess.of(request.user, plan.authority)
     if not access.can_contribute:
         raise PermissionDenied
@@ -231,6 +287,184 @@ def link_evidence(request, pk, key, meeting_pk):
     else:
         messages.success(request, f"{meeting} was already linked as evidence.")
     return redirect(url + "#links")
+
+
+# Questions to ask at a meeting -------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_questions_page(request, pk, own_form=None):
+    """The questions to put at a meeting, in order: moved up and down,
+    removed, printed; checklist questions picked (suggested first) and
+    one's own added by those who plan meetings."""
+    meeting = _meeting(request, pk)
+    access = AuthorityAccess.of(request.user, meeting.authority)
+    may_plan = access.can_plan_meetings
+    if request.method == "POST" and not may_plan:
+        raise PermissionDenied
+    pick = PickQuestionsForm(
+        request.POST if request.method == "POST" else None, choices=checklist_choices(meeting)
+    )
+    if pick.is_bound and pick.is_valid():
+        chosen = Question.objects.filter(pk__in=pick.cleaned_data["questions"]).order_by(
+            "section__number", "order", "pk"
+        )
+        added = services.add_checklist_questions(
+            meeting=meeting, questions=chosen, user=request.user
+        )
+        messages.success(
+            request, f"{added} question{'s' if added != 1 else ''} added from the checklist."
+        )
+        return redirect("consultations:questions", pk=meeting.pk)
+    has_errors = bool(pick.is_bound and pick.errors) or bool(own_form and own_form.errors)
+    return render(
+        request,
+        "consultations/meeting_questions.html",
+        {
+            "meeting": meeting,
+            "access": access,
+            "may_plan": may_plan,
+            "may_change": _may_change_meeting(access, meeting),
+            "questions": meeting_questions(meeting),
+            "pick": pick,
+            "own": own_form or OwnQuestionForm(),
+            "has_errors": has_errors,
+        },
+    )
+
+
+@require_POST
+def question_add(request, pk):
+    meeting = _meeting(request, pk)
+    if not AuthorityAccess.of(request.user, meeting.authority).can_plan_meetings:
+        raise PermissionDenied
+    form = OwnQuestionForm(request.POST)
+    if not form.is_valid():
+        # The page again, the question typed kept, the error at the top.
+        request.method = "GET"
+        return meeting_questions_page(request, pk, own_form=form)
+    services.add_own_question(meeting=meeting, text=form.cleaned_data["text"], user=request.user)
+    messages.success(request, "Your question was added.")
+    return redirect(reverse("consultations:questions", kwargs={"pk": meeting.pk}) + "#questions")
+
+
+def _question(request, pk):
+    """A question put at a meeting this person may see, and may plan."""
+    item = get_object_or_404(
+        MeetingQuestion.objects.for_user(request.user).select_related(
+            "meeting__authority__region", "meeting__plan__programme", "question"
+        ),
+        pk=pk,
+    )
+    access = AuthorityAccess.of(request.user, item.meeting.authority)
+    return item, access
+
+
+@require_POST
+def question_move(request, pk):
+    """Up or down one place: buttons, so it works without JavaScript."""
+    item, access = _question(request, pk)
+    if not access.can_plan_meetings:
+        raise PermissionDenied
+    direction = request.POST.get("direction")
+    if direction not in ("up", "down"):
+        messages.error(request, "Choose whether to move the question up or down.")
+    else:
+        services.move_question(item=item, up=direction == "up")
+    return redirect(
+        reverse("consultations:questions", kwargs={"pk": item.meeting_id}) + f"#question-{item.pk}"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def question_remove(request, pk):
+    item, access = _question(request, pk)
+    if not access.can_plan_meetings:
+        raise PermissionDenied
+    form = DeleteForm(request.POST if request.method == "POST" else None, record=item)
+    if form.is_valid() and form.delete():
+        messages.success(request, f"Question removed: {item}.")
+        return redirect(
+            reverse("consultations:questions", kwargs={"pk": item.meeting_id}) + "#questions"
+        )
+    return render(
+        request,
+        "consultations/question_remove.html",
+        {"item": item, "meeting": item.meeting, "form": form},
+        # Refused because someone changed or removed it meanwhile: 409.
+        status=409 if form.is_bound and form.non_field_errors() else 200,
+    )
+
+
+@require_GET
+def questions_print(request, pk):
+    """The questions on one sheet, to take to the meeting."""
+    meeting = _meeting(request, pk)
+    return render(
+        request,
+        "consultations/questions_print.html",
+        {"meeting": meeting, "questions": meeting_questions(meeting)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_answers(request, pk):
+    """After the meeting, in one form: for each question, whether it was
+    asked and the answer given."""
+    meeting = _meeting(request, pk)
+    access = AuthorityAccess.of(request.user, meeting.authority)
+    if not access.can_plan_meetings:
+        raise PermissionDenied
+    items = [asked.item for asked in meeting_questions(meeting)]
+    forms = AnswersForms(request.POST if request.method == "POST" else None, questions=items)
+    status = 200
+    if forms.is_valid():
+        try:
+            changed = services.record_answers(forms=forms)
+        except services.StaleAnswer as stale:
+            stale.form.refuse(stale)
+            status = 409
+        else:
+            messages.success(
+                request,
+                "Answers saved." if changed else "Nothing changed: the answers are as they were.",
+            )
+            return redirect(meeting.get_absolute_url() + "#questions")
+    return render(
+        request,
+        "consultations/meeting_answers.html",
+        {"meeting": meeting, "forms": forms},
+        status=status,
+    )
+
+
+@require_POST
+def question_evidence(request, pk):
+    """One step: the answer given at the meeting becomes evidence on the
+    plan's answer to the same checklist question."""
+    item, access = _question(request, pk)
+    if not access.can_contribute:
+        raise PermissionDenied
+    meeting = item.meeting
+    asked = next((a for a in meeting_questions(meeting) if a.item.pk == item.pk), None)
+    if meeting.confidential:
+        # An evidence link is read by everyone who reads the plan.
+        raise Http404("A confidential meeting is never linked as evidence.")
+    if asked is None or not asked.may_become_evidence:
+        messages.error(
+            request,
+            "Only an answer given to a checklist question the plan has answered can be "
+            "linked as evidence, once.",
+        )
+        return redirect(meeting.get_absolute_url() + "#questions")
+    services.answer_as_evidence(
+        item=item,
+        answer=asked.checklist_answer,
+        url=request.build_absolute_uri(meeting.get_absolute_url()) + f"#question-{item.pk}",
+        user=request.user,
+    )
+    messages.success(request, "Linked as evidence on the checklist question.")
+    return redirect(meeting.get_absolute_url() + f"#question-{item.pk}")
 
 
 # Actions ---------------------------------------------------------------------

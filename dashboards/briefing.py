@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 from consultations.models import (
     Action,
+    BlockTransfer,
     Meeting,
     with_agreed_without_consultation,
 )
-from consultations.presenters import latest_forum_answers
+from consultations.presenters import latest_forum_answers, meeting_questions
 from feedback.aggregates import authority_feedback
 from plans.history import plan_changes
 from plans.models import Answer, FundingInstalment, Plan, still_to_ask
@@ -166,6 +167,14 @@ class BriefingPack:
     feedback: object  # feedback.aggregates.FeedbackSummary, suppressed as on the authority page
     actions: list
     charts: list  # dashboards.charts.BarChart
+    # The meetings (planned and held, newest first) and the block transfers
+    # put to the Schools Forum with its votes, less confidential ones.
+    meetings: list = field(default_factory=list)
+    transfers: list = field(default_factory=list)
+
+
+# The meetings a briefing pack lists: enough for the story of a plan.
+PACK_MEETINGS = 12
 
 
 def briefing_pack(user, authority, roles, *, plan_pk=None):
@@ -194,4 +203,51 @@ def briefing_pack(user, authority, roles, *, plan_pk=None):
             .overdue_first()
         ),
         charts=[chart for chart in charts if chart.bars],
+        meetings=_printable_meetings(user, authority)[:PACK_MEETINGS],
+        transfers=list(
+            BlockTransfer.objects.for_user(user)
+            .filter(meeting__authority=authority, meeting__confidential=False)
+            .listed()
+        ),
+    )
+
+
+def _printable_meetings(user, authority):
+    """The authority's meetings this person sees, less confidential ones
+    (see forum_answers), newest first, with their plan."""
+    return Meeting.objects.for_user(user).filter(authority=authority, confidential=False).listed()
+
+
+@dataclass
+class ShortPack:
+    """One or two printed pages for one meeting: the plan it is about in
+    brief, its money and top concerns, the questions to ask, and members'
+    headline figures."""
+
+    meeting: Meeting
+    plan: PlanInBrief | None
+    concerns: list  # Answer: the plan's top concerns, serious first
+    questions: list  # consultations.presenters.AskedQuestion
+    feedback: object  # feedback.aggregates.FeedbackSummary
+
+
+# Concerns a short pack has room for.
+SHORT_PACK_CONCERNS = 5
+
+
+def short_pack(user, meeting, roles):
+    """The short pack for `meeting` (read through Meeting.objects.for_user by
+    the view). `roles` as for briefing_pack. A meeting about no plan has no
+    plan, money or concerns in it."""
+    plan = None
+    if meeting.plan_id:
+        found = plans_in_brief(_plans(user, meeting.authority).filter(pk=meeting.plan_id))
+        plan = found[0] if found else None
+    concerns = (plan.serious + plan.some)[:SHORT_PACK_CONCERNS] if plan else []
+    return ShortPack(
+        meeting=meeting,
+        plan=plan,
+        concerns=concerns,
+        questions=meeting_questions(meeting),
+        feedback=authority_feedback(meeting.authority, user, roles),
     )

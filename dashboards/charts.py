@@ -19,8 +19,15 @@ from authorities.models import financial_year_label, format_pounds
 # tallest bar, below it for values under a negative bar and the labels.
 WIDTH, HEIGHT = 640, 320
 LEFT, RIGHT, TOP, BOTTOM = 72, 12, 44, 64
-MIN_SLOT = 60  # narrower than this and the printed values would collide
+MIN_SLOT = 60
 MAX_BAR = 72
+# Text is 14 units high (frontend/_charts.scss) on lines LINE apart. Its
+# width is reckoned generously, from the widest of the fonts a browser may
+# use (DejaVu Sans, on Linux), so that labels laid out here never touch in
+# any of them: a label or value wider than its slot is wrapped at its
+# spaces, and a word wider than a slot widens every slot.
+FONT_SIZE, LINE = 14, 17
+GAP = 10  # between the texts of neighbouring slots
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,9 @@ class Bar:
     """One category (a year, a term) and its bar, or its gap."""
 
     label: str  # under the bar: "2024-25"
+    label_lines: tuple  # the label as drawn, wrapped to its slot
     text: str  # printed beside the bar: "£24.6m", or why there is none
+    text_lines: tuple  # the text as drawn, wrapped to its slot
     table_text: str  # in the data table: "£24,600,000"
     known: bool
     negative: bool
@@ -43,7 +52,7 @@ class Bar:
     y: float
     height: float
     centre: float
-    value_y: float  # baseline of `text`
+    value_y: float  # baseline of the first of `text_lines`
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,8 @@ class BarChart:
     plot_left: float
     plot_right: float
     zero_y: float
-    label_y: float
+    label_y: float  # baseline of each label's first line
+    line: int = LINE  # from one line of a wrapped text to the next
 
     @property
     def has_data(self):
@@ -109,7 +119,7 @@ def deficit_text(amount, formatter):
 
 
 def weeks_text(weeks):
-    return f"{weeks:g} weeks"
+    return f"{weeks:g} week{'' if weeks == 1 else 's'}"
 
 
 def _join(labels):
@@ -145,6 +155,35 @@ def trend_summary(subject, points, text):
 
 
 # Geometry --------------------------------------------------------------------
+
+NARROW = set(" .,:;!'|()-[]/ijlft1")
+WIDE = set("mwMW£%")
+
+
+def text_width(text, *, bold=False):
+    """The most room `text` takes at FONT_SIZE: an estimate from the widths
+    of DejaVu Sans, wider than the usual system fonts."""
+    ems = sum(
+        0.38 if c in NARROW else 0.95 if c in WIDE else 0.78 if c.isupper() else 0.66 for c in text
+    )
+    return ems * FONT_SIZE * (1.1 if bold else 1)
+
+
+def wrap(text, room, *, bold=False):
+    """`text` as lines no wider than `room`, broken at its spaces only (a
+    word longer than `room` is a line of its own: bar_chart widens the slots
+    so that none is)."""
+    lines = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", bold=bold) <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return tuple(lines) or ("",)
+
+
+def widest_word(texts, *, bold=False):
+    return max((text_width(word, bold=bold) for text in texts for word in text.split()), default=0)
 
 
 def nice_step(span, target=4):
@@ -190,40 +229,67 @@ def bar_chart(
     tick_text = tick_text or short
     values = [float(p.value) for p in points if p.value is not None]
     low, high, step = axis_range(values)
+    figures = []
+    if values and step:
+        figures = [low + n * step for n in range(round((high - low) / step) + 1)]
+    tick_texts = [tick_text(_round(figure)) for figure in figures]
+    texts = [short(p.value) if p.value is not None else p.missing for p in points]
+    labels = [p.label for p in points]
 
-    width = max(WIDTH, LEFT + RIGHT + MIN_SLOT * len(points))
-    plot_bottom = HEIGHT - BOTTOM
-    plot_height = plot_bottom - TOP
+    # Room on the left for the widest figure on the axis, and slots wide
+    # enough for the longest word under or over a bar.
+    left = max(LEFT, math.ceil(max(map(text_width, tick_texts), default=0)) + 16)
+    slot = max(MIN_SLOT, widest_word(labels) + GAP, widest_word(texts, bold=True) + GAP)
+    width = max(WIDTH, math.ceil(left + RIGHT + slot * len(points)))
+    slot = (width - left - RIGHT) / max(len(points), 1)
+    label_lines = [wrap(label, slot - GAP) for label in labels]
+    text_lines = [wrap(text, slot - GAP, bold=True) for text in texts]
+    # A value of several lines is stacked away from its bar: upwards over
+    # a bar (so the plot starts lower), downwards under a negative one (so
+    # the labels do).
+    over = max(
+        (len(lines) for lines, p in zip(text_lines, points, strict=True) if not _negative(p)),
+        default=1,
+    )
+    under = max(
+        (len(lines) for lines, p in zip(text_lines, points, strict=True) if _negative(p)),
+        default=1,
+    )
+    top_margin = TOP + LINE * (over - 1)
+    plot_bottom = HEIGHT - BOTTOM + LINE * (over - 1)
+    plot_height = plot_bottom - top_margin
+    label_y = plot_bottom + 38 + LINE * (under - 1)
+    height = label_y + LINE * (max(map(len, label_lines), default=1) - 1) + BOTTOM - 38
 
     def y_of(value):
-        return TOP + (high - value) / (high - low) * plot_height
+        return top_margin + (high - value) / (high - low) * plot_height
 
     zero_y = y_of(0)
-    ticks = []
-    if values and step:
-        count = round((high - low) / step)
-        for n in range(count + 1):
-            figure = low + n * step
-            ticks.append(Tick(y=round(y_of(figure), 1), text=tick_text(_round(figure))))
-    slot = (width - LEFT - RIGHT) / max(len(points), 1)
+    ticks = tuple(
+        Tick(y=round(y_of(figure), 1), text=text)
+        for figure, text in zip(figures, tick_texts, strict=True)
+    )
     bar_width = min(slot * 0.6, MAX_BAR)
     bars = []
     for n, point in enumerate(points):
-        centre = LEFT + slot * n + slot / 2
+        centre = left + slot * n + slot / 2
         known = point.value is not None
         value = float(point.value) if known else 0.0
         negative = known and value < 0
         top, bottom = sorted((y_of(value), zero_y))
+        lines = len(text_lines[n])
         if not known:
-            value_y = zero_y - 8
+            value_y = zero_y - 8 - LINE * (lines - 1)
         elif negative:
             value_y = bottom + 18
         else:
-            value_y = top - 8
+            value_y = top - 8 - LINE * (lines - 1)
         bars.append(
             Bar(
                 label=point.label,
-                text=short(point.value) if known else point.missing,
+                label_lines=label_lines[n],
+                text=texts[n],
+                text_lines=text_lines[n],
                 table_text=full(point.value) if known else point.missing,
                 known=known,
                 negative=negative,
@@ -244,14 +310,18 @@ def bar_chart(
         value_heading=value_heading,
         colour=colour,
         bars=tuple(bars),
-        ticks=tuple(ticks),
+        ticks=ticks,
         width=width,
-        height=HEIGHT,
-        plot_left=LEFT,
+        height=height,
+        plot_left=left,
         plot_right=width - RIGHT,
         zero_y=round(zero_y, 1),
-        label_y=plot_bottom + 38,
+        label_y=label_y,
     )
+
+
+def _negative(point):
+    return point.value is not None and point.value < 0
 
 
 def _round(figure):
@@ -332,6 +402,7 @@ def assessment_wait_chart(feedback, *, id="chart-assessment-wait"):
         short=lambda weeks: f"{weeks:g}",
         full=weeks_text,
         say=weeks_text,
+        tick_text=weeks_text,
         colour="purple",
     )
 

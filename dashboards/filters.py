@@ -16,9 +16,19 @@ from django.utils import timezone
 
 from authorities.models import LocalAuthority
 from consultations.models import Meeting, plans_agreed_without_consultation
-from plans.models import Plan
+from official.comparisons import REFUSED, WITHIN_20_WEEKS, above_england_and_rising, below_england
+from plans.models import REFORM_PROGRAMME, HighNeedsStabilityGrant, Plan, ReformPlanDetails
 
 RECENT_MONTHS = 6
+# Plans past their agreement: those whose agreement date decides whether
+# the union was consulted before it (an ended plan may never have been
+# agreed, and one not yet agreed has nothing to check).
+AGREED_STATUSES = (
+    Plan.Status.AGREED,
+    Plan.Status.IMPLEMENTATION,
+    Plan.Status.UNDER_REVIEW,
+    Plan.Status.COMPLETED,
+)
 
 
 def months_before(day, months):
@@ -37,6 +47,17 @@ class Only(models.TextChoices):
     NO_RECENT_MEETING = (
         "no_recent_meeting",
         f"No meeting logged in the last {RECENT_MONTHS} months",
+    )
+    NO_REFORM_SUBMITTED = "no_reform_submitted", "No local SEND reform plan submitted to the DfE"
+    NOT_MET = "not_met", "A reform plan rated “requirements not met”"
+    GRANT_WITHHELD = "grant_withheld", "The stability grant withheld (in full or in part)"
+    BELOW_20_WEEKS = (
+        "below_england_20_weeks",
+        "EHC plans issued within 20 weeks below England's rate (latest year)",
+    )
+    REFUSALS_RISING = (
+        "refusals_above_england_rising",
+        "Requests refused an assessment above England's rate and rising (latest year)",
     )
 
 
@@ -58,7 +79,10 @@ class OverviewFilter(django_filters.FilterSet):
     by a revision); programme and status must hold for the same plan.
     Meetings count only if the person may see them, like the table's "last
     meeting" column; "agreed without consultation" counts every meeting (see
-    consultations.models.plans_agreed_without_consultation).
+    consultations.models.plans_agreed_without_consultation), and cannot
+    list a plan with no agreement date (the overview counts those).
+    Official figures compare the latest year's with England's
+    (official.comparisons): a figure not known matches neither way.
     """
 
     region = django_filters.ChoiceFilter(
@@ -96,6 +120,7 @@ class OverviewFilter(django_filters.FilterSet):
         the form then renders without a query."""
         super().__init__(data, queryset)
         self.user = user
+        self.regions, self.programmes = regions, programmes
         self.today = today or timezone.localdate()
         if regions is None:
             del self.filters["region"]
@@ -124,10 +149,35 @@ class OverviewFilter(django_filters.FilterSet):
         if Only.NOT_CONSULTED in only:
             queryset = queryset.filter(Exists(plans_agreed_without_consultation(plans)))
         if Only.NO_RECENT_MEETING in only:
-            recent = Meeting.objects.for_user(self.user).filter(
-                authority=OuterRef("pk"), held_on__gte=self.recent_since
+            # A meeting planned, not yet held, is no engagement yet.
+            recent = (
+                Meeting.objects.for_user(self.user)
+                .held()
+                .filter(authority=OuterRef("pk"), held_on__gte=self.recent_since)
             )
             queryset = queryset.exclude(Exists(recent))
+        if Only.NO_REFORM_SUBMITTED in only:
+            # A reform plan with no stage recorded counts as not submitted.
+            submitted = plans.filter(
+                programme__code=REFORM_PROGRAMME, reform__isnull=False
+            ).exclude(reform__stage__in=ReformPlanDetails.NOT_SUBMITTED)
+            queryset = queryset.exclude(Exists(submitted))
+        # The early warnings' rules (plans.models), on current plans.
+        current = Plan.objects.current()
+        if Only.NOT_MET in only:
+            not_met = ReformPlanDetails.objects.requirements_not_met().filter(
+                plan__authority=OuterRef("pk"), plan__in=current
+            )
+            queryset = queryset.filter(Exists(not_met))
+        if Only.GRANT_WITHHELD in only:
+            held_back = HighNeedsStabilityGrant.objects.held_back().filter(
+                plan__authority=OuterRef("pk")
+            )
+            queryset = queryset.filter(Exists(held_back))
+        if Only.BELOW_20_WEEKS in only:
+            queryset = queryset.filter(below_england(WITHIN_20_WEEKS))
+        if Only.REFUSALS_RISING in only:
+            queryset = queryset.filter(above_england_and_rising(REFUSED))
         return queryset
 
     @property

@@ -1,9 +1,15 @@
-"""The authority list's search form (the overview's and region page's
-filters are django-filter sets, in filters.py)."""
+"""The authority list's search form, the warnings page's filters and the
+forms that mark a warning dealt with or reopen it (the overview's and
+region page's filters are django-filter sets, in filters.py)."""
 
 from django import forms
 
-from authorities.models import Region
+from authorities.edits import BaseVersionField
+from authorities.forms import DateInput
+from authorities.models import LocalAuthority, Region
+
+from .models import CAUSE_LENGTH, NOTE_LENGTH
+from .warnings import Kind, Status, severity
 
 
 class AuthorityFilterForm(forms.Form):
@@ -50,3 +56,109 @@ class AuthorityFilterForm(forms.Form):
         if data.get("region"):
             authorities = authorities.filter(region=data["region"])
         return authorities.order_by(*self.SORTS.get(data.get("sort") or "name"))
+
+
+class WarningFilterForm(forms.Form):
+    """The warnings page's filters (all optional): open or dealt with, kind,
+    region, authority and since when. The kinds are every Kind there is, so
+    a new kind of warning is a filter as soon as it exists."""
+
+    status = forms.ChoiceField(
+        label="Show",
+        choices=Status.choices,
+        required=False,
+        error_messages={"invalid_choice": "Choose open or dealt with"},
+    )
+    kind = forms.ChoiceField(
+        label="Kind of warning",
+        required=False,
+        error_messages={"invalid_choice": "Choose a kind of warning from the list"},
+    )
+    region = forms.ModelChoiceField(
+        queryset=Region.objects.none(),
+        required=False,
+        to_field_name="slug",
+        empty_label="All regions",
+        error_messages={"invalid_choice": "Choose a region from the list"},
+    )
+    authority = forms.ModelChoiceField(
+        queryset=LocalAuthority.objects.none(),
+        required=False,
+        to_field_name="slug",
+        empty_label="All authorities",
+        error_messages={"invalid_choice": "Choose an authority from the list"},
+    )
+    since = forms.DateField(
+        label="Arisen since",
+        required=False,
+        widget=DateInput,
+        error_messages={"invalid": "Enter a real date, for example 1 9 2026"},
+    )
+
+    def __init__(self, *args, regions, authorities, **kwargs):
+        """`regions` and `authorities`: those in the person's scope (lists,
+        so the form renders with no query of its own)."""
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "All kinds"), *sorted(Kind.choices, key=_by_severity)]
+        self.fields["region"].queryset = Region.objects.filter(pk__in=[r.pk for r in regions])
+        self.fields["region"].choices = [("", "All regions"), *((r.slug, r.name) for r in regions)]
+        self.fields["authority"].queryset = LocalAuthority.objects.filter(
+            pk__in=[a.pk for a in authorities]
+        )
+        self.fields["authority"].choices = [
+            ("", "All authorities"),
+            *((a.slug, a.name) for a in authorities),
+        ]
+        if len(regions) < 2:
+            # One region (or an authority's people, who have no region
+            # page): the authority says it all.
+            del self.fields["region"]
+
+    def chosen(self):
+        """What to list, from the valid filters (a bad one is reported and
+        ignored). Call after is_valid()."""
+        data = self.cleaned_data
+        return {
+            "status": data.get("status") or Status.OPEN,
+            "kinds": [Kind(data["kind"])] if data.get("kind") else None,
+            "region": data.get("region"),
+            "authority": data.get("authority"),
+            "since": data.get("since"),
+        }
+
+
+def _by_severity(choice):
+    return severity(Kind(choice[0]))
+
+
+class DealtWithForm(forms.Form):
+    """Mark a warning dealt with, saying how. Carries the cause the person
+    was shown, so nobody marks a warning whose cause has changed since
+    (a new instalment held back, the answer made serious again) unseen."""
+
+    note = forms.CharField(
+        label="What was done about it?",
+        help_text="For example: raised at the Schools Forum on 3 March; the LNS is following "
+        "it up. Everyone who can see the warning can read this.",
+        max_length=NOTE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": "Say what was done about it",
+            "max_length": f"Say it in {NOTE_LENGTH:,} characters or fewer",
+        },
+    )
+    cause = forms.CharField(widget=forms.HiddenInput, required=False, max_length=CAUSE_LENGTH)
+
+
+class ReopenForm(forms.Form):
+    """Reopen a warning marked dealt with, saying why (optional). Carries
+    the version of the record shown."""
+
+    reason = forms.CharField(
+        label="Why reopen it? (optional)",
+        required=False,
+        max_length=NOTE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": f"Say it in {NOTE_LENGTH:,} characters or fewer"},
+    )
+    base_version = BaseVersionField()

@@ -1,6 +1,8 @@
 """The tile map of England's authorities: one square per authority, the nine
 regions as contiguous blocks, roughly where they are on a map, each square
-coloured by a measure (programme, plan status, consultation, DSG deficit).
+coloured by a measure (programme, plan status, local SEND reform plan, the
+High Needs Stability Grant and payments withheld, consultation, official
+figures against England's, DSG deficit).
 
 Where each authority sits is data, `data/tile_map.csv` (DfE LA code, the
 three-letter label drawn in the square, column, row; the name is there for
@@ -26,12 +28,14 @@ from typing import NamedTuple
 
 from django import forms
 from django.core.management.base import CommandError
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from authorities.loading import read_rows
 from authorities.models import LocalAuthority, financial_year_label, format_pounds
 from consultations.models import with_agreed_without_consultation
-from plans.models import Plan
+from official.comparisons import ABOVE, BELOW, REFUSED, WITHIN_20_WEEKS, compare
+from plans.models import REFORM_PROGRAMME, FundingInstalment, Plan, ReformPlanDetails
 
 LAYOUT_PATH = Path(__file__).resolve().parent / "data" / "tile_map.csv"
 LAYOUT_COLUMNS = ["la_code", "label", "column", "row", "name"]
@@ -268,6 +272,137 @@ def _agreed(lead_in, plans):
     return f"{lead_in} {dates}"
 
 
+Stage = ReformPlanDetails.Stage
+REFORM_GROUPS = {
+    Stage.STARTED: "preparing",
+    Stage.DRAFT_SHARED: "preparing",
+    Stage.FEEDBACK: "preparing",
+    Stage.SUBMITTED: "submitted",
+    Stage.REVISED: "submitted",
+    Stage.APPROVED: "approved",
+    Stage.NOT_MET: "not_met",
+}
+
+
+def _reform_values(user, region):
+    """Each authority's current reform plan (the newest, should there be
+    several) by its stage with the DfE, and its rating: one query."""
+    plans = _plans(user, region).filter(programme__code=REFORM_PROGRAMME).with_reform()
+    values = {}
+    for authority_id, reform_plans in _by_authority(plans).items():
+        plan = reform_plans[0]
+        reform = getattr(plan, "reform", None)
+        if reform is None:
+            values[authority_id] = Value("unknown", f"{plan.short_name}: stage not recorded")
+            continue
+        text = f"{reform.get_stage_display()} ({plan.short_name})"
+        if reform.rating:
+            text += f", rated “{reform.get_rating_display()}”"
+        values[authority_id] = Value(REFORM_GROUPS[reform.stage], text)
+    return values
+
+
+def _grant_values(user, region):
+    """Each authority's High Needs Stability Grant, and whether any payment
+    is withheld: the grant withheld or paid reduced, an instalment withheld
+    or reduced, or a plan under review with its payments withheld, amount
+    recorded or not (the five SV agreements suspended in March 2024 have
+    none). One query."""
+    held_back = FundingInstalment.objects.held_back().filter(plan=OuterRef("pk"))
+    plans = _plans(user, region).with_reform().annotate(instalments_held_back=Exists(held_back))
+    values = {}
+    for authority_id, current in _by_authority(plans).items():
+        grants = [
+            plan.stability_grant
+            for plan in current
+            if plan.is_reform_plan and getattr(plan, "stability_grant", None)
+        ]
+        withheld = [
+            f"Stability grant {_grant_payment(grant)}"
+            for grant in grants
+            if grant.status in FundingInstalment.HELD_BACK
+        ]
+        for plan in current:
+            if plan.status == Plan.Status.UNDER_REVIEW:
+                recorded = "" if plan.instalments_held_back else " (amount not recorded)"
+                withheld.append(f"{_plan_name(plan)} under review, payments withheld{recorded}")
+            elif plan.instalments_held_back:
+                withheld.append(f"{_plan_name(plan)}: instalments withheld or reduced")
+        if withheld:
+            values[authority_id] = Value("withheld", "; ".join(withheld))
+        elif grants:
+            grant = grants[0]
+            key = "paid" if grant.status == grant.Status.PAID else "due"
+            values[authority_id] = Value(key, f"Stability grant {_grant_payment(grant)}")
+    return values
+
+
+def _grant_payment(grant):
+    """ "of £900,000 due", "withheld (£1,800,000)", "paid reduced: £400,000 held back"."""
+    amount = format_pounds(grant.written_off) if grant.written_off is not None else None
+    if grant.status == grant.Status.WITHHELD:
+        return f"withheld ({amount})" if amount else "withheld"
+    if grant.status == grant.Status.REDUCED:
+        held = grant.withheld
+        return f"paid reduced: {format_pounds(held)} held back" if held else "paid reduced"
+    status = "paid" if grant.status == grant.Status.PAID else "due"
+    return f"of {amount} {status}" if amount else status
+
+
+def _scope(user, region):
+    authorities = LocalAuthority.objects.for_user(user)
+    return authorities.filter(region=region) if region is not None else authorities
+
+
+def _figure_text(comparison):
+    """ "38.2% in 2024, below England's 45.9%"; a figure not published says why."""
+    if not comparison.known:
+        england = comparison.england_text
+        return f"{comparison.text.capitalize()} in {comparison.year} (England {england})"
+    against = comparison.against_england
+    where = (
+        f"{'below' if against == BELOW else 'above'} England's {comparison.england_text}"
+        if against in (BELOW, ABOVE)
+        else "the same as England"
+    )
+    return f"{comparison.text} in {comparison.year}, {where}"
+
+
+def _twenty_weeks_values(user, region):
+    """EHC plans issued within 20 weeks in the latest year, against England:
+    one query (official.comparisons)."""
+    values = {}
+    for authority_id, comparison in compare([WITHIN_20_WEEKS], _scope(user, region))[
+        WITHIN_20_WEEKS
+    ].items():
+        against = comparison.against_england
+        key = "unknown" if against is None else "below" if against == BELOW else "not_below"
+        values[authority_id] = Value(key, _figure_text(comparison))
+    return values
+
+
+def _refusal_values(user, region):
+    """Requests refused an assessment in the latest year, against England
+    and the authority's own the year before: one query."""
+    values = {}
+    for authority_id, comparison in compare([REFUSED], _scope(user, region))[REFUSED].items():
+        text = _figure_text(comparison)
+        if comparison.against_england != ABOVE:
+            key = "unknown" if comparison.against_england is None else "not_above"
+        elif comparison.rising:
+            key = "above_rising"
+            text += f", rising from {comparison.previous_text} in {comparison.previous_year}"
+        else:
+            key = "above"
+            text += (
+                f"; {comparison.previous_year}: {comparison.previous_text}"
+                if comparison.rising is None
+                else f", not rising ({comparison.previous_text} in {comparison.previous_year})"
+            )
+        values[authority_id] = Value(key, text)
+    return values
+
+
 DEFICIT_BANDS = (  # (at least, category key), largest first
     (Decimal(100_000_000), "100m"),
     (Decimal(50_000_000), "50m"),
@@ -339,6 +474,136 @@ MEASURES = {
             ),
             default=Value("none", "No plan"),
             read=_status_values,
+        ),
+        Measure(
+            key="reform",
+            label="Local SEND reform plan",
+            caption="by the stage of their local SEND reform plan with the DfE",
+            categories=(
+                Category(
+                    "not_met",
+                    "Requirements not met",
+                    "rated “requirements not met”",
+                    "!",
+                    "#d4351c",
+                ),
+                Category(
+                    "submitted",
+                    "Submitted, awaiting the DfE",
+                    "submitted and awaiting the DfE",
+                    "S",
+                    "#1d70b8",
+                ),
+                Category("approved", "Approved", "approved", "A", "#00703c"),
+                Category(
+                    "preparing",
+                    "Being prepared (not yet submitted)",
+                    "being prepared",
+                    "P",
+                    "#b58840",
+                ),
+                Category(
+                    "unknown",
+                    "Stage not recorded",
+                    "with a reform plan whose stage is not recorded",
+                    "?",
+                    dashed=True,
+                ),
+                Category("none", "No reform plan", "with no reform plan", NOTHING),
+            ),
+            default=Value("none", "No reform plan"),
+            read=_reform_values,
+        ),
+        Measure(
+            key="grant",
+            label="Stability grant and payments withheld",
+            caption="by their High Needs Stability Grant and any payments withheld",
+            categories=(
+                Category(
+                    "withheld",
+                    "Payments withheld (grant or instalments)",
+                    "with payments withheld",
+                    "W",
+                    "#d4351c",
+                ),
+                Category("due", "Grant due", "with the grant due", "D", "#b58840"),
+                Category("paid", "Grant paid", "with the grant paid", "P", "#1d70b8"),
+                Category(
+                    "none",
+                    "No grant recorded, nothing withheld",
+                    "with no grant recorded and nothing withheld",
+                    NOTHING,
+                ),
+            ),
+            default=Value("none", "No grant recorded, no payment withheld"),
+            read=_grant_values,
+        ),
+        Measure(
+            key="twenty_weeks",
+            label="EHC plans within 20 weeks against England",
+            caption=(
+                "by the share of EHC plans they issued within 20 weeks in the latest "
+                "year, against England's"
+            ),
+            categories=(
+                Category("below", "Below England", "below England", "B", "#d4351c"),
+                Category(
+                    "not_below",
+                    "England's rate or above",
+                    "at or above England's rate",
+                    "A",
+                    "#1d70b8",
+                ),
+                Category(
+                    "unknown",
+                    "Not known (not published or suppressed)",
+                    "with no figure published",
+                    "?",
+                    dashed=True,
+                ),
+            ),
+            default=Value("unknown", "No figure published"),
+            read=_twenty_weeks_values,
+        ),
+        Measure(
+            key="refusals",
+            label="Requests refused an assessment against England",
+            caption=(
+                "by the share of requests for an assessment they refused in the latest "
+                "year, against England's and their own the year before"
+            ),
+            categories=(
+                Category(
+                    "above_rising",
+                    "Above England and rising",
+                    "above England and rising",
+                    "!",
+                    "#d4351c",
+                ),
+                Category(
+                    "above",
+                    "Above England, not rising (or last year not known)",
+                    "above England but not rising",
+                    "H",
+                    "#b58840",
+                ),
+                Category(
+                    "not_above",
+                    "England's rate or below",
+                    "at or below England's rate",
+                    "L",
+                    "#1d70b8",
+                ),
+                Category(
+                    "unknown",
+                    "Not known (not published or suppressed)",
+                    "with no figure published",
+                    "?",
+                    dashed=True,
+                ),
+            ),
+            default=Value("unknown", "No figure published"),
+            read=_refusal_values,
         ),
         Measure(
             key="consultation",

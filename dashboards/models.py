@@ -1,9 +1,18 @@
-"""What only the dashboards record: each download of the overview."""
+"""What only the dashboards record: each download of the overview, and
+the early warnings people have dealt with."""
+
+import datetime
 
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
-from authorities.models import User
+from authorities.edits import Versioned
+from authorities.models import LocalAuthority, User
+
+# What is said on marking a warning dealt with, or reopening it.
+NOTE_LENGTH = 2000
+CAUSE_LENGTH = 64
 
 
 class DashboardExport(models.Model):
@@ -40,3 +49,98 @@ class DashboardExport(models.Model):
 
     def __str__(self):
         return f"Overview export by {self.exported_by_email} on {self.exported_at:%-d %B %Y %H:%M}"
+
+
+def cause_key(cause):
+    """A warning's cause as stored text: a moment in UTC to the microsecond,
+    a date, any other value as written, or "" when the records do not say.
+    Two warnings of one kind about one record are the same warning only if
+    their causes have the same key."""
+    if cause is None:
+        return ""
+    if isinstance(cause, datetime.datetime):
+        return cause.astimezone(datetime.UTC).isoformat()
+    if isinstance(cause, datetime.date):
+        return cause.isoformat()
+    return str(cause)[:CAUSE_LENGTH]
+
+
+class WarningDealtWithQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Records at the authorities a person may see. Which warnings they
+        may see is the warnings' readers' business (dashboards/warnings.py):
+        a record is only ever shown beside its warning."""
+        return self.filter(authority__in=LocalAuthority.objects.for_user(user))
+
+    def current(self):
+        """Those not reopened: their warnings are not open."""
+        return self.filter(reopened_at__isnull=True)
+
+
+class WarningDealtWith(Versioned):
+    """Someone dealt with an early warning, and said how (`note`).
+
+    A warning is identified by its kind, the record it is about (`subject_id`:
+    the reader's row, or the authority for a figure worked out over it) and
+    its cause: the moment or date that made it (an instalment held back on
+    this day, an answer made serious at this time, this term's waits). When
+    the cause recurs (a new withheld instalment is a new subject; the same
+    answer made serious again after being cleared is a new cause), the
+    warning is open again, since no record matches it. Reopening by hand
+    keeps the record, with who reopened it and why; its history keeps every
+    version.
+
+    `kind` is not bound to the kinds' choices: a new kind of warning needs
+    no migration. `cause` is the key the database holds unique; `cause_at`
+    or `cause_on` the same cause, typed, so the warnings' queries can leave
+    out those dealt with (dashboards/warnings.py)."""
+
+    authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=40)
+    subject_id = models.PositiveBigIntegerField()
+    cause = models.CharField(max_length=CAUSE_LENGTH, blank=True)
+    cause_at = models.DateTimeField(null=True, blank=True)
+    cause_on = models.DateField(null=True, blank=True)
+    note = models.TextField("What was done", max_length=NOTE_LENGTH)
+    dealt_with_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    dealt_with_at = models.DateTimeField(default=timezone.now)
+    reopened_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_note = models.TextField("Why reopen it", max_length=NOTE_LENGTH, blank=True)
+    history = HistoricalRecords()
+
+    # The page cache makes this authority's pages old when one is saved.
+    authority_path = "authority"
+
+    objects = WarningDealtWithQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "warning dealt with"
+        verbose_name_plural = "warnings dealt with"
+        ordering = ["-dealt_with_at", "-pk"]
+        constraints = [
+            # One open record per warning: two people marking it at once
+            # cannot both succeed unseen.
+            models.UniqueConstraint(
+                fields=["kind", "subject_id", "cause"],
+                condition=models.Q(reopened_at__isnull=True),
+                name="warning_dealt_with_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cause_at__isnull=True) | models.Q(cause_on__isnull=True),
+                name="warning_cause_one_type",
+            ),
+        ]
+        indexes = [models.Index(fields=["authority", "kind"], name="warning_dealt_authority_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.subject_id} dealt with on {self.dealt_with_at:%-d %B %Y}"
+
+    @property
+    def stands(self):
+        """Whether it still holds (not reopened): its warning is not open."""
+        return self.reopened_at is None

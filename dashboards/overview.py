@@ -1,5 +1,6 @@
 """The overview table: every authority in a person's scope, one row each, with
-its current plans, money, checklist, meetings, actions, feedback and deficit.
+its current plans, money, reform plan and stability grant, checklist,
+meetings, actions, feedback, official figures against England's and deficit.
 
 The national overview (/overview/) and the region page show it; the CSV and
 XLSX exports write the same columns. The rows are built in a fixed number of
@@ -23,15 +24,33 @@ from authorities.models import LocalAuthority, Region, financial_year_label, for
 from consultations.models import Action, Meeting, with_agreed_without_consultation
 from feedback.aggregates import FEWER, NO_FEEDBACK, AuthorityFigures, figures_by_authority
 from feedback.models import FeedbackTally
-from plans.models import ZERO, FundingInstalment, Plan, Programme
+from official.comparisons import ABOVE, BELOW, NOTHING_LOADED, REFUSED, WITHIN_20_WEEKS, compare
+from plans.models import (
+    ZERO,
+    FundingInstalment,
+    HighNeedsStabilityGrant,
+    Plan,
+    Programme,
+    ReformPlanDetails,
+)
 
-from .filters import OverviewFilter
+from .filters import AGREED_STATUSES, Only, OverviewFilter
 from .warnings import warning_summary
 
 # Whether the union was consulted before agreement, over an authority's
 # current plans (see OverviewRow.consulted).
 NOT_CONSULTED, CONSULTED, NOT_AGREED = "No", "Yes", "No agreement date"
 STATUS_ORDER = {status: n for n, status in enumerate(Plan.Status.values)}
+STAGE_ORDER = {stage: n for n, stage in enumerate(ReformPlanDetails.Stage.values)}
+RATING_ORDER = {rating: n for n, rating in enumerate(ReformPlanDetails.Rating.values)}
+# A reform plan whose details nobody has recorded yet (they are a record of
+# their own, made by the first save of its form).
+NO_STAGE = "Stage not recorded"
+Payment = HighNeedsStabilityGrant.Status
+# The grant's payment, what needs acting on first.
+PAYMENT_ORDER = {Payment.WITHHELD: 0, Payment.REDUCED: 1, Payment.DUE: 2, Payment.PAID: 3}
+# An official figure against England's (official.comparisons), in words.
+AGAINST = {BELOW: "below", ABOVE: "above"}
 
 
 @dataclass
@@ -47,6 +66,13 @@ class OverviewRow:
     overdue_actions: int = 0
     feedback: AuthorityFigures = NO_FEEDBACK
     warnings: int = 0  # early warnings in the person's scope (dashboards/warnings.py)
+    # Current plans under review with their payments withheld (Plan.Status.
+    # UNDER_REVIEW) and no withheld instalment recorded: the five SV
+    # agreements suspended in March 2024 are loaded so from plans/data/
+    # known_plans.csv, with their source, and no amount is published.
+    withheld_unrecorded: list = field(default_factory=list)
+    # The latest official figures beside England's: {measure: Comparison}.
+    official: dict = field(default_factory=dict)
 
     @property
     def answered(self):
@@ -99,7 +125,144 @@ class OverviewRow:
 
     @property
     def withheld_text(self):
-        return "" if self.withheld is None else format_pounds(self.withheld)
+        """The amount withheld; a plan under review with payments withheld
+        says so even when no amount is recorded, rather than "£0"."""
+        if self.withheld is None:
+            return ""
+        if not self.withheld_unrecorded:
+            return format_pounds(self.withheld)
+        if not self.withheld:
+            return "Withheld, amount not recorded"
+        return f"{format_pounds(self.withheld)} and more, not recorded"
+
+    @property
+    def withheld_amount(self):
+        """The downloads' amount: empty, not 0, when payments were withheld
+        and no amount is recorded."""
+        if self.withheld_unrecorded and not self.withheld:
+            return None
+        return self.withheld
+
+    @property
+    def payments_withheld(self):
+        """ "Yes" / "No" over the current plans' instalments, saying when
+        an amount is not recorded; "" with no plan."""
+        if not self.plans:
+            return ""
+        if self.withheld_unrecorded:
+            return "Yes, amount not recorded" if not self.withheld else "Yes, not all recorded"
+        return "Yes" if self.withheld else "No"
+
+    def _withheld_order(self):
+        # Payments withheld, with an amount or not, before none withheld.
+        if self.withheld is None:
+            return None
+        return (bool(self.withheld or self.withheld_unrecorded), self.withheld)
+
+    @property
+    def reform_plan(self):
+        """The current local SEND reform plan (the latest round's), or None."""
+        reform_plans = [plan for plan in self.plans if plan.is_reform_plan]
+        return reform_plans[-1] if reform_plans else None
+
+    @property
+    def reform(self):
+        """The reform plan's ReformPlanDetails, None when not recorded
+        (read with the plan: PlanQuerySet.with_reform)."""
+        return getattr(self.reform_plan, "reform", None)
+
+    @property
+    def reform_stage(self):
+        """The reform plan's stage with the DfE; "" with no reform plan."""
+        if self.reform_plan is None:
+            return ""
+        return self.reform.get_stage_display() if self.reform else NO_STAGE
+
+    def _stage_order(self):
+        if self.reform_plan is None:
+            return None
+        return STAGE_ORDER[self.reform.stage] if self.reform else -1
+
+    @property
+    def rating(self):
+        reform = self.reform
+        return reform.get_rating_display() if reform and reform.rating else ""
+
+    @property
+    def rated_not_met(self):
+        """As the "rated requirements not met" filter: rated so, or the
+        DfE's decision recorded as such."""
+        reform, not_met = self.reform, ReformPlanDetails.Rating.NOT_MET
+        return bool(reform) and not_met in (reform.rating, reform.stage)
+
+    @property
+    def grant(self):
+        """The reform plan's HighNeedsStabilityGrant, or None."""
+        return getattr(self.reform_plan, "stability_grant", None)
+
+    @property
+    def grant_amount(self):
+        """The 90% written off; None when there is no grant or its
+        eligible deficit is not known."""
+        return self.grant.written_off if self.grant else None
+
+    @property
+    def grant_text(self):
+        if self.grant is None:
+            return ""
+        return "Not known" if self.grant_amount is None else format_pounds(self.grant_amount)
+
+    @property
+    def grant_payment(self):
+        return self.grant.get_status_display() if self.grant else ""
+
+    @property
+    def grant_held_back(self):
+        """Whether the grant was withheld or paid reduced."""
+        return bool(self.grant) and self.grant.status in FundingInstalment.HELD_BACK
+
+    @property
+    def grant_withheld_text(self):
+        """What a reduced payment held back, for the page ("" unless reduced)."""
+        grant = self.grant
+        if not grant or grant.status != Payment.REDUCED:
+            return ""
+        withheld = grant.withheld
+        return (
+            "amount held back not known"
+            if withheld is None
+            else f"{format_pounds(withheld)} held back"
+        )
+
+    @property
+    def twenty_weeks(self):
+        """EHC plans issued within 20 weeks: official.comparisons.Comparison."""
+        return self.official.get(WITHIN_20_WEEKS, NOTHING_LOADED)
+
+    @property
+    def refused(self):
+        """Requests refused an assessment: official.comparisons.Comparison."""
+        return self.official.get(REFUSED, NOTHING_LOADED)
+
+    @property
+    def twenty_weeks_note(self):
+        """ "below England's 45.9% (2024)", or the year and England's figure
+        when the authority's is not known."""
+        return _against_england(self.twenty_weeks)
+
+    @property
+    def refused_note(self):
+        """As twenty_weeks_note, and whether it rose from the year before."""
+        comparison = self.refused
+        note = _against_england(comparison)
+        if comparison.against_england == ABOVE:
+            if comparison.rising is None:
+                note += f", {comparison.previous_year} {comparison.previous_text}"
+            elif comparison.rising:
+                note += f", rising from {comparison.previous_text} in {comparison.previous_year}"
+            else:
+                note += f", not rising ({comparison.previous_text} in {comparison.previous_year})"
+        return note
 
     @property
     def deficit(self):
@@ -128,6 +291,45 @@ class OverviewRow:
         if wait is None:
             return "Not given" if self.feedback.submissions else ""
         return wait if wait == FEWER else f"{wait:g}"
+
+
+def _against_england(comparison):
+    if not comparison.period:
+        return ""
+    against = comparison.against_england
+    if against is None:
+        return f"{comparison.year}; England {comparison.england_text}"
+    if against in AGAINST:
+        return f"{AGAINST[against]} England's {comparison.england_text} ({comparison.year})"
+    return f"the same as England ({comparison.year})"
+
+
+def _compared(comparison, *, rising=False):
+    """The downloads' comparison with England in words: "Below England",
+    and for a measure where rising matters, whether it rose."""
+    against = comparison.against_england
+    if against is None:
+        return None
+    words = {BELOW: "Below England", ABOVE: "Above England"}.get(against, "Same as England")
+    if rising and against == ABOVE:
+        if comparison.rising is None:
+            return f"{words}, previous year not known"
+        return f"{words} and rising" if comparison.rising else f"{words}, not rising"
+    return words
+
+
+def _official_value(comparison):
+    """The downloads' figure: the number, or the release's word for why
+    there is none ("suppressed"), never 0; empty with nothing loaded."""
+    if not comparison.period:
+        return None
+    return comparison.value if comparison.known else comparison.text
+
+
+def _official_previous(comparison):
+    if not comparison.previous_period:
+        return None
+    return comparison.previous if comparison.previous is not None else comparison.previous_text
 
 
 def _submissions_order(row):
@@ -185,7 +387,46 @@ COLUMNS = (
         lambda r: sorted(STATUS_ORDER[plan.status] for plan in r.plans) or None,
     ),
     Column("paid", "Paid (£)", lambda r: r.paid, lambda r: r.paid, numeric=True),
-    Column("withheld", "Withheld (£)", lambda r: r.withheld, lambda r: r.withheld, numeric=True),
+    Column(
+        "withheld",
+        "Withheld (£)",
+        lambda r: r.withheld_amount,
+        lambda r: r._withheld_order(),
+        numeric=True,
+        parts=(
+            ("Withheld (£)", lambda r: r.withheld_amount),
+            ("Payments withheld", lambda r: r.payments_withheld or None),
+        ),
+    ),
+    Column(
+        "reform",
+        "Reform plan stage",
+        lambda r: r.reform_stage or None,
+        lambda r: r._stage_order(),
+    ),
+    Column(
+        "rating",
+        "DfE rating",
+        lambda r: r.rating or None,
+        lambda r: RATING_ORDER[r.reform.rating] if r.rating else None,
+    ),
+    Column(
+        "grant",
+        "Stability grant (£)",
+        lambda r: r.grant_amount,
+        lambda r: r.grant_amount,
+        numeric=True,
+    ),
+    Column(
+        "grant_payment",
+        "Grant payment",
+        lambda r: r.grant_payment or None,
+        lambda r: PAYMENT_ORDER[r.grant.status] if r.grant else None,
+        parts=(
+            ("Grant payment", lambda r: r.grant_payment or None),
+            ("Grant held back (£)", lambda r: r.grant.withheld if r.grant else None),
+        ),
+    ),
     Column(
         "checklist",
         "Checklist answered",
@@ -230,6 +471,36 @@ COLUMNS = (
         numeric=True,
     ),
     Column(
+        "within_20_weeks",
+        "EHC plans within 20 weeks (%)",
+        lambda r: _official_value(r.twenty_weeks),
+        lambda r: r.twenty_weeks.value,
+        numeric=True,
+        parts=(
+            ("EHC plans within 20 weeks (%)", lambda r: _official_value(r.twenty_weeks)),
+            ("EHC plans within 20 weeks: year", lambda r: r.twenty_weeks.year or None),
+            ("EHC plans within 20 weeks: England (%)", lambda r: r.twenty_weeks.england),
+            ("EHC plans within 20 weeks: against England", lambda r: _compared(r.twenty_weeks)),
+        ),
+    ),
+    Column(
+        "refused",
+        "Requests refused an assessment (%)",
+        lambda r: _official_value(r.refused),
+        lambda r: r.refused.value,
+        numeric=True,
+        parts=(
+            ("Requests refused an assessment (%)", lambda r: _official_value(r.refused)),
+            ("Requests refused: year", lambda r: r.refused.year or None),
+            ("Requests refused: England (%)", lambda r: r.refused.england),
+            ("Requests refused: previous year (%)", lambda r: _official_previous(r.refused)),
+            (
+                "Requests refused: against England",
+                lambda r: _compared(r.refused, rising=True),
+            ),
+        ),
+    ),
+    Column(
         "deficit",
         "Latest DSG deficit (£)",
         lambda r: r.deficit,
@@ -252,8 +523,9 @@ WARNINGS_LISTED = 20  # the newest, above the table; the table counts them all
 def build_rows(user, authorities, *, with_coverage=False, today=None):
     """An OverviewRow for each of `authorities` (already scoped to `user`),
     by name, in a fixed number of queries: the authorities, their current
-    plans (with the checklist bank's two), instalments, meetings, actions
-    and feedback; two more `with_coverage`."""
+    plans (with the checklist bank's two, and a reform plan's details and
+    grant), instalments, meetings, actions, feedback and the official
+    figures; two more `with_coverage`."""
     authorities = authorities.select_related("region").with_latest_deficit().order_by("name")
     if with_coverage:
         authorities = authorities.with_coverage()
@@ -263,7 +535,7 @@ def build_rows(user, authorities, *, with_coverage=False, today=None):
         return []
 
     plans = with_agreed_without_consultation(
-        Plan.objects.for_user(user).current().filter(authority__in=ids).summary()
+        Plan.objects.for_user(user).current().filter(authority__in=ids).summary().with_reform()
     ).order_by("programme__order", "round_or_tranche", "revision", "pk")
     plans = list(plans)
     money = FundingInstalment.objects.filter(plan__in=[p.pk for p in plans]).totals_by_plan()
@@ -273,6 +545,8 @@ def build_rows(user, authorities, *, with_coverage=False, today=None):
         totals = money.get(plan.pk, {})
         row.paid = (row.paid or ZERO) + totals.get("paid", ZERO)
         row.withheld = (row.withheld or ZERO) + totals.get("withheld", ZERO)
+        if plan.status == Plan.Status.UNDER_REVIEW and not totals.get("withheld"):
+            row.withheld_unrecorded.append(plan)
 
     meetings = Meeting.objects.for_user(user).filter(authority__in=ids)
     for authority_id, held_on in meetings.last_held_by_authority().items():
@@ -289,6 +563,12 @@ def build_rows(user, authorities, *, with_coverage=False, today=None):
     )
     for authority_id, line in figures.items():
         rows[authority_id].feedback = line
+
+    # Every authority's in one query, never one per row.
+    official = compare([WITHIN_20_WEEKS, REFUSED], ids)
+    for measure, by_authority in official.items():
+        for authority_id, comparison in by_authority.items():
+            rows[authority_id].official[measure] = comparison
     return list(rows.values())
 
 
@@ -407,6 +687,39 @@ class Overview:
         for row in rows:
             row.warnings = self.warnings.per_authority.get(row.authority.pk, 0)
         return rows
+
+    @cached_property
+    def undated_agreements(self):
+        """How many current plans past agreement (AGREED_STATUSES) have no
+        agreement date: whether they were agreed without consultation
+        cannot be checked, so the column says "No agreement date" and the
+        filter cannot list them. Counted over the table's rows, or, when
+        that filter is chosen (it leaves them out), over the authorities the
+        other filters choose (one query)."""
+        if Only.NOT_CONSULTED not in self.filterset.chosen().get("only", []):
+            return sum(
+                1
+                for row in self.rows
+                for plan in row.plans
+                if plan.status in AGREED_STATUSES and plan.agreement_date is None
+            )
+        data = self.query.copy()
+        data.setlist("only", [v for v in data.getlist("only") if v != Only.NOT_CONSULTED])
+        others = OverviewFilter(
+            data,
+            self.filterset.queryset,
+            user=self.user,
+            regions=self.filterset.regions,
+            programmes=self.filterset.programmes,
+            sorts=SORTS,
+            today=self.today,
+        )
+        return (
+            Plan.objects.for_user(self.user)
+            .current()
+            .filter(authority__in=others.qs, status__in=AGREED_STATUSES, agreement_date=None)
+            .count()
+        )
 
     @property
     def more_warnings(self):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, warning_views
 
 app_name = "dashboards"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("authorities/", views.authority_list, name="authority_list"),
     path("authorities/<slug:slug>/", views.authority_detail, name="authority"),
     path("authorities/<slug:slug>/briefing/", views.briefing, name="briefing"),
+    path("meetings/<int:pk>/pack/", views.short_pack, name="short_pack"),
     path("regions/<slug:slug>/", views.region_detail, name="region"),
     path("overview/", views.overview, name="overview"),
     path(
@@ -20,4 +21,15 @@ urlpatterns = [
         name="overview_xlsx",
     ),
     path("map/", views.authority_map, name="map"),
+    path("warnings/", warning_views.warnings_page, name="warnings"),
+    path(
+        "warnings/<slug:kind>/<int:pk>/dealt-with/",
+        warning_views.warning_deal,
+        name="warning_deal",
+    ),
+    path(
+        "warnings/dealt-with/<int:pk>/reopen/",
+        warning_views.warning_reopen,
+        name="warning_reopen",
+    ),
 ]

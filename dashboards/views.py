@@ -26,10 +26,11 @@ from consultations.models import (
     plans_agreed_without_consultation,
 )
 from feedback.aggregates import authority_feedback, region_feedback
-from official.presenters import official_figures
+from official.presenters import official_figures, similar_authorities
 from plans.models import Plan, TimelineEntry
 
 from .briefing import authority_plans, briefing_pack, forum_answers
+from .briefing import short_pack as short_pack_of
 from .charts import (
     assessment_wait_chart,
     dsg_deficit_chart,
@@ -42,10 +43,14 @@ from .maps import MapForm, build_map
 from .models import DashboardExport
 from .needs import what_needs
 from .overview import Overview
+from .warnings import warning_count, warning_list
 
 AUTHORITIES_PER_PAGE = 50
 # Block transfers listed on a region page (the newest years first).
 REGION_TRANSFERS = 10
+# Open warnings listed on an authority's page (the gravest first); the
+# warnings page lists them all.
+AUTHORITY_WARNINGS = 5
 
 
 @require_GET
@@ -84,6 +89,8 @@ def _home(user):
         "authority_count": authorities.count(),
         "my_actions": my_actions,
         "needs": what_needs(user, memberships=memberships, my_actions=my_actions),
+        # Every open warning in scope, counted for the link to the warnings page.
+        "warning_total": warning_count(user),
         # The national timeline's next dates (plans/_coming_up.html).
         "coming_up": TimelineEntry.objects.coming_up(timezone.localdate()),
     }
@@ -172,11 +179,18 @@ def _authority_page(user, pk):
     access = AuthorityAccess(frozenset(roles))
     finance_years = authority.finance_years.trend()
     feedback = authority_feedback(authority, user, roles)
+    official = official_charts(official_figures(authority))
+    # Its open warnings, gravest first: one authority has few, so all are
+    # built (the kinds it has: warning_list's `few`) and the first few shown.
+    warnings = warning_list(user, LocalAuthority.objects.filter(pk=authority.pk), few=True)
     return {
         "authority": authority,
         "region_visible": region_visible,
+        "warnings": warnings[:AUTHORITY_WARNINGS],
+        "warning_total": len(warnings),
         "plans": authority_plans(user, authority, access),
         "can_add_plan": access.can_edit,
+        "can_plan_meetings": access.can_plan_meetings,
         "finance_years": finance_years,
         "finance_charts": [dsg_deficit_chart(finance_years), high_needs_chart(finance_years)]
         if finance_years
@@ -201,8 +215,12 @@ def _authority_page(user, pk):
             .open()
             .overdue_first()
         ),
-        # Official statistics beside its region and England (official/_figures.html).
-        "official": official_charts(official_figures(authority)),
+        # Official statistics beside its region and England (official/_figures.html),
+        # the 20-week rate beside members' median wait (feedback/_figures.html),
+        # and the authorities most like it by them (official/_similar.html).
+        "official": official,
+        "official_wait": official.twenty_weeks,
+        "similar": similar_authorities(authority, user),
     }
 
 
@@ -254,6 +272,7 @@ def _briefing(request, authority, plan_pk):
     )
     if plan_pk is not None and not pack.plans:
         return {}
+    official = official_charts(official_figures(authority))
     return {
         "plan_name": pack.plans[0].plan.short_name if pack.one_plan else "",
         "body": render_body(
@@ -262,10 +281,41 @@ def _briefing(request, authority, plan_pk):
             {
                 "pack": pack,
                 "authority": authority,
-                "official": official_charts(official_figures(authority)),
+                "official": official,
+                "official_wait": official.twenty_weeks,
             },
         ),
     }
+
+
+@require_GET
+def short_pack(request, pk):
+    """One or two pages to print for one meeting: everyone who sees the
+    meeting may print it (out of scope, or confidential to them: 404)."""
+    user = request.user
+    meeting = get_object_or_404(
+        Meeting.objects.for_user(user).select_related("authority__region", "plan__programme"),
+        pk=pk,
+    )
+    authority = meeting.authority
+    pack = short_pack_of(user, meeting, authority.roles_of(user))
+    # What leaves the app on paper is in the audit trail (as the full pack).
+    audit.record(
+        audit.Kind.BRIEFING,
+        request=request,
+        detail=f"{authority.name}, short pack for {meeting}",
+    )
+    return render(
+        request,
+        "dashboards/short_pack.html",
+        {
+            "pack": pack,
+            "meeting": meeting,
+            "authority": authority,
+            "produced_by": user,
+            "produced_at": timezone.localtime(),
+        },
+    )
 
 
 @require_GET

@@ -27,14 +27,26 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
 from authorities.models import LocalAuthority, financial_year_label, format_pounds
 from consultations.models import Action, BlockTransfer, plans_agreed_without_consultation
-from feedback.models import FeedbackSubmission, FeedbackTally, Practice
-from plans.models import Answer, FundingInstalment, Plan
+from feedback.models import FeedbackSubmission, FeedbackTally, Practice, term_of
+from official.models import WORSE_WHEN, Figure
+from official.presenters import TRENDS as OFFICIAL_TRENDS
+from plans.models import (
+    Answer,
+    FundingInstalment,
+    HighNeedsStabilityGrant,
+    Plan,
+    ReformPlanDetails,
+    TimelineEntry,
+)
+
+from .models import WarningDealtWith, cause_key
 
 # The briefing's line: an assessment should take at most 20 weeks.
 WAIT_WEEKS_ABOVE = 20
@@ -51,9 +63,53 @@ class Kind(models.TextChoices):
     UNLAWFUL_PRACTICE = "unlawful_practice", "Likely unlawful practice"
     WAITS_RISING = "waits_rising", "Waiting times rising"
     ACTION_OVERDUE = "action_overdue", "Action overdue"
+    OFFICIAL_WORSE = "official_worse", "Official figures worse"
+    # Local SEND reform plans and the High Needs Stability Grant (2026).
+    GRANT_HELD_BACK = "grant_held_back", "Grant withheld"
+    REFORM_NOT_MET = "reform_not_met", "Reform plan: requirements not met"
+    REFORM_NOT_SUBMITTED = "reform_not_submitted", "Reform plan not submitted"
+    FEWER_PLACES = "fewer_places", "Fewer special places"
 
 
 KIND_ORDER = {kind: n for n, kind in enumerate(Kind)}
+
+# How grave each kind is, gravest first, for the warnings page's order:
+# what the briefing calls likely unlawful, then money the DfE holds back,
+# then the union left out, and so on down to an overdue action. A kind not
+# named here comes after those that are (then in Kind's order): name a new
+# kind here to place it.
+SEVERITY = (
+    Kind.UNLAWFUL_PRACTICE,
+    Kind.MONEY_HELD_BACK,
+    Kind.GRANT_HELD_BACK,
+    Kind.NOT_CONSULTED,
+    Kind.SERIOUS_CONCERN,
+    Kind.REFORM_NOT_MET,
+    Kind.FEWER_PLACES,
+    Kind.BLOCK_TRANSFER,
+    Kind.WAITS_RISING,
+    Kind.OFFICIAL_WORSE,
+    Kind.NEGOTIATING,
+    Kind.REFORM_NOT_SUBMITTED,
+    Kind.ACTION_OVERDUE,
+)
+
+
+# The first this many of SEVERITY are listed, and tagged, as the gravest.
+GRAVEST = 2
+
+
+def severity(kind):
+    """`kind`'s place in SEVERITY (0 is the gravest)."""
+    return SEVERITY.index(kind) if kind in SEVERITY else len(SEVERITY) + KIND_ORDER[kind]
+
+
+class Status(models.TextChoices):
+    """Which warnings a list shows: those no one has dealt with (open), or
+    those someone has, for as long as their cause stands."""
+
+    OPEN = "open", "Open"
+    DEALT_WITH = "dealt_with", "Dealt with"
 
 
 class EarlyWarning(NamedTuple):
@@ -63,21 +119,48 @@ class EarlyWarning(NamedTuple):
     url: str  # the page that shows it
     on: datetime.date | None  # when it arose; None when the records do not say
     subject: object = None  # the record it is about (an Action, a Plan, …)
+    # What identifies it when it is marked dealt with (WarningDealtWith):
+    # the id of the record it is about and what made it, set by its reader.
+    subject_pk: int | None = None
+    cause: object = None
+    dealt_with: object = None  # its WarningDealtWith, on a list of those dealt with
 
     @property
     def label(self):
         return self.kind.label
 
+    @property
+    def severity(self):
+        return severity(self.kind)
 
-def early_warnings(user, authorities=None, since=None, *, today=None):
+    @property
+    def grave(self):
+        """One of the two kinds the briefing puts first (shown in red)."""
+        return self.severity < GRAVEST
+
+    @property
+    def key(self):
+        """(kind, subject id, cause key): two warnings with one key are one."""
+        return (self.kind.value, self.subject_pk, cause_key(self.cause))
+
+    @property
+    def deal_url(self):
+        """The page to mark it dealt with."""
+        return reverse(
+            "dashboards:warning_deal", kwargs={"kind": self.kind.value, "pk": self.subject_pk}
+        )
+
+
+def early_warnings(user, authorities=None, since=None, *, today=None, status=Status.OPEN):
     """The warnings in `user`'s scope, newest first (those whose date is not
     known last), optionally only for `authorities` (a LocalAuthority
-    queryset) and only those that arose on or after the date `since`."""
+    queryset) and only those that arose on or after the date `since`; those
+    no one has dealt with unless `status` says otherwise (None: all)."""
     today = today or timezone.localdate()
     found = []
     for kind in KINDS:
-        found.extend(kind.warnings(user, authorities, since, today))
-    found.extend(waits_rising(user, authorities, since, today))
+        found.extend(kind.warnings(user, authorities, since, today, status=status))
+    found.extend(waits_rising(user, authorities, since, today, status=status))
     return _newest_first(found, since)
 
 
@@ -97,13 +180,24 @@ class WarningSummary(NamedTuple):
 
 
 def warning_summary(user, authorities=None, since=None, *, limit, today=None, mine_too=True):
-    """What a page shows of early_warnings(): how many there are, how many
-    for each authority, and the newest `limit`, without building the rest:
-    the counts in one query (each kind's rows counted by authority, as one
-    UNION ALL), and for each kind only its newest `limit` rows read whole,
-    as only they can be among the newest of all. `mine_too=False` leaves
-    out `user`'s own overdue actions (Home lists them already)."""
+    """What a page shows of early_warnings() (the open ones): how many there
+    are, how many for each authority, and the newest `limit`, without
+    building the rest: the counts in one query (each kind's rows counted by
+    authority, as one UNION ALL), and for each kind only its newest `limit`
+    rows read whole, as only they can be among the newest of all.
+    `mine_too=False` leaves out `user`'s own overdue actions (Home lists
+    them already)."""
     today = today or timezone.localdate()
+    per_authority, rising = _open_counts(user, authorities, since, today, mine_too=mine_too)
+    newest = list(rising)
+    for kind in KINDS:
+        newest.extend(kind.warnings(user, authorities, since, today, limit, mine_too=mine_too))
+    newest = _newest_first(newest, since)
+    return WarningSummary(sum(per_authority.values()), newest[:limit], dict(per_authority))
+
+
+def _open_counts(user, authorities, since, today, *, mine_too=True):
+    """{authority id: its open warnings} and the rising waits (read whole)."""
     counted = [kind.counts(user, authorities, since, today, mine_too=mine_too) for kind in KINDS]
     first, *rest = counted
     per_authority = Counter()
@@ -111,14 +205,87 @@ def warning_summary(user, authorities=None, since=None, *, limit, today=None, mi
         per_authority[authority] += n
     # Waiting times are worked out from the term's submissions, not counted
     # in SQL: few authorities rise, and all of them are read.
-    rising = waits_rising(user, authorities, since, today)
-    newest = list(rising)
-    for kind in KINDS:
-        newest.extend(kind.warnings(user, authorities, since, today, limit, mine_too=mine_too))
-    newest = _newest_first(newest, since)
-    rising = _newest_first(rising, since)
+    rising = _newest_first(waits_rising(user, authorities, since, today), since)
     per_authority.update(warning.authority.pk for warning in rising)
-    return WarningSummary(sum(per_authority.values()), newest[:limit], dict(per_authority))
+    return per_authority, rising
+
+
+def warning_count(user, authorities=None, *, today=None):
+    """How many open warnings `user` may see (at `authorities`), counted
+    without building them (but rising waits, which are few): for a link to
+    the warnings page that says how many it lists."""
+    today = today or timezone.localdate()
+    per_authority, _ = _open_counts(user, authorities, None, today)
+    return sum(per_authority.values())
+
+
+def warning_list(
+    user,
+    authorities=None,
+    since=None,
+    *,
+    kinds=None,
+    status=Status.OPEN,
+    today=None,
+    few=False,
+):
+    """The warnings page's list: `user`'s warnings (of `kinds`, at
+    `authorities`, arisen on or after `since`), open or dealt with
+    (`status`), gravest first (severity()), then newest first. One query per
+    kind asked for, and, for those dealt with, one for the records (each
+    warning given its `dealt_with`). `few`: where most kinds will have none
+    (one authority's), count each kind first, in one query, and read only
+    those with some."""
+    today = today or timezone.localdate()
+    kinds = set(kinds or Kind)
+    if few:
+        counted = [
+            reader.kind_count(user, authorities, since, today, status=status)
+            for reader in KINDS
+            if reader.kind in kinds
+        ]
+        if counted:
+            first, *rest = counted
+            some = {kind for kind, n in first.union(*rest, all=True).order_by() if n}
+            kinds = {kind for kind in kinds if kind in some or kind == Kind.WAITS_RISING}
+    found = []
+    for reader in KINDS:
+        if reader.kind in kinds:
+            found.extend(reader.warnings(user, authorities, since, today, status=status))
+    if Kind.WAITS_RISING in kinds:
+        found.extend(waits_rising(user, authorities, since, today, status=status))
+    found = _newest_first(found, since)
+    found.sort(key=lambda warning: warning.severity)
+    if status == Status.DEALT_WITH and found:
+        records = _records_for(user, found)
+        found = [w._replace(dealt_with=records[w.key]) for w in found if w.key in records]
+    return found
+
+
+def _records_for(user, warnings):
+    """{warning key: its standing WarningDealtWith} for `warnings` (one query)."""
+    records = WarningDealtWith.objects.for_user(user).current().select_related("dealt_with_by")
+    records = records.filter(
+        authority__in={w.authority.pk for w in warnings},
+        kind__in={w.kind.value for w in warnings},
+    )
+    return {(r.kind, r.subject_id, r.cause): r for r in records}
+
+
+def find_warning(user, kind, subject_pk, *, today=None):
+    """The warning of `kind` about record `subject_pk` that `user` may see,
+    open or dealt with, as it stands now; None if there is none (it is out
+    of scope, or its cause is gone: the instalment paid, the answer
+    changed)."""
+    today = today or timezone.localdate()
+    for reader in KINDS:
+        if reader.kind == kind:
+            rows = reader.rows(user, None, None, today, status=None).filter(pk=subject_pk)
+            return next(iter(reader.build_all(rows)), None)
+    if kind == Kind.WAITS_RISING:
+        authorities = LocalAuthority.objects.filter(pk=subject_pk)
+        return next(iter(waits_rising(user, authorities, None, today, status=None)), None)
+    return None
 
 
 class KindReader(NamedTuple):
@@ -137,8 +304,12 @@ class KindReader(NamedTuple):
     moment: bool = False
     day_before: bool = False
 
-    def rows(self, user, authorities, since, today, *, mine_too=True):
+    def rows(self, user, authorities, since, today, *, mine_too=True, status=Status.OPEN):
         rows = _narrow(self.scoped(user, today), self.authority, authorities)
+        if status == Status.OPEN:
+            rows = rows.exclude(self.dealt_with())
+        elif status == Status.DEALT_WITH:
+            rows = rows.filter(self.dealt_with())
         if since:
             start = since - datetime.timedelta(days=1) if self.day_before else since
             rows = rows.filter(**{f"{self.on}__gte": _start_of(start) if self.moment else start})
@@ -160,11 +331,43 @@ class KindReader(NamedTuple):
         )
         return (day.desc(nulls_last=True), f"{self.authority}__name", "pk")
 
-    def warnings(self, user, authorities, since, today, limit=None, *, mine_too=True):
-        rows = self.rows(user, authorities, since, today, mine_too=mine_too)
+    def dealt_with(self):
+        """A condition on the rows: someone dealt with the warning about the
+        row and its cause as it stands (a standing WarningDealtWith of this
+        kind for the row, whose cause is the row's `on`: a new cause finds
+        none, and the warning is open again)."""
+        records = WarningDealtWith.objects.current().filter(
+            kind=self.kind.value, subject_id=OuterRef("pk")
+        )
+        typed = "cause_at" if self.moment else "cause_on"
+        return Exists(records.filter(**{typed: OuterRef(self.on)})) | (
+            Q(**{f"{self.on}__isnull": True}) & Exists(records.filter(cause=""))
+        )
+
+    def build_all(self, rows):
+        """Each row made a warning, identified by the row and its `on`."""
+        return [
+            self.build(row)._replace(subject_pk=row.pk, cause=_value_at(row, self.on))
+            for row in rows
+        ]
+
+    def warnings(
+        self, user, authorities, since, today, limit=None, *, mine_too=True, status=Status.OPEN
+    ):
+        rows = self.rows(user, authorities, since, today, mine_too=mine_too, status=status)
         if limit is not None:
             rows = rows.order_by(*self.newest())[:limit]
-        return [self.build(row) for row in rows]
+        return self.build_all(rows)
+
+    def kind_count(self, user, authorities, since, today, *, status=Status.OPEN):
+        """One row: (this kind, how many of it), to be UNIONed with others."""
+        return (
+            self.rows(user, authorities, since, today, status=status)
+            .order_by()
+            .annotate(warning_kind=models.Value(self.kind.value, output_field=models.CharField()))
+            .values_list("warning_kind")
+            .annotate(n=models.Count("pk"))
+        )
 
     def counts(self, user, authorities, since, today, *, mine_too=True):
         return (
@@ -173,6 +376,16 @@ class KindReader(NamedTuple):
             .values_list(self.authority)
             .annotate(n=models.Count("pk"))
         )
+
+
+def _value_at(row, path):
+    """The value at `path` (Django's "a__b") from `row`, through what its
+    query selected."""
+    for name in path.split("__"):
+        if row is None:
+            return None
+        row = getattr(row, name)
+    return row
 
 
 def _narrow(queryset, path, authorities):
@@ -292,7 +505,11 @@ def _practice_warning(submission):
     )
 
 
-def waits_rising(user, authorities, since, today):
+def waits_rising(user, authorities, since, today, *, status=Status.OPEN):
+    """Where the median wait is above WAIT_WEEKS_ABOVE and rising: a warning
+    about the authority, whose cause is the term (a rise next term is a new
+    one). Those dealt with this term are left out (or alone kept: `status`)
+    in the same query, by leaving out (or keeping) their authorities' tallies."""
     # Aggregates, like the authority page's: every submission in scope
     # counts, suppressed below SMALL_NUMBER a term.
     tallies = _narrow(
@@ -300,6 +517,15 @@ def waits_rising(user, authorities, since, today):
         "authority",
         authorities,
     )
+    if status is not None:
+        dealt = WarningDealtWith.objects.current().filter(
+            kind=Kind.WAITS_RISING.value, cause=cause_key(term_of(today)[1])
+        )
+        dealt = dealt.values("subject_id")
+        if status == Status.OPEN:
+            tallies = tallies.exclude(authority__in=dealt)
+        else:
+            tallies = tallies.filter(authority__in=dealt)
     rises = tallies.assessment_waits_rising(
         above=WAIT_WEEKS_ABOVE, reveal_small_numbers=user.can_see_small_numbers, today=today
     )
@@ -312,6 +538,8 @@ def waits_rising(user, authorities, since, today):
             rise.authority.get_absolute_url() + "#feedback",
             rise.latest,
             rise,
+            subject_pk=rise.authority.pk,
+            cause=rise.term,
         )
         for rise in rises
     ]
@@ -328,6 +556,102 @@ def _overdue_warning(action):
         action.authority.get_absolute_url() + "#actions",
         action.due_on + datetime.timedelta(days=1),
         action,
+    )
+
+
+def _percent(value):
+    return f"{value.normalize():f}%"
+
+
+def _official_warning(figure):
+    trend = next(trend for trend in OFFICIAL_TRENDS if trend.measure == figure.measure)
+    lower = WORSE_WHEN[figure.measure] == "lower"
+    release = figure.release
+    return EarlyWarning(
+        Kind.OFFICIAL_WORSE,
+        figure.authority,
+        f"{trend.title}: {_percent(figure.value)} in {figure.period_label}, "
+        f"{'below' if lower else 'above'} England ({_percent(figure.england)}) and "
+        f"{'down' if lower else 'up'} from {_percent(figure.previous)} in "
+        f"{figure.previous_period} ({release.publisher}, {release.title})",
+        figure.authority.get_absolute_url() + f"#{trend.id}",
+        # The day the release was published; None where it does not say.
+        release.published,
+        figure,
+    )
+
+
+def _grant_warning(grant):
+    plan = grant.plan
+    if grant.status == HighNeedsStabilityGrant.Status.WITHHELD:
+        amount = f" of {format_pounds(grant.written_off)}" if grant.written_off else ""
+        reason = f"High Needs Stability Grant{amount} withheld ({plan.short_name})"
+    else:
+        held = f": {format_pounds(grant.withheld)} withheld" if grant.withheld else ""
+        reason = f"High Needs Stability Grant paid reduced{held} ({plan.short_name})"
+    return EarlyWarning(
+        Kind.GRANT_HELD_BACK,
+        plan.authority,
+        reason,
+        grant.get_absolute_url(),
+        _local_date(grant.held_back_since),
+        grant,
+    )
+
+
+def _reform_not_met_warning(details):
+    plan = details.plan
+    return EarlyWarning(
+        Kind.REFORM_NOT_MET,
+        plan.authority,
+        f"{plan.short_name} rated “requirements not met” by the DfE: the High Needs "
+        "Stability Grant is paid only once the DfE approves the plan",
+        details.get_absolute_url(),
+        details.not_met_on,
+        details,
+    )
+
+
+def _as_date(value):
+    # PostgreSQL gives a date less an interval as a timestamp.
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+def _reform_not_submitted_warning(details):
+    plan = details.plan
+    deadline = TimelineEntry(date=_as_date(details.deadline), precision=details.deadline_precision)
+    return EarlyWarning(
+        Kind.REFORM_NOT_SUBMITTED,
+        plan.authority,
+        f"{plan.short_name} not yet submitted to the DfE "
+        f"({details.get_stage_display().lower()}): the High Needs Stability Grant is "
+        f"paid {deadline.when} only if the DfE has approved the plan",
+        details.get_absolute_url(),
+        # When the grant's date came within eight weeks.
+        _as_date(details.warning_from),
+        details,
+    )
+
+
+def _fewer_places_warning(details):
+    plan = details.plan
+    fewer = []
+    for capacity, change, what in (
+        (details.special_school_capacity, details.special_school_places_change, "special school"),
+        (details.ap_capacity, details.ap_places_change, "AP"),
+    ):
+        if change is not None and change < 0:
+            fewer.append(f"{-change:,} fewer {what} places")
+        elif capacity == ReformPlanDetails.Capacity.REDUCE:
+            fewer.append(f"fewer {what} places")
+    return EarlyWarning(
+        Kind.FEWER_PLACES,
+        plan.authority,
+        f"{plan.short_name} proposes {' and '.join(fewer)} with no investment in "
+        "mainstream inclusion recorded",
+        details.get_absolute_url(),
+        _local_date(details.fewer_places_since),
+        details,
     )
 
 
@@ -397,5 +721,56 @@ KINDS = (
         "due_on",
         _overdue_warning,
         day_before=True,
+    ),
+    # The latest official release shows the authority worse than England
+    # and than its own previous year (official.models.WORSE_WHEN).
+    KindReader(
+        Kind.OFFICIAL_WORSE,
+        lambda user, today: (
+            Figure.objects.for_user(user)
+            .worse_than_england_and_last_year()
+            .select_related("authority", "release")
+        ),
+        "authority",
+        "release__published",
+        _official_warning,
+    ),
+    # Local SEND reform plans and their grants (2026), on plans not since
+    # revised.
+    KindReader(
+        Kind.GRANT_HELD_BACK,
+        lambda user, today: HighNeedsStabilityGrant.objects.for_user(user).held_back(),
+        "plan__authority",
+        "held_back_since",
+        _grant_warning,
+        moment=True,
+    ),
+    KindReader(
+        Kind.REFORM_NOT_MET,
+        lambda user, today: (
+            ReformPlanDetails.objects.for_user(user).current().requirements_not_met()
+        ),
+        "plan__authority",
+        "not_met_on",
+        _reform_not_met_warning,
+    ),
+    KindReader(
+        Kind.REFORM_NOT_SUBMITTED,
+        lambda user, today: (
+            ReformPlanDetails.objects.for_user(user).current().not_submitted_by_deadline(today)
+        ),
+        "plan__authority",
+        "warning_from",
+        _reform_not_submitted_warning,
+    ),
+    KindReader(
+        Kind.FEWER_PLACES,
+        lambda user, today: (
+            ReformPlanDetails.objects.for_user(user).current().fewer_places_unmatched()
+        ),
+        "plan__authority",
+        "fewer_places_since",
+        _fewer_places_warning,
+        moment=True,
     ),
 )

@@ -185,7 +185,11 @@ def evidence_link(request, pk, key):
     question_set = plan.checklist_question_set()
     if question_set is None:
         raise Http404("No checklist has been loaded.")
-    question = get_object_or_404(Question, question_set=question_set, key=key)
+    # Only a question on the plan's checklist (asked of its programme).
+    question = get_object_or_404(
+        Question.objects.filter(question_set=question_set).for_programme(plan.programme_id),
+        key=key,
+    )
     if not AuthorityAccess.of(request.user, plan.authority).can_contribute:
         raise PermissionDenied
     submissions = (

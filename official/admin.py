@@ -2,10 +2,9 @@
 that shows what a file would change before it changes anything, and the
 figures and inspections, read only (they change only by loading a file)."""
 
+import datetime
 import re
 import secrets
-import tempfile
-import time
 from pathlib import Path
 
 from django import forms
@@ -15,19 +14,19 @@ from django.db.models import Count
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from authorities.admin import ReadOnlyAdmin
 
 from .importing import load
-from .models import OGL, Figure, Inspection, Release
+from .models import OGL, Figure, Inspection, PendingUpload, Release
 from .readers import BadFile, read
 
-# An uploaded file waits here between its preview and its confirmation,
-# named by a random token the confirmation posts back.
-UPLOADS = Path(tempfile.gettempdir()) / "official-uploads"
+# An uploaded file waits between its preview and its confirmation as a
+# PendingUpload, named by a random token the confirmation posts back.
 TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_UPLOAD = 50 * 1024 * 1024  # the full SEN2 caseload file is 6 MB
-KEPT_FOR = 24 * 60 * 60  # a preview nobody confirmed is dropped after a day
+KEPT_FOR = datetime.timedelta(days=1)  # a preview nobody confirmed is dropped after a day
 
 
 class UploadForm(forms.Form):
@@ -55,7 +54,12 @@ class UploadForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         upload, token = cleaned.get("file"), cleaned.get("token")
-        if token and not (TOKEN.fullmatch(token) and (UPLOADS / token).is_file()):
+        waiting = (
+            PendingUpload.objects.filter(token=token).first()
+            if token and TOKEN.fullmatch(token)
+            else None
+        )
+        if token and waiting is None:
             # A hidden field: the error is the form's, shown above it.
             self.add_error(None, "The file to load has gone: upload it again.")
             return cleaned
@@ -71,9 +75,9 @@ class UploadForm(forms.Form):
                 self.add_error("file", "The file is not UTF-8 text (a CSV saved as UTF-8).")
                 return cleaned
             cleaned["file_name"] = Path(upload.name).name
-        elif cleaned.get("token"):
-            cleaned["text"] = (UPLOADS / cleaned["token"]).read_text(encoding="utf-8")
-            cleaned["file_name"] = Path(cleaned.get("file_name") or "upload.csv").name
+        elif waiting is not None:
+            cleaned["text"] = waiting.text
+            cleaned["file_name"] = waiting.file_name
         if "text" in cleaned:
             try:
                 cleaned["parsed"] = read(cleaned["file_name"], cleaned["text"])
@@ -95,7 +99,16 @@ class ReleaseAdmin(admin.ModelAdmin):
 
     list_display = ["title", "file_name", "publisher", "published", "figure_count", "loaded_at"]
     search_fields = ["title", "file_name", "publisher"]
-    fields = ["title", "file_name", "publisher", "published", "source_url", "licence", "loaded_at"]
+    fields = [
+        "title",
+        "file_name",
+        "publisher",
+        "published",
+        "published_precision",
+        "source_url",
+        "licence",
+        "loaded_at",
+    ]
 
     def get_queryset(self, request):
         return (
@@ -156,9 +169,12 @@ class ReleaseAdmin(admin.ModelAdmin):
         token = form.cleaned_data["token"]
         if not token:
             token = secrets.token_hex(16)
-            UPLOADS.mkdir(mode=0o700, exist_ok=True)
-            _drop_old_uploads()
-            (UPLOADS / token).write_text(form.cleaned_data["text"], encoding="utf-8")
+            PendingUpload.objects.filter(uploaded_at__lt=timezone.now() - KEPT_FOR).delete()
+            PendingUpload.objects.create(
+                token=token,
+                file_name=form.cleaned_data["file_name"][:200],
+                text=form.cleaned_data["text"],
+            )
         # The confirmation posts the same details back, with the file's token.
         form.data = form.data.copy()
         form.data["token"] = token
@@ -168,15 +184,9 @@ class ReleaseAdmin(admin.ModelAdmin):
     def _confirm(self, request, form):
         token = form.cleaned_data["token"]
         report = load(form.cleaned_data["parsed"], write=True, **form.details())
-        (UPLOADS / token).unlink(missing_ok=True)
+        PendingUpload.objects.filter(token=token).delete()
         self.message_user(request, f"Loaded {report}", messages.SUCCESS)
         return redirect("admin:official_release_changelist")
-
-
-def _drop_old_uploads():
-    for old in UPLOADS.iterdir():
-        if old.stat().st_mtime < time.time() - KEPT_FOR:
-            old.unlink(missing_ok=True)
 
 
 @admin.register(Figure)

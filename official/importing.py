@@ -25,7 +25,7 @@ from django.db import transaction
 from authorities.caching import data_changed
 from authorities.models import AuthorityAlias, LocalAuthority, Region, as_words
 
-from .models import OGL, Figure, Inspection, Level, Release
+from .models import OGL, DatePrecision, Figure, Inspection, Level, Release
 from .readers import Parsed
 
 BATCH = 500
@@ -164,13 +164,24 @@ def _place_authorities(places, rows, by_name, report):
 
 
 @transaction.atomic
-def load(parsed: Parsed, *, title, source_url, publisher="", published=None, licence=OGL, write):
+def load(
+    parsed: Parsed,
+    *,
+    title,
+    source_url,
+    publisher="",
+    published=None,
+    published_precision=DatePrecision.DAY,
+    licence=OGL,
+    write,
+):
     """Compare `parsed` with what is stored and, with `write`, store it as
     release `title`: all of it or, on any error, none of it."""
     release = Release.objects.filter(title=title, file_name=parsed.file_name).first()
     details = {
         "publisher": publisher or parsed.publisher,
         "published": published,
+        "published_precision": published_precision,
         "source_url": source_url,
         "licence": licence or OGL,
     }

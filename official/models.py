@@ -9,11 +9,19 @@ so that they are reported and nothing is dropped silently.
 """
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 
 from authorities.models import LocalAuthority, Region
 
 OGL = "Open Government Licence v3.0"
+
+
+class DatePrecision(models.TextChoices):
+    """How exact a date is, as the national timeline says it: a release
+    known only as "published June 2025" is stored as 1 June 2025, "month"."""
+
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
 
 
 class Release(models.Model):
@@ -24,7 +32,15 @@ class Release(models.Model):
         "release", max_length=200, help_text="The publication and its edition, as published."
     )
     publisher = models.CharField(max_length=200)
-    published = models.DateField(null=True, blank=True)
+    published = models.DateField(
+        null=True, blank=True, help_text="Empty when the source does not say."
+    )
+    published_precision = models.CharField(
+        "how exact the date is",
+        max_length=5,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+    )
     source_url = models.URLField("source address", max_length=500)
     licence = models.CharField(max_length=100, default=OGL)
     loaded_at = models.DateTimeField(auto_now=True)
@@ -37,6 +53,15 @@ class Release(models.Model):
 
     def __str__(self):
         return f"{self.title}: {self.file_name}"
+
+    @property
+    def published_label(self):
+        """ "26 June 2025", "June 2025" (known to the month), or "" (not known)."""
+        if self.published is None:
+            return ""
+        if self.published_precision == DatePrecision.MONTH:
+            return f"{self.published:%B %Y}"
+        return f"{self.published:%-d %B %Y}"
 
 
 class Level(models.TextChoices):
@@ -70,6 +95,15 @@ def period_label(period, kind):
     return period
 
 
+# The measures an early warning watches, and which way is worse: fewer EHC
+# plans issued within the statutory 20 weeks, more requests for an
+# assessment refused (dashboards/warnings.py).
+WORSE_WHEN = {
+    "pc_plans_issued_within_20_weeks": "lower",
+    "request_not_assess_pc": "higher",
+}
+
+
 class FigureQuerySet(models.QuerySet):
     def beside(self, authority, measures):
         """`authority`'s figures for `measures` with its region's and
@@ -83,6 +117,47 @@ class FigureQuerySet(models.QuerySet):
             )
             .select_related("release")
             .order_by()  # the presenter arranges them
+        )
+
+    def for_user(self, user):
+        """The figures of the authorities in `user`'s scope (a region's
+        and England's are published for all, and read through beside())."""
+        return self.filter(authority__in=LocalAuthority.objects.for_user(user))
+
+    def worse_than_england_and_last_year(self):
+        """Authorities' figures, in the latest year England has one for, of
+        the measures WORSE_WHEN names, that are worse than England's that
+        year and worse than the authority's own in England's year before
+        (the overview's "latest" and "rising": official/comparisons.py); annotated
+        `england`, `previous` and `previous_period`. One query. A figure
+        the release withholds (suppressed, not available) on either side
+        compares with nothing, so it warns of nothing."""
+        # England's years with a figure, newest first: the latest and the
+        # one before, as the overview reads them (official/comparisons.py).
+        national = Figure.objects.filter(
+            level=Level.NATIONAL, measure=OuterRef("measure"), value__isnull=False
+        )
+        years = national.order_by("-period").values("period")
+        before = Figure.objects.filter(
+            authority=OuterRef("authority"),
+            measure=OuterRef("measure"),
+            period=OuterRef("previous_period"),
+        )
+        lower = [measure for measure, worse in WORSE_WHEN.items() if worse == "lower"]
+        higher = [measure for measure, worse in WORSE_WHEN.items() if worse == "higher"]
+        return (
+            self.filter(measure__in=WORSE_WHEN, authority__isnull=False, value__isnull=False)
+            .alias(latest=Subquery(years[:1]))
+            .filter(period=F("latest"))
+            .annotate(
+                england=Subquery(national.filter(period=OuterRef("period")).values("value")[:1]),
+                previous_period=Subquery(years[1:2]),
+                previous=Subquery(before.values("value")[:1]),
+            )
+            .filter(
+                Q(measure__in=lower, value__lt=F("england")) & Q(value__lt=F("previous"))
+                | Q(measure__in=higher, value__gt=F("england")) & Q(value__gt=F("previous"))
+            )
         )
 
     def unplaced(self):
@@ -202,3 +277,18 @@ class Inspection(models.Model):
         if self.framework == self.Framework.FRAMEWORK_2016:
             return "written statement of action"
         return "priority action plan"
+
+
+class PendingUpload(models.Model):
+    """A file uploaded in the admin, waiting between its preview and its
+    confirmation (official/admin.py). Kept in the database, not on one
+    server's disk, so that whichever server answers the confirmation finds
+    it; dropped once loaded, or after a day."""
+
+    token = models.CharField(max_length=32, unique=True)
+    file_name = models.CharField(max_length=200)
+    text = models.TextField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.file_name

@@ -8,11 +8,16 @@ A figure the release does not give is shown as the release's own word for
 why ("not available", "not applicable", "suppressed"), never as 0.
 """
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
+from django.urls import reverse
+
+from authorities.models import LocalAuthority
 
 from .models import Figure, Inspection, Level, Release, Status, period_label
 from .readers import DSG_MEASURE
@@ -149,6 +154,7 @@ class Row:
     cells: tuple  # the authority's, its region's and England's
     note: str = ""
     in_series: bool = True  # a year of the trend (not the tribunal's "in development")
+    period: str = ""  # as published ("2024"), for a year of a trend: what a link names
 
 
 @dataclass
@@ -206,19 +212,47 @@ class OfficialFigures:
     def has_data(self):
         return bool(self.inspection) or any(table.has_data for table in self.tables)
 
+    @property
+    def twenty_weeks(self):
+        """The newest year of EHC plans issued within 20 weeks: the official
+        measure closest to members' median wait for an assessment, shown
+        beside it in the feedback figures (feedback/_figures.html, given it
+        by the page as `official_wait`). None when no year has a figure."""
+        table = next(table for table in self.tables if table.id == TWENTY_WEEKS_ID)
+        rows = [row for row in table.rows if row.in_series and row.cells[0].known]
+        if not rows:
+            return None
+        return OfficialWait(self.authority, rows[-1], table.releases)
+
+
+TWENTY_WEEKS_ID = "official-20-weeks"
+
+
+@dataclass(frozen=True)
+class OfficialWait:
+    authority: object  # its region loaded
+    row: Row  # the year: the authority's, its region's and England's cells
+    releases: list
+
 
 def official_figures(authority):
     """The section for `authority` (with its region loaded): two queries."""
-    figures = defaultdict(dict)  # measure → {(period, place): Figure}
-    for figure in Figure.objects.beside(authority, MEASURES):
-        place = {Level.NATIONAL: "england", Level.REGIONAL: "region"}.get(
-            figure.level, "authority"
-        )
-        figures[figure.measure][(figure.period, place)] = figure
+    figures = _by_measure(Figure.objects.beside(authority, MEASURES))
     tables = [_trend(trend, figures) for trend in TRENDS]
     tables.insert(3, _settings(figures))
     summary, releases = _inspection(authority)
     return OfficialFigures(authority, tables, summary, releases)
+
+
+def _by_measure(found):
+    """{measure: {(period, "authority" | "region" | "england"): Figure}}."""
+    figures = defaultdict(dict)
+    for figure in found:
+        place = {Level.NATIONAL: "england", Level.REGIONAL: "region"}.get(
+            figure.level, "authority"
+        )
+        figures[figure.measure][(figure.period, place)] = figure
+    return figures
 
 
 def _cell(figure, **kwargs):
@@ -256,6 +290,7 @@ def _trend(trend, figures):
                 period_label(period, kind),
                 cells,
                 note="Break in the series" if trend.sen2 and period == SEN2_BREAK else "",
+                period=period,
             )
         )
     notes = [SEN2_BREAK_NOTE] if trend.sen2 and SEN2_BREAK in periods else []
@@ -346,7 +381,16 @@ INSPECTION_FIELDS = [
     "action_areas",
     "revisit_outcome",
 ]
-RELEASE_FIELDS = ["pk", "file_name", "title", "publisher", "published", "source_url", "licence"]
+RELEASE_FIELDS = [
+    "pk",
+    "file_name",
+    "title",
+    "publisher",
+    "published",
+    "published_precision",
+    "source_url",
+    "licence",
+]
 
 
 def _inspection(authority):
@@ -384,3 +428,254 @@ def _release(row):
 def _releases_of(rows):
     releases = {row["release__pk"]: _release(row) for row in rows}
     return sorted(releases.values(), key=lambda release: release.title)
+
+
+# Beside members' reports: the checklist -----------------------------------------
+
+# The checklist's questions about refusals to assess, gatekeeping and waits
+# (plans/data/checklist.csv), each with the official measures that bear on
+# it, most telling first.
+QUESTION_TRENDS = {
+    "refusing-initial-applications": ("official-refusals", "official-tribunal"),
+    "bureaucratic-applications": ("official-6-weeks", "official-refusals"),
+    "unnecessary-information-requests": ("official-6-weeks", "official-refusals"),
+    "goal-managing-ehcp-demand": ("official-refusals", "official-20-weeks"),
+    "rec-casework-staffing": ("official-20-weeks", "official-6-weeks"),
+}
+TRENDS_BY_ID = {trend.id: trend for trend in TRENDS}
+# EvidenceLink's title and "page or paragraph" (plans.models.EvidenceLink).
+TITLE_LENGTH, LOCATION_LENGTH = 200, 60
+
+
+def checklist_figures(authority, key):
+    """The official figures that bear on the checklist question `key`, for
+    `authority` (its region loaded) beside its region and England, as the
+    authority page's tables: one query; None, and no query, for a question
+    they do not bear on."""
+    trends = [TRENDS_BY_ID[trend_id] for trend_id in QUESTION_TRENDS.get(key, ())]
+    if not trends:
+        return None
+    figures = _by_measure(Figure.objects.beside(authority, [trend.measure for trend in trends]))
+    return [_trend(trend, figures) for trend in trends]
+
+
+class FigureEvidence(NamedTuple):
+    """An evidence link's fields for one official figure."""
+
+    url: str
+    title: str
+    location: str
+
+
+def figure_evidence(authority, key, trend_id, period):
+    """The evidence link for `authority`'s figure of `period` in the trend
+    `trend_id`, as offered on the checklist question `key` (one query), or
+    None if that figure is not offered there or has no value.
+
+    The link copies the figures as shown today and names their release:
+    loading the same release again changes nothing, and a later release
+    (which replaces the stored figure) leaves the evidence saying what was
+    published when it was linked, and where."""
+    if trend_id not in QUESTION_TRENDS.get(key, ()):
+        return None
+    trend = TRENDS_BY_ID[trend_id]
+    figures = _by_measure(Figure.objects.beside(authority, [trend.measure]).filter(period=period))
+    mine = figures.get(trend.measure, {}).get((period, "authority"))
+    if mine is None or mine.value is None:
+        return None
+    row = _trend(trend, figures).rows[0]
+    shown, region, england = row.cells
+    figure = f"{trend.title}, {authority.name}, {row.label}: {shown.text}"
+    beside = [f"England {england.text}"]
+    if region.published:
+        beside.insert(0, f"{authority.region.name} {region.text}")
+    release = mine.release
+    source = f"Source: {release.publisher}, {release.title}"
+    title = f"{figure} ({'; '.join(beside)}). {source}"
+    if len(title) > TITLE_LENGTH:
+        # The figure and where it was published matter most.
+        title = f"{figure}. {source}"
+    if len(title) > TITLE_LENGTH:
+        title = title[: TITLE_LENGTH - 1] + "…"
+    location = f"{release.file_name}, {row.label}"
+    if len(location) > LOCATION_LENGTH:
+        location = release.file_name[:LOCATION_LENGTH]
+    return FigureEvidence(release.source_url, title, location)
+
+
+# Similar authorities -------------------------------------------------------------
+
+# What makes two authorities alike here: where their children with EHC plans
+# are placed and how deep their DSG deficit is, each in its latest year.
+# Not the 20-week rate or refusals: those are what the table compares among
+# them, and choosing neighbours by them would make the comparison circular.
+# (EHC plans per head would need population figures, which are not loaded;
+# DfE's statistical neighbours are not in the shared data.)
+INDEPENDENT_SHARE = "independent_special_pc"  # worked out, as in _settings
+SIMILARITY = [
+    "mainstream_total_pc",
+    "special_total_pc",
+    INDEPENDENT_SHARE,
+    DSG_MEASURE,
+]
+# Shown beside them: the measures of members' reports.
+COMPARED = ["pc_plans_issued_within_20_weeks", "request_not_assess_pc"]
+SIMILAR_COLUMNS = {
+    "mainstream_total_pc": "In mainstream schools",
+    "special_total_pc": "In special schools",
+    INDEPENDENT_SHARE: "In independent special schools",
+    DSG_MEASURE: "DSG balance, % of income",
+    "pc_plans_issued_within_20_weeks": "EHC plans issued within 20 weeks",
+    "request_not_assess_pc": "Requests refused an assessment",
+}
+SIMILAR_COUNT = 10
+# An authority is compared on at least this many of the SIMILARITY measures.
+MIN_SHARED = 3
+
+
+@dataclass
+class Neighbour:
+    name: str
+    url: str  # "" for an authority outside the reader's scope
+    cells: list  # Cell per SimilarAuthorities.columns
+    shared: int = 0  # how many SIMILARITY measures it was compared on
+    distance: float | None = None
+
+
+@dataclass
+class SimilarAuthorities:
+    columns: list  # (heading, period shown)
+    mine: Neighbour | None
+    neighbours: list
+    measures: int  # how many measures similarity uses
+    not_compared: int  # authorities missing too many of them
+    releases: list
+    min_shared: int = MIN_SHARED
+
+    @property
+    def enough(self):
+        return self.mine is not None and self.mine.shared >= MIN_SHARED
+
+
+def similar_authorities(authority, user):
+    """The SIMILAR_COUNT authorities nearest `authority` by SIMILARITY, each
+    standardised over every authority with a figure (its difference from
+    their mean in standard deviations), by Euclidean distance. An authority
+    missing a measure is compared on the others, the distance scaled up to
+    the full number, if it has MIN_SHARED of them; the page says how many
+    could not be. Three queries: the latest figures of every authority,
+    their releases, and the reader's scope (only authorities in it are
+    linked: the rest are published figures, named without a link)."""
+    wanted = [
+        *(m for m in SIMILARITY if m != INDEPENDENT_SHARE),
+        *INDEPENDENT_SPECIAL,
+        *COMPARED,
+    ]
+    latest = (
+        Figure.objects.filter(level=Level.LOCAL_AUTHORITY, measure=OuterRef("measure"))
+        .order_by("-period")
+        .values("period")[:1]
+    )
+    rows = (
+        Figure.objects.filter(
+            level=Level.LOCAL_AUTHORITY, authority__isnull=False, measure__in=wanted
+        )
+        .alias(latest=Subquery(latest))
+        .filter(period=F("latest"))
+        .values_list(
+            "authority_id",
+            "authority__name",
+            "authority__slug",
+            "measure",
+            "period",
+            "period_type",
+            "value",
+            "status",
+            "release_id",
+        )
+    )
+    places, figures, periods, release_ids = {}, defaultdict(dict), {}, set()
+    for pk, name, slug, measure, period, kind, value, status, release_id in rows:
+        places[pk] = (name, slug)
+        figures[pk][measure] = Cell(value, status, signed=measure == DSG_MEASURE)
+        periods[measure] = (period, kind)
+        release_ids.add(release_id)
+    if authority.pk not in figures:
+        return SimilarAuthorities([], None, [], len(SIMILARITY), 0, [])
+    for cells in figures.values():
+        # A Cell reads as a Figure does (value, status).
+        cells[INDEPENDENT_SHARE] = _share(*(cells.get(m) for m in INDEPENDENT_SPECIAL))
+    if INDEPENDENT_SPECIAL[1] in periods:
+        periods[INDEPENDENT_SHARE] = periods[INDEPENDENT_SPECIAL[1]]
+    scores = _standardised(figures)
+    in_scope = set(
+        LocalAuthority.objects.for_user(user).filter(pk__in=places).values_list("pk", flat=True)
+    )
+    columns = [(SIMILAR_COLUMNS[m], _period_shown(m, periods.get(m))) for m in SIMILAR_COLUMNS]
+
+    def neighbour(pk, shared=0, distance=None):
+        name, slug = places[pk]
+        url = reverse("dashboards:authority", args=[slug]) if pk in in_scope else ""
+        cells = [figures[pk].get(measure, MISSING) for measure in SIMILAR_COLUMNS]
+        return Neighbour(name, url, cells, shared, distance)
+
+    mine = scores.get(authority.pk, {})
+    found, not_compared = [], 0
+    for pk, theirs in scores.items():
+        if pk == authority.pk:
+            continue
+        shared = [m for m in mine if m in theirs]
+        if len(shared) < MIN_SHARED or len(theirs) < MIN_SHARED:
+            not_compared += 1
+            continue
+        squares = sum((mine[m] - theirs[m]) ** 2 for m in shared)
+        found.append((math.sqrt(squares * len(SIMILARITY) / len(shared)), places[pk][0], pk))
+    not_compared += len(places) - len(scores)
+    found.sort()
+    neighbours = [
+        neighbour(pk, len([m for m in mine if m in scores[pk]]), distance)
+        for distance, _, pk in (found[:SIMILAR_COUNT] if len(mine) >= MIN_SHARED else [])
+    ]
+    releases = sorted(
+        Release.objects.filter(pk__in=release_ids), key=lambda r: (r.title, r.file_name)
+    )
+    return SimilarAuthorities(
+        columns,
+        neighbour(authority.pk, len(mine)),
+        neighbours,
+        len(SIMILARITY),
+        not_compared,
+        releases,
+    )
+
+
+def _standardised(figures):
+    """{authority pk: {measure: z-score}} of the SIMILARITY measures each
+    authority has a figure for (a measure all share one value of is left
+    out: it tells no authority from another)."""
+    scores = defaultdict(dict)
+    for measure in SIMILARITY:
+        values = {
+            pk: float(cells[measure].value)
+            for pk, cells in figures.items()
+            if measure in cells and cells[measure].known
+        }
+        if len(values) < 2:
+            continue
+        mean = sum(values.values()) / len(values)
+        spread = math.sqrt(sum((v - mean) ** 2 for v in values.values()) / len(values))
+        if not spread:
+            continue
+        for pk, value in values.items():
+            scores[pk][measure] = (value - mean) / spread
+    return scores
+
+
+def _period_shown(measure, found):
+    if found is None:
+        return ""
+    period, kind = found
+    if measure in (*(m for _, m in SETTINGS), INDEPENDENT_SHARE):
+        # A caseload is counted in January: 202425 → January 2025.
+        return f"January {int(period[:4]) + 1}"
+    return period_label(period, kind)

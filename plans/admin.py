@@ -71,7 +71,7 @@ class PlanAdmin(EditAdmin, SimpleHistoryAdmin):
 class QuestionInline(EditInline, admin.StackedInline):
     model = Question
     extra = 0
-    fields = ["section", "order", "key", "text", "guidance"]
+    fields = ["section", "order", "key", "text", "guidance", "programmes"]
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -104,7 +104,8 @@ class QuestionSetAdmin(EditAdmin):
                     s.pk: Section.objects.create(question_set=copy, number=s.number, title=s.title)
                     for s in source.sections.all()
                 }
-                Question.objects.bulk_create(
+                originals = list(source.questions.prefetch_related("programmes"))
+                copies = Question.objects.bulk_create(
                     Question(
                         question_set=copy,
                         section=sections[q.section_id],
@@ -113,7 +114,13 @@ class QuestionSetAdmin(EditAdmin):
                         text=q.text,
                         guidance=q.guidance,
                     )
-                    for q in source.questions.all()
+                    for q in originals
+                )
+                # Each copy is asked of the same programmes as its original.
+                Question.programmes.through.objects.bulk_create(
+                    Question.programmes.through(question=new, programme=programme)
+                    for old, new in zip(originals, copies, strict=True)
+                    for programme in old.programmes.all()
                 )
                 messages.success(request, f"Version {copy.version} created from {source}.")
 

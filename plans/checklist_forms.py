@@ -4,6 +4,8 @@ comments, and confirming an answer carried forward from a previous revision."""
 from django import forms
 from django.core.validators import MaxLengthValidator
 
+from authorities.forms import EssentialsFirst
+
 from .models import Answer, Comment, EvidenceLink
 
 # Long enough for a page of notes or a pasted extract of minutes; a longer
@@ -37,7 +39,9 @@ class BaseVersionField(forms.IntegerField):
         )
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(EssentialsFirst, forms.Form):
+    # The answer and how worrying it is; the evidence and notes after.
+    ESSENTIALS = ("response", "concern")
     response = forms.ChoiceField(
         label="Answer",
         choices=Answer.Response.choices,

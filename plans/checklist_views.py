@@ -49,8 +49,11 @@ def _question_set(plan):
 
 def _plan_and_question(request, pk, key):
     plan = _plan(request, pk)
+    # A question not asked of the plan's programme is not on its checklist.
     question = get_object_or_404(
-        Question.objects.select_related("section"), question_set=_question_set(plan), key=key
+        Question.objects.select_related("section").for_programme(plan.programme_id),
+        question_set=_question_set(plan),
+        key=key,
     )
     return plan, question, AuthorityAccess.of(request.user, plan.authority)
 
@@ -100,7 +103,7 @@ def _render_answer_page(request, plan, question, access, *, status=200, conflict
     if access.can_contribute:
         forms.setdefault("link_form", EvidenceLinkForm(prefix="link"))
         forms.setdefault("comment_form", CommentForm(prefix="comment"))
-    place = Place.of(question)
+    place = Place.of(question, plan.programme_id)
     context = {
         "plan": plan,
         "question": question,
@@ -178,7 +181,7 @@ def answer(request, pk, key):
         return redirect(_answer_url(plan, question))
     # "Save and go to the next question": the message is read on the next
     # page, so it says which question was saved.
-    place = Place.of(question)
+    place = Place.of(question, plan.programme_id)
     messages.success(request, _saved_message(saved, link, f"answer to question {place.number}"))
     if place.next is None:
         return redirect(plan.get_absolute_url() + "#checklist")

@@ -2,7 +2,13 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 
 from authorities.edits import VersionedForm
-from authorities.forms import CountField, DateInput, PoundsField, RecordsField
+from authorities.forms import (
+    CountField,
+    DateInput,
+    EssentialsFirst,
+    PoundsField,
+    RecordsField,
+)
 
 from .models import (
     FundingInstalment,
@@ -60,7 +66,7 @@ def status_list(statuses):
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
-class PlanForm(LimitedTextMixin, VersionedForm):
+class PlanForm(EssentialsFirst, LimitedTextMixin, VersionedForm):
     """Record or change a plan's facts. A change of status keeps to the
     plan's lifecycle (Plan.NEXT_STATUSES); someone who may skip it
     (`may_skip_lifecycle`: national officers) may record any other change by
@@ -69,6 +75,15 @@ class PlanForm(LimitedTextMixin, VersionedForm):
     works without JavaScript."""
 
     what = "plan"
+    ESSENTIALS = (
+        "programme",
+        "round_or_tranche",
+        "status",
+        "skip_reason",
+        "status_note",
+        "status_source_url",
+        "agreement_date",
+    )
     first_year = YearField(label="First financial year")
     last_year = YearField(label="Last financial year")
     skip_reason = forms.CharField(
@@ -334,8 +349,10 @@ class ReformPlanForm(LimitedTextMixin, OneToOneForm):
         ]
 
 
-class GrantForm(LimitedTextMixin, OneToOneForm):
+class GrantForm(EssentialsFirst, LimitedTextMixin, OneToOneForm):
     what = "grant"
+    # The deficit written off first; its payment after.
+    ESSENTIALS = ("eligible_deficit", "deficit_figure", "deficit_source_url", "remaining_plan")
 
     class Meta:
         model = HighNeedsStabilityGrant
@@ -371,8 +388,10 @@ class GrantForm(LimitedTextMixin, OneToOneForm):
         )
 
 
-class TargetForm(LimitedTextMixin, VersionedForm):
+class TargetForm(EssentialsFirst, LimitedTextMixin, VersionedForm):
     what = "target"
+    # The recommendations it serves, a long list of boxes, come after.
+    ESSENTIALS = ("description", "goal", "baseline", "target_value", "unit", "due_year")
     due_year = YearField(label="Due by financial year")
 
     class Meta:

@@ -10,8 +10,22 @@ from itertools import groupby
 
 from authorities.edits import display
 
-# Bookkeeping that changes on every save and says nothing to a reader.
-IGNORED = {"id", "version", "answered_at", "answered_by", "national_office_told_at", "revision"}
+# Bookkeeping that changes on every save and says nothing to a reader; and
+# the moments the early warnings are dated by (plans.models.keep_since),
+# which change only with a field the entry shows already (the status, the
+# concern, the places).
+IGNORED = {
+    "id",
+    "version",
+    "answered_at",
+    "answered_by",
+    "national_office_told_at",
+    "revision",
+    "negotiating_since",
+    "held_back_since",
+    "serious_since",
+    "fewer_places_since",
+}
 KINDS = {"+": "added", "~": "changed", "-": "removed"}
 # The change reason on the history record of an instalment or target moved to
 # a plan's new revision (plans.services.revise_plan); read back to tell what

@@ -48,6 +48,15 @@ class Programme(models.Model):
     name = models.CharField(max_length=120, unique=True)
     short_name = models.CharField(max_length=40)
     description = models.TextField(help_text="How the programme works, in a few sentences.")
+    # Where it stands now (SV closed to new agreements, DBV ended), apart
+    # from how it works: it is what changes, and each change has its source
+    # in the national timeline (plans/data/programme_types.csv).
+    standing = models.TextField(
+        "where it stands",
+        blank=True,
+        help_text="Where the programme stands now, as the national timeline says.",
+    )
+    standing_source_url = models.URLField("source for where it stands", max_length=500, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -104,9 +113,14 @@ class PlanQuerySet(models.QuerySet):
         # Read through the plan's assessment, joined once: each count is
         # then an index lookup of its answers.
         answers = Answer.objects.filter(assessment=OuterRef("assessment"))
-        questions = Question.objects.filter(question_set=OuterRef("assessment__question_set"))
+        # Only the questions asked of the plan's programme count.
+        questions = Question.objects.filter(
+            question_set=OuterRef("assessment__question_set")
+        ).for_programme(OuterRef("programme"))
         latest = QuestionSet.objects.order_by("-version").values("pk")[:1]
-        latest_questions = Question.objects.filter(question_set=models.Subquery(latest))
+        latest_questions = Question.objects.filter(
+            question_set=models.Subquery(latest)
+        ).for_programme(OuterRef("programme"))
         return self.select_related("authority__region", "programme").annotate(
             question_count=Coalesce(
                 count(questions, "question_set"),
@@ -184,10 +198,14 @@ class PlanQuerySet(models.QuerySet):
         # The plans' banks and the latest (for plans not yet started).
         latest = QuestionSet.objects.order_by("-version").values("pk")[:1]
         banks = {}
-        for question in Question.objects.filter(
-            Q(question_set__in={plan.bank for plan in plans if plan.bank})
-            | Q(question_set=models.Subquery(latest))
-        ).select_related("question_set"):
+        for question in (
+            Question.objects.filter(
+                Q(question_set__in={plan.bank for plan in plans if plan.bank})
+                | Q(question_set=models.Subquery(latest))
+            )
+            .select_related("question_set")
+            .with_asked_of({plan.programme_id for plan in plans})
+        ):
             banks.setdefault(question.question_set, []).append(question)
         by_id = {bank.pk: questions for bank, questions in banks.items()}
         latest_bank = max(banks, key=lambda bank: bank.version, default=None)
@@ -200,7 +218,12 @@ class PlanQuerySet(models.QuerySet):
             plan.unanswered_count = plan.question_count - plan.answered_count
             bank = plan.bank or (latest_bank.pk if latest_bank else None)
             plan.next_question = next(
-                (q for q in by_id.get(bank, []) if (plan.pk, q.pk) not in answered), None
+                (
+                    q
+                    for q in by_id.get(bank, [])
+                    if q.is_asked_of(plan.programme_id) and (plan.pk, q.pk) not in answered
+                ),
+                None,
             )
         return plans
 
@@ -640,6 +663,41 @@ class Section(models.Model):
         return f"{self.number}. {self.title}"
 
 
+class QuestionQuerySet(models.QuerySet):
+    def for_programme(self, programme):
+        """The questions asked of plans of `programme` (a Programme, its id,
+        or an expression relative to this query, such as OuterRef to a
+        plan's programme): those that name it, and those that name no
+        programme, which are asked of every plan."""
+        if hasattr(programme, "resolve_expression"):
+            # One level further out: the programme is compared inside Exists.
+            programme = OuterRef(programme)
+        named = Question.programmes.through.objects.filter(question=OuterRef("pk"))
+        return self.filter(~Exists(named) | Exists(named.filter(programme=programme)))
+
+    def with_asked_of(self, programme_ids):
+        """Each question with whether it is asked of each programme of
+        `programme_ids` (Question.is_asked_of), in the same query: for lists
+        of several plans' questions, read once for all of them."""
+        return self.annotate(
+            **{
+                f"asked_of_{pk}": Exists(
+                    Question.objects.filter(pk=OuterRef("pk")).for_programme(pk)
+                )
+                for pk in programme_ids
+            }
+        )
+
+    def for_plan(self, plan):
+        """The questions on `plan`'s checklist, in checklist order: its
+        bank's (Plan.checklist_question_set) that are asked of its
+        programme. Empty when no bank is loaded."""
+        bank = plan.checklist_question_set()
+        if bank is None:
+            return self.none()
+        return self.filter(question_set=bank).for_programme(plan.programme_id)
+
+
 class Question(models.Model):
     question_set = models.ForeignKey(
         QuestionSet, on_delete=models.CASCADE, related_name="questions"
@@ -651,6 +709,18 @@ class Question(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     text = models.TextField()
     guidance = models.TextField(blank=True, help_text="What a good answer looks like.")
+    # A question about some programmes only (the reform plans' ISPs; SV
+    # and DBV money and diagnostics) is asked only of their plans; one
+    # naming none is asked of every plan (plans/data/checklist.csv's
+    # `programmes` column).
+    programmes = models.ManyToManyField(
+        Programme,
+        blank=True,
+        related_name="questions",
+        help_text="Asked only of plans of these programmes; none chosen: of every plan.",
+    )
+
+    objects = QuestionQuerySet.as_manager()
 
     class Meta:
         ordering = ["section__number", "order", "pk"]
@@ -660,6 +730,16 @@ class Question(models.Model):
 
     def __str__(self):
         return self.text
+
+    def is_asked_of(self, programme_id):
+        """Whether the question is asked of plans of the programme
+        `programme_id`: read from QuestionQuerySet.with_asked_of where it
+        was read with it, else a query."""
+        annotated = f"asked_of_{programme_id}"
+        if hasattr(self, annotated):
+            return getattr(self, annotated)
+        named = [programme.pk for programme in self.programmes.all()]
+        return not named or programme_id in named
 
 
 class Assessment(models.Model):
@@ -845,9 +925,10 @@ def still_to_ask(plans):
     answer or None)]}}, sections and questions in checklist order.
 
     `plans` need their assessment selected (select_related("assessment")). A
-    plan with no question bank to answer (none loaded) is left out. At most
-    three queries however many plans: the latest bank (only when a plan has
-    no assessment yet), the questions, the answers (private notes unread).
+    plan with no question bank to answer (none loaded) is left out; only the
+    questions asked of each plan's programme are listed. At most three
+    queries however many plans: the latest bank (only when a plan has no
+    assessment yet), the questions, the answers (private notes unread).
     """
     plans = list(plans)
     latest = None
@@ -864,9 +945,11 @@ def still_to_ask(plans):
             bank_of[plan.pk] = latest.pk
     questions = {}
     if bank_of:
-        for question in Question.objects.filter(
-            question_set__in=set(bank_of.values())
-        ).select_related("section"):
+        for question in (
+            Question.objects.filter(question_set__in=set(bank_of.values()))
+            .select_related("section")
+            .with_asked_of({plan.programme_id for plan in plans})
+        ):
             questions.setdefault(question.question_set_id, []).append(question)
     answers = {}
     if assessment_of:
@@ -879,6 +962,8 @@ def still_to_ask(plans):
             continue
         sections = result[plan.pk] = {}
         for question in questions.get(bank_of[plan.pk], []):
+            if not question.is_asked_of(plan.programme_id):
+                continue
             answer = answers.get((assessment_of.get(plan.pk), question.pk))
             if needs_asking(answer):
                 sections.setdefault(question.section, []).append((question, answer))
@@ -914,6 +999,69 @@ PRINCIPLES = (
     ("effective", "Effective"),
     ("shared", "Shared"),
 )
+
+
+# The national timeline's entry the reform plans are due by (plans/data/
+# national_timeline.csv, matched by the start of its event): the High
+# Needs Stability Grant, paid "in the autumn" only to authorities whose plan
+# the DfE has approved. The sources read give no submission date of its own,
+# so a plan not submitted as this nears is the warning (the loaded file is
+# checked to have it: tests/test_reform_checklist.py).
+REFORM_DEADLINE_EVENT = "High Needs Stability Grant paid"
+# How long before the deadline a plan not yet submitted starts to warn.
+REFORM_DEADLINE_WARNING = datetime.timedelta(weeks=8)
+
+
+class ReformPlanQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(plan__in=Plan.objects.for_user(user))
+
+    def current(self):
+        """Those of plans not replaced by a later revision, with the plan,
+        its programme and authority."""
+        return self.filter(plan__in=Plan.objects.current()).select_related(
+            "plan__authority", "plan__programme"
+        )
+
+    def not_submitted_by_deadline(self, today):
+        """Plans still in hand (not ended or completed) and not yet
+        submitted to the DfE (started, draft shared, DfE feedback) when the
+        timeline's deadline (REFORM_DEADLINE_EVENT) is within
+        REFORM_DEADLINE_WARNING of `today`, or past; none when the timeline
+        has no such entry. Each with the entry's `deadline` and
+        `deadline_precision`, and `warning_from`, the day the deadline came
+        within REFORM_DEADLINE_WARNING, all in the same query."""
+        entry = TimelineEntry.objects.filter(event__startswith=REFORM_DEADLINE_EVENT).order_by(
+            "date"
+        )[:1]
+        return (
+            self.annotate(
+                deadline=models.Subquery(entry.values("date")),
+                deadline_precision=models.Subquery(entry.values("precision")),
+                warning_from=models.ExpressionWrapper(
+                    F("deadline") - REFORM_DEADLINE_WARNING, output_field=models.DateField()
+                ),
+            )
+            .filter(
+                stage__in=ReformPlanDetails.NOT_SUBMITTED,
+                deadline__lte=today + REFORM_DEADLINE_WARNING,
+            )
+            .exclude(plan__status__in=(Plan.Status.ENDED, Plan.Status.COMPLETED))
+        )
+
+    def requirements_not_met(self):
+        """Plans the DfE rated, or decided, "requirements not met", each
+        with `not_met_on`: the date of the rating, or of the decision."""
+        not_met = ReformPlanDetails.Rating.NOT_MET
+        return self.filter(Q(rating=not_met) | Q(stage=ReformPlanDetails.Stage.NOT_MET)).annotate(
+            not_met_on=Coalesce("rated_on", "decided_on")
+        )
+
+    def fewer_places_unmatched(self):
+        """Plans proposing fewer special school or AP places with no
+        investment in mainstream inclusion recorded
+        (ReformPlanDetails.fewer_places_unmatched)."""
+        return self.filter(fewer_places_since__isnull=False)
 
 
 class ReformPlanDetails(Versioned):
@@ -1050,7 +1198,16 @@ class ReformPlanDetails(Versioned):
         blank=True,
         help_text="Who writes them, with what time and training, and where the plan says so.",
     )
+    # When it last came to propose fewer special school or AP places with
+    # no investment in mainstream inclusion recorded (keep_since): the
+    # early warning's date.
+    fewer_places_since = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
+
+    objects = ReformPlanQuerySet.as_manager()
+
+    # The stages before the plan is first submitted to the DfE.
+    NOT_SUBMITTED = (Stage.STARTED, Stage.DRAFT_SHARED, Stage.FEEDBACK)
 
     class Meta:
         verbose_name = "reform plan details"
@@ -1062,8 +1219,32 @@ class ReformPlanDetails(Versioned):
             ),
         ]
 
+    def save(self, *args, **kwargs):
+        keep_since(self, "fewer_places_since", self.fewer_places_unmatched, kwargs)
+        super().save(*args, **kwargs)
+
     def __str__(self):
         return f"{self.plan}: {self.get_stage_display()}"
+
+    @property
+    def fewer_places(self):
+        """Whether the plan proposes fewer special school or AP places."""
+        reduce = self.Capacity.REDUCE
+        return (
+            self.special_school_capacity == reduce
+            or self.ap_capacity == reduce
+            or (self.special_school_places_change or 0) < 0
+            or (self.ap_places_change or 0) < 0
+        )
+
+    @property
+    def fewer_places_unmatched(self):
+        """Fewer special school or AP places, and no investment in
+        mainstream inclusion recorded to take the children they would have
+        taken: the briefing's "no new pressure on schools without
+        resources". How much would match is not something the plan's
+        figures can say, so only none at all is flagged."""
+        return self.fewer_places and not self.mainstream_investment
 
     def get_absolute_url(self):
         return self.plan.get_absolute_url() + "#reform"
@@ -1117,6 +1298,19 @@ def written_off_part(deficit):
     if deficit is None:
         return None
     return (deficit * WRITE_OFF_SHARE).quantize(PENCE, rounding="ROUND_HALF_UP")
+
+
+class GrantQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(plan__in=Plan.objects.for_user(user))
+
+    def held_back(self):
+        """Grants withheld, or paid reduced, on plans not since revised
+        (the grant moves to the revision), with the plan and its authority
+        (`held_back_since`: when they came to be so)."""
+        return self.filter(
+            status__in=FundingInstalment.HELD_BACK, plan__in=Plan.objects.current()
+        ).select_related("plan__authority", "plan__programme")
 
 
 class HighNeedsStabilityGrant(Versioned):
@@ -1175,7 +1369,12 @@ class HighNeedsStabilityGrant(Versioned):
     paid_on = models.DateField("paid on", null=True, blank=True)
     conditions = models.TextField("conditions attached", blank=True)
     note = models.TextField(blank=True)
+    # When it was last withheld or paid reduced (keep_since), as an
+    # instalment's.
+    held_back_since = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
+
+    objects = GrantQuerySet.as_manager()
 
     class Meta:
         verbose_name = "High Needs Stability Grant"
@@ -1193,6 +1392,10 @@ class HighNeedsStabilityGrant(Versioned):
                 name="grant_paid_not_more_than_deficit",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        keep_since(self, "held_back_since", self.status in FundingInstalment.HELD_BACK, kwargs)
+        super().save(*args, **kwargs)
 
     def __str__(self):
         return f"High Needs Stability Grant: {self.get_status_display()}"

@@ -13,8 +13,10 @@ from .models import (
     ZERO,
     Answer,
     FundingInstalment,
+    HighNeedsStabilityGrant,
     InstalmentQuerySet,
     Question,
+    ReformPlanDetails,
     Target,
     TargetUpdate,
 )
@@ -50,6 +52,27 @@ def _target_value(target, name):
 def _answer_text(answer):
     """ "Partly, serious concern"."""
     return f"{answer.get_response_display()}, {answer.get_concern_display().lower()}"
+
+
+def _record_changes(model, before, after):
+    """A Change for each field people edit that differs between two records
+    of `model` (either may be None: not recorded), as people read them."""
+    found = []
+    for model_field in model._meta.concrete_fields:
+        if not model_field.editable or model_field.name in ("id", "plan"):
+            continue
+        was = getattr(before, model_field.attname) if before is not None else None
+        now = getattr(after, model_field.attname) if after is not None else None
+        if was != now:
+            label = model_field.verbose_name
+            found.append(
+                Change(
+                    label[:1].upper() + label[1:],
+                    display(model_field, was),
+                    display(model_field, now),
+                )
+            )
+    return found
 
 
 def _add(*totals):
@@ -95,6 +118,11 @@ class RevisionChanges:
     - The checklist: answers carried forward `to_confirm`, answers
       `confirmed` unchanged, `answers_changed` (response or concern) and
       questions `newly_answered`, against the previous revision's answers.
+    - A reform plan's details (`reform_changes`: the previous revision's
+      own against this one's copy, as changed since) and its grant
+      (`grant_changes`: as it was when it moved here, from its history,
+      against what it is now), each field a Change. Two more queries, for
+      reform plans only.
 
     Empty (`shown` false, no query) for a plan that revises nothing.
     Otherwise six queries however many instalments, targets and answers:
@@ -110,6 +138,7 @@ class RevisionChanges:
         self.targets_added, self.targets_removed, self.targets_changed = [], [], []
         self.to_confirm = self.confirmed = 0
         self.answers_changed, self.newly_answered = [], []
+        self.reform_changes, self.grant_changes = [], []
         if self.previous is None:
             return
         before, after = _facts(self.previous), _facts(plan)
@@ -123,6 +152,8 @@ class RevisionChanges:
                 self.facts.append(Change(label, was, after[label]))
         self._compare_targets()
         self._compare_answers()
+        if plan.is_reform_plan:
+            self._compare_reform()
 
     @property
     def shown(self):
@@ -228,6 +259,27 @@ class RevisionChanges:
                     AnswerChange(answer.question, _answer_text(was), _answer_text(answer))
                 )
 
+    def _compare_reform(self):
+        details = {
+            d.plan_id: d
+            for d in ReformPlanDetails.objects.filter(plan__in=[self.previous.pk, self.plan.pk])
+        }
+        self.reform_changes = _record_changes(
+            ReformPlanDetails, details.get(self.previous.pk), details.get(self.plan.pk)
+        )
+        # The grant moves from revision to revision: what it was when it
+        # moved here, against what it is now (here, or moved on since).
+        moved = list(self._moved(HighNeedsStabilityGrant).order_by("history_date", "history_id"))
+        then = next((r for r in moved if r.plan_id == self.plan.pk), None)
+        now = HighNeedsStabilityGrant.objects.filter(plan=self.plan.pk).first() or next(
+            (r for r in reversed(moved) if r.plan_id != self.plan.pk), None
+        )
+        self.grant_changes = _record_changes(HighNeedsStabilityGrant, then, now)
+
+    @property
+    def reform_unchanged(self):
+        return not (self.reform_changes or self.grant_changes)
+
 
 class Neighbour(NamedTuple):
     """A question next to the one shown, as the page links to it."""
@@ -252,12 +304,13 @@ class Place:
     next: Neighbour | None
 
     @classmethod
-    def of(cls, question):
-        """In one query, however many questions the bank has."""
+    def of(cls, question, programme_id):
+        """Among the questions of its bank asked of plans of the programme
+        `programme_id`, in one query, however many questions the bank has."""
         rows = list(
-            Question.objects.filter(question_set_id=question.question_set_id).values_list(
-                "key", "text"
-            )
+            Question.objects.filter(question_set_id=question.question_set_id)
+            .for_programme(programme_id)
+            .values_list("key", "text")
         )
         at = [key for key, _ in rows].index(question.key)
 

@@ -16,6 +16,7 @@ from .models import (
     FundingInstalment,
     HighNeedsStabilityGrant,
     Plan,
+    Question,
     QuestionSet,
     ReformPlanDetails,
     Target,
@@ -214,11 +215,12 @@ def revise_plan(*, plan, user):
     new = Assessment.objects.create(
         plan=revision, question_set=QuestionSet.objects.latest_version()
     )
-    questions = {q.key: q for q in new.question_set.questions.all()}
+    asked = Question.objects.filter(question_set=new.question_set_id)
+    questions = {q.key: q for q in asked.for_programme(revision.programme_id)}
     for answer in old.answers.select_related("question").prefetch_related("links"):
         question = questions.get(answer.question.key)
         if question is None:
-            continue  # the question is no longer asked
+            continue  # the question is no longer asked, or not of this programme
         copy = Answer.objects.create(
             assessment=new,
             question=question,
@@ -285,5 +287,8 @@ def copy_reform_details(*, plan, revision):
         if f.editable and f.name not in ("id", "plan")
     ]
     ReformPlanDetails.objects.create(
-        plan=revision, **{name: getattr(details, name) for name in copied}
+        plan=revision,
+        # Proposing fewer places since then, not since the copy.
+        fewer_places_since=details.fewer_places_since,
+        **{name: getattr(details, name) for name in copied},
     )

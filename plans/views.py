@@ -119,7 +119,11 @@ def _plan_page(user, plan, access):
     answers = {}
     if assessment:
         answers = {a.question_id: a for a in assessment.answers.select_related("answered_by")}
-    questions = list(question_set.questions.select_related("section")) if question_set else []
+    questions = (
+        list(question_set.questions.for_programme(plan.programme_id).select_related("section"))
+        if question_set
+        else []
+    )
     for question in questions:
         question.answer = answers.get(question.id)
     targets = plan.targets.prefetch_related(

@@ -24,7 +24,7 @@ from fido2.webauthn import (
 
 from authorities.access import WIDE_ROLES
 from authorities.models import LocalAuthority, Membership, Region, User
-from plans.models import Plan, Programme
+from plans.models import Plan, Programme, Question, QuestionSet
 
 PASSWORD = "correct-horse-battery-staple"
 # The authenticator-app secret of every test person who has one (base32):
@@ -108,4 +108,14 @@ def make_plan(la_code, programme="sv", **fields):
     fields.setdefault("status", Plan.Status.AGREED)
     return Plan.objects.create(
         authority=authority(la_code), programme=Programme.objects.get(code=programme), **fields
+    )
+
+
+def checklist_questions(programme="sv"):
+    """The latest question bank's questions asked of plans of `programme`
+    (a code), in checklist order: a reform plan is asked questions an SV
+    plan is not, and the other way round."""
+    bank = QuestionSet.objects.latest_version()
+    return Question.objects.filter(question_set=bank).for_programme(
+        Programme.objects.get(code=programme)
     )

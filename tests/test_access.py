@@ -7,6 +7,7 @@ people in scope (200), people in scope whose role does not allow it (403) and
 people out of scope (404, never a leak).
 """
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,7 +16,8 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from authorities.access import Role
 from authorities.models import AuthorityFinance, LocalAuthority, User
-from consultations.models import Action, Meeting
+from consultations.models import Action, Meeting, MeetingQuestion
+from dashboards.models import WarningDealtWith
 from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Target
 
@@ -150,9 +152,80 @@ def camden_meeting_evidence():
     }
 
 
+def camden_planned_meeting():
+    """A Camden meeting to come, with one question to ask at it."""
+    meeting = Meeting.objects.create(
+        authority=LocalAuthority.objects.get(slug="camden"),
+        forum="schools_forum",
+        status=Meeting.Status.PLANNED,
+        held_on="2099-01-15",
+    )
+    MeetingQuestion.objects.create(meeting=meeting, text="Who pays for outreach?", position=1)
+    return {"pk": meeting.pk}
+
+
+def camden_meeting_question():
+    meeting = Meeting.objects.get(pk=camden_planned_meeting()["pk"])
+    return {"pk": meeting.questions.get().pk}
+
+
+def camden_planning(setup):
+    """Planned meetings and their questions: editors and the region's
+    organisers and NEMs plan them; network leads read them."""
+    return Access(
+        anonymous=LOGIN,
+        setup=setup,
+        allowed=(*CAMDEN_EDITORS, "london_organiser"),
+        forbidden=("camden_senco_lead",),
+        not_found=OUTSIDE_CAMDEN,
+    )
+
+
+# Questions are moved, added and linked as evidence by POST only (their
+# roles are tested in test_meeting_plans.py).
+def camden_question_post_only(setup):
+    return Access(anonymous=LOGIN, signed_in=405, setup=setup)
+
+
 def camden_contribution(setup):
     """Actions: editors and the region's organisers and NEMs may add and
     change them; network leads read them."""
+    return Access(
+        anonymous=LOGIN,
+        setup=setup,
+        allowed=(*CAMDEN_EDITORS, "london_organiser"),
+        forbidden=("camden_senco_lead",),
+        not_found=OUTSIDE_CAMDEN,
+    )
+
+
+# Early warnings: an overdue Camden action is one (dashboards/warnings.py);
+# marking it dealt with and reopening it are for those who act in Camden.
+def camden_overdue_action():
+    action = Action.objects.create(
+        authority=LocalAuthority.objects.get(slug="camden"),
+        title="Chase the minutes",
+        due_on=datetime.date.today() - datetime.timedelta(days=3),
+    )
+    return {"kind": "action_overdue", "pk": action.pk}
+
+
+def camden_warning_dealt_with():
+    action = Action.objects.get(pk=camden_overdue_action()["pk"])
+    record = WarningDealtWith.objects.create(
+        authority=action.authority,
+        kind="action_overdue",
+        subject_id=action.pk,
+        cause=action.due_on.isoformat(),
+        cause_on=action.due_on,
+        note="Chased",
+    )
+    return {"pk": record.pk}
+
+
+def camden_warning_change(setup):
+    """Marking a Camden warning dealt with, or reopening it: those who act
+    there (Can.DEAL_WITH_WARNINGS); its readers get 403."""
     return Access(
         anonymous=LOGIN,
         setup=setup,
@@ -198,6 +271,10 @@ MATRIX = {
     # The map: everyone signed in; their scope decides which squares are filled
     # (test_map.py).
     "dashboards:map": SIGNED_IN,
+    # Every warning in the person's scope (test_warning_page.py).
+    "dashboards:warnings": SIGNED_IN,
+    "dashboards:warning_deal": camden_warning_change(camden_overdue_action),
+    "dashboards:warning_reopen": camden_warning_change(camden_warning_dealt_with),
     # The audit trail: national officers only (test_audit.py).
     "authorities:audit": Access(
         anonymous=LOGIN,
@@ -301,8 +378,31 @@ MATRIX = {
     "consultations:add": camden_plan_change(setup=lambda: {"slug": "camden"}),
     "consultations:detail": camden_plan_page(setup=camden_meeting),
     "consultations:edit": camden_plan_change(setup=camden_meeting),
+    # A planned meeting: organisers and NEMs plan meetings and their
+    # questions, and record the answers (a held one is editors' alone).
+    "consultations:plan": camden_planning(setup=lambda: {"slug": "camden"}),
+    "consultations:questions": camden_plan_page(setup=camden_planned_meeting),
+    "consultations:questions_print": camden_plan_page(setup=camden_planned_meeting),
+    "consultations:answers": camden_planning(setup=camden_planned_meeting),
+    "consultations:question_remove": camden_planning(setup=camden_meeting_question),
+    "consultations:question_add": camden_question_post_only(camden_planned_meeting),
+    "consultations:question_move": camden_question_post_only(camden_meeting_question),
+    "consultations:question_evidence": camden_question_post_only(camden_meeting_question),
+    "dashboards:short_pack": camden_plan_page(setup=camden_planned_meeting),
     "consultations:link_evidence": Access(
         anonymous=LOGIN, signed_in=405, setup=camden_meeting_evidence
+    ),
+    # Linking an official figure as evidence takes only POST (its roles are
+    # tested in test_official_evidence.py).
+    "official:link_evidence": Access(
+        anonymous=LOGIN,
+        signed_in=405,
+        setup=lambda: {
+            **camden_plan(),
+            "key": "refusing-initial-applications",
+            "trend": "official-refusals",
+            "period": "2024",
+        },
     ),
     "consultations:actions": SIGNED_IN,
     "consultations:action_add": camden_contribution(setup=lambda: {"slug": "camden"}),

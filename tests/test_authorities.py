@@ -50,11 +50,12 @@ class TestHome:
         client = client_for(organiser)
         # 9, plus the person's open actions (tests/test_consultations.py),
         # plus the new early warnings under "What needs you" (counted in one
-        # query, the newest of each kind: 9; tests/test_home.py; an organiser
+        # query, the newest of each kind: 9, and 4 more for the reform
+        # plans' and the grant's kinds; tests/test_home.py; an organiser
         # is not asked about checklists or meetings), plus the national
         # timeline's next dates, less the three the page cache's absence
         # saves (nothing cached: this is the cold page).
-        with django_assert_num_queries(19):
+        with django_assert_num_queries(19 + 4):
             response = client.get(reverse("home"))
         assert len(response.context["authorities"]) == 33
 
@@ -247,12 +248,13 @@ class TestAuthorityDetail:
 
 # The region page, cold: session, user, region, its people; the early
 # warnings (their counts, and the newest of each kind but waiting times with
-# those: 9); the overview table's rows (programmes, authorities, who covers
-# them (2), the checklist bank (2), plans, instalments, meetings, actions,
-# feedback: tests/test_overview.py); plans agreed without consultation, the
-# feedback figures, meetings and block transfers (the newest and their
-# count).
-REGION_PAGE_QUERIES = 27
+# those: 14, the reform plans', the grant's and the official figures'
+# among them); the overview table's rows
+# (programmes, authorities, who covers them (2), the checklist bank (2),
+# plans, instalments, meetings, actions, feedback, official figures:
+# tests/test_overview.py); plans agreed without consultation, the feedback
+# figures, meetings and block transfers (the newest and their count).
+REGION_PAGE_QUERIES = 33
 
 
 class TestRegion:

@@ -15,7 +15,7 @@ from plans import services
 from plans.models import Answer, Comment, EvidenceLink, Question, QuestionSet
 
 from .browsing import form_fields, resubmit
-from .factories import CAMDEN, KENT, make_plan
+from .factories import CAMDEN, KENT, checklist_questions, make_plan
 
 KEY = "cuts-not-efficiency"
 QUESTION = "Does the plan seek genuine efficiency"
@@ -630,7 +630,8 @@ def test_a_link_refused_by_evidence_add_is_shown_in_the_editors_answer_form(
 
 
 def questions():
-    return list(Question.objects.filter(question_set=QuestionSet.objects.latest_version()))
+    """The questions on an SV plan's checklist."""
+    return list(checklist_questions())
 
 
 def test_save_and_go_to_the_next_question(camden_lns_client, camden_lns, plan):
@@ -720,7 +721,7 @@ def test_questions_to_ask_lists_unanswered_not_known_and_serious(
     assert "Questions still to ask" in page
     assert "Camden" in page
     assert "Safety Valve" in page
-    total = Question.objects.filter(question_set=QuestionSet.objects.latest_version()).count()
+    total = checklist_questions().count()
     assert f"{total - 2} questions to ask" in page
     assert "Does the plan seek genuine efficiency" not in page  # yes, no concern
     assert "holistic view" not in page  # partly, some concern
@@ -733,7 +734,7 @@ def test_questions_to_ask_lists_unanswered_not_known_and_serious(
 
 
 def test_questions_to_ask_when_nothing_is_left(camden_lns_client, camden_lns, plan):
-    for question in Question.objects.filter(question_set=QuestionSet.objects.latest_version()):
+    for question in checklist_questions():
         answer_directly(plan, camden_lns, question.key, response="yes", concern="some")
     page = text(camden_lns_client.get(reverse("plans:questions_to_ask", kwargs={"pk": plan.pk})))
     assert "Nothing left to ask" in page

@@ -31,6 +31,7 @@ COMPONENTS = {
     "govuk-breadcrumbs": "includes/breadcrumbs.html",
     "govuk-error-summary": "includes/error_summary.html",
     "govuk-pagination": "includes/pagination.html",
+    "app-table-scroll": "includes/table.html",
     "govuk-button--warning": "confirm.html",
 }
 
@@ -110,6 +111,46 @@ def test_breadcrumbs_link_each_label_to_its_address_in_order():
 def test_breadcrumbs_need_an_address_for_each_label():
     with pytest.raises(TemplateSyntaxError):
         render('{% breadcrumbs "Plans" "/plans/" "Camden" %}')
+
+
+# Tables ------------------------------------------------------------------------
+
+TABLE = """{% table table_class="app-x" %}
+  <caption class="govuk-table__caption">{{ caption }}</caption>
+  <tbody><tr><td>{{ cell }}</td></tr></tbody>
+{% endtable %}"""
+
+
+def test_a_table_scrolls_in_a_region_named_by_its_caption_and_reached_by_keyboard():
+    html = render(TABLE, caption="Meetings", cell="Schools Forum")
+    caption_id = re.search(r'<caption id="([^"]+)" class="govuk-table__caption">Meetings<', html)[
+        1
+    ]
+    assert (
+        f'<div class="app-table-scroll" role="region" aria-labelledby="{caption_id}" tabindex="0">'
+        in html
+    )
+    assert '<table class="govuk-table app-x">' in html
+    assert "<td>Schools Forum</td>" in html
+
+
+def test_a_tables_id_is_the_same_each_time_and_differs_between_tables():
+    def caption_id(**context):
+        return re.search(r'<caption id="([^"]+)"', render(TABLE, **context))[1]
+
+    assert caption_id(caption="Meetings", cell="A") == caption_id(caption="Meetings", cell="A")
+    assert caption_id(caption="Meetings", cell="A") != caption_id(caption="Meetings", cell="B")
+
+
+def test_a_caption_keeps_its_own_id():
+    html = render('{% table %}<caption id="mine">Mine</caption>{% endtable %}')
+    assert 'aria-labelledby="mine"' in html
+    assert html.count('id="mine"') == 1
+
+
+def test_a_table_without_a_caption_is_refused():
+    with pytest.raises(TemplateSyntaxError):
+        render("{% table %}<thead></thead>{% endtable %}")
 
 
 # The error summary -------------------------------------------------------------

@@ -869,8 +869,9 @@ class TestPagesWithSections:
         self.fill(rows, camden_lns)
         # tests/test_authorities.py's home pin, which includes the actions,
         # plus what "What needs you" asks an LNS (tests/test_home.py): plans
-        # to answer (1 with none to answer) and meetings with no outcome (2).
-        with django_assert_num_queries(22):
+        # to answer (1 with none to answer) and meetings with no outcome (2);
+        # and the reform plans' and the grant's four kinds of warning.
+        with django_assert_num_queries(22 + 4):
             response = camden_lns_client.get(reverse("home"))
         assert len(response.context["my_actions"]) == rows
 

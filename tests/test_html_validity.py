@@ -19,7 +19,8 @@ from django.urls import reverse
 
 from authorities.access import Role
 from authorities.forms import DateInput
-from consultations.models import Action
+from consultations.models import Action, Meeting, MeetingQuestion
+from dashboards.models import WarningDealtWith
 from feedback.models import FeedbackSubmission
 from plans.models import FundingInstalment, Target
 from tests.browsing import _FormReader, form_fields, resubmit
@@ -75,6 +76,7 @@ def test_pages_reached_only_by_post_are_valid_html(
         "plans:target_add": [plan.pk],
         "plans:target_update_add": [plan.pk, target.pk],
         "consultations:add": ["camden"],
+        "consultations:plan": ["camden"],
         "consultations:action_add": ["camden"],
         "authorities:finance_add": ["camden"],
         "feedback:add": ["camden"],
@@ -147,6 +149,58 @@ def test_pages_reached_only_by_post_are_valid_html(
         )
     edit = reverse("feedback:edit", args=[submission.pk])
     keep("feedback:edit: blank", senco.post(edit, blank_form(senco.get(edit).content)))
+
+    # A planned meeting's questions: none picked, one's own left blank, a
+    # removal without a reason, and answers saved after someone else's.
+    meeting = Meeting.objects.create(
+        authority=authority(CAMDEN),
+        forum="schools_forum",
+        status="planned",
+        held_on=datetime.date.today(),
+        plan=plan,
+    )
+    asked = MeetingQuestion.objects.create(meeting=meeting, text="Who pays?", position=1)
+    questions = reverse("consultations:questions", args=[meeting.pk])
+    keep("consultations:questions: none picked", lns.post(questions, {}))
+    keep(
+        "consultations:question_add: blank",
+        lns.post(reverse("consultations:question_add", args=[meeting.pk]), {"own-text": ""}),
+    )
+    remove = reverse("consultations:question_remove", args=[asked.pk])
+    keep("consultations:question_remove: no reason", lns.post(remove, {"base_version": "1"}))
+    answers = reverse("consultations:answers", args=[meeting.pk])
+    MeetingQuestion.objects.filter(pk=asked.pk).update(answer="Theirs", asked="yes", version=2)
+    mine = {f"q{asked.pk}-base_version": "1", f"q{asked.pk}-asked": "yes"}
+    keep("consultations:answers: conflict", lns.post(answers, mine), 409)
+
+    # A warning marked dealt with with no note, and after its cause changed
+    # (409); a reopening sent from an old page (409); a bad warnings filter.
+    chased = Action.objects.create(
+        authority=authority(CAMDEN),
+        title="Chase the minutes",
+        due_on=datetime.date.today() - datetime.timedelta(days=3),
+    )
+    deal = reverse("dashboards:warning_deal", args=["action_overdue", chased.pk])
+    keep(
+        "dashboards:warning_deal: its cause changed",
+        lns.post(deal, {"note": "Chased", "cause": "2000-01-01"}),
+        409,
+    )
+    keep(
+        "dashboards:warning_deal: no note",
+        lns.post(deal, {"note": "", "cause": chased.due_on.isoformat()}),
+    )
+    assert (
+        lns.post(deal, {"note": "Chased", "cause": chased.due_on.isoformat()}).status_code == 302
+    )
+    keep("dashboards:warning_deal: dealt with already", lns.get(deal))
+    record = WarningDealtWith.objects.get(subject_id=chased.pk)
+    reopen = reverse("dashboards:warning_reopen", args=[record.pk])
+    keep("dashboards:warning_reopen: stale", lns.post(reopen, {"base_version": "0"}), 409)
+    keep(
+        "dashboards:warnings: a bad filter",
+        lns.get("/warnings/?kind=nonsense&since=31/02/2026&authority=kent"),
+    )
 
     # A filter given what is not a date, and the sign-in and password pages.
     keep("consultations:list: dates typed", lns.get("/meetings/?held_from=29/12/2026&held_to=x"))

@@ -18,7 +18,8 @@ FLOORS = {
     "plans": {"authorities"},
     "consultations": {"plans", "authorities"},
     "feedback": {"plans", "authorities"},
-    "official": {"authorities"},
+    # official links its figures as checklist evidence (official/views.py).
+    "official": {"plans", "authorities"},
     "dashboards": {"consultations", "feedback", "official", "plans", "authorities"},
 }
 

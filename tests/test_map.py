@@ -23,10 +23,12 @@ from dashboards.maps import (
     contrast,
     read_layout,
 )
-from plans.models import Plan
+from official.models import Status
+from plans.models import HighNeedsStabilityGrant, Plan, ReformPlanDetails
 
 from .factories import CAMDEN, KENT, authority, make_plan
 from .rendering import queries_while_rendering
+from .test_overview import REFUSED, TWENTY_WEEKS, UNDER_REVIEW_IN_2024, official_figures
 
 MAP = reverse("dashboards:map")
 REFERENCE = Path(__file__).resolve().parents[1] / "authorities" / "data" / "local_authorities.csv"
@@ -289,6 +291,106 @@ class TestMeasures:
         assert tile_map.total == 154
 
 
+class TestMeasuresOf2026:
+    def test_reform_plan_stage(self, no_plans, national_officer):
+        def reform(la_code, **details):
+            plan = make_plan(la_code, "send-reform", round_or_tranche="2026")
+            if details:
+                ReformPlanDetails.objects.create(plan=plan, **details)
+            return plan
+
+        reform(CAMDEN, stage="submitted")
+        reform(ISLINGTON, stage="requirements_not_met", rating="requirements_not_met")
+        reform(HACKNEY, stage="approved", rating="met")
+        reform(HARINGEY)
+        reform(KENT, stage="draft_shared")
+        make_plan(BARNET, "sv")
+        values = shown(national_officer, "reform")
+        assert values[CAMDEN] == ("submitted", "Submitted (SEND reform plan 2026)")
+        assert values[ISLINGTON] == (
+            "not_met",
+            "Requirements not met (SEND reform plan 2026), rated “Requirements not met”",
+        )
+        assert values[HACKNEY][0] == "approved"
+        assert values[HARINGEY] == ("unknown", "SEND reform plan 2026: stage not recorded")
+        assert values[KENT][0] == "preparing"
+        assert values[BARNET] == ("none", "No reform plan")  # an SV plan is not one
+
+    def test_grant_and_payments_withheld(self, national_officer):
+        camden = make_plan(CAMDEN, "send-reform")
+        HighNeedsStabilityGrant.objects.create(plan=camden, eligible_deficit=Decimal("1000000"))
+        islington = make_plan(ISLINGTON, "send-reform")
+        HighNeedsStabilityGrant.objects.create(
+            plan=islington, eligible_deficit=Decimal("2000000"), status="withheld"
+        )
+        hackney = make_plan(HACKNEY, "send-reform")
+        HighNeedsStabilityGrant.objects.create(
+            plan=hackney,
+            eligible_deficit=Decimal("1000000"),
+            status="paid",
+            amount_paid=Decimal("900000"),
+        )
+        tile_map = build_map(national_officer, "grant")
+        values = {c.authority.la_code: (c.category.key, c.value.text) for c in tile_map.rows}
+        assert values[CAMDEN] == ("due", "Stability grant of £900,000 due")
+        assert values[ISLINGTON] == ("withheld", "Stability grant withheld (£1,800,000)")
+        assert values[HACKNEY] == ("paid", "Stability grant of £900,000 paid")
+        assert values[BARNET][0] == "none"
+        # The SV agreements under review since March 2024, loaded with the
+        # known plans: payments withheld, though no amount is recorded.
+        withheld = {c.authority.name for c in tile_map.rows if c.category.key == "withheld"}
+        assert withheld == UNDER_REVIEW_IN_2024 | {"Islington"}
+        hillingdon = next(c for c in tile_map.rows if c.authority.name == "Hillingdon")
+        assert hillingdon.value.text == (
+            "Safety Valve 2021-22 under review, payments withheld (amount not recorded)"
+        )
+
+    @pytest.fixture
+    def figures(self, reference_data):
+        official_figures(TWENTY_WEEKS, "2023", 50, {CAMDEN: 41})
+        official_figures(
+            TWENTY_WEEKS,
+            "2024",
+            "45.9",
+            {CAMDEN: "38.2", ISLINGTON: 70, HACKNEY: Status.SUPPRESSED, KENT: "45.9"},
+        )
+        official_figures(REFUSED, "2023", 24, {CAMDEN: 20, ISLINGTON: 30, KENT: Status.LOW})
+        official_figures(
+            REFUSED, "2024", "25.2", {CAMDEN: "30.1", ISLINGTON: 28, HACKNEY: 10, KENT: 40}
+        )
+
+    def test_twenty_weeks_against_england(self, figures, national_officer):
+        values = shown(national_officer, "twenty_weeks")
+        assert values[CAMDEN] == ("below", "38.2% in 2024, below England's 45.9%")
+        assert values[ISLINGTON] == ("not_below", "70% in 2024, above England's 45.9%")
+        assert values[KENT] == ("not_below", "45.9% in 2024, the same as England")
+        # Suppressed, or no figure at all: not known, never 0.
+        assert values[HACKNEY] == ("unknown", "Suppressed in 2024 (England 45.9%)")
+        assert values[BARNET] == ("unknown", "No figure published")
+
+    def test_refusals_against_england_and_last_year(self, figures, national_officer):
+        values = shown(national_officer, "refusals")
+        assert values[CAMDEN] == (
+            "above_rising",
+            "30.1% in 2024, above England's 25.2%, rising from 20% in 2023",
+        )
+        assert values[ISLINGTON] == (
+            "above",
+            "28% in 2024, above England's 25.2%, not rising (30% in 2023)",
+        )
+        assert values[KENT] == (
+            "above",
+            "40% in 2024, above England's 25.2%; 2023: fewer than 0.5 (rounds to 0)",
+        )
+        assert values[HACKNEY] == ("not_above", "10% in 2024, below England's 25.2%")
+        assert values[BARNET] == ("unknown", "No figure published")
+
+    def test_official_figures_are_read_only_for_the_scope(self, figures, camden_lns):
+        # A square outside the scope is an outline: its figure is not read.
+        assert maps._refusal_values(camden_lns, None).keys() == {authority(CAMDEN).pk}
+        assert shown(camden_lns, "refusals").keys() == {CAMDEN}
+
+
 # The page ----------------------------------------------------------------------
 
 
@@ -371,10 +473,14 @@ class TestPage:
 
 
 def fill(la_codes):
-    """A plan agreed after a meeting and two years' figures for each."""
+    """A plan agreed after a meeting, a reform plan with its grant, and two
+    years' finance and official figures for each."""
     for la_code in la_codes:
         plan = make_plan(la_code, "sv", agreement_date=date(2024, 3, 1))
         meeting(la_code, plan, date(2024, 2, 1))
+        reform = make_plan(la_code, "send-reform", status="negotiating")
+        ReformPlanDetails.objects.create(plan=reform, stage="submitted")
+        HighNeedsStabilityGrant.objects.create(plan=reform, eligible_deficit=1000)
         for year in (2023, 2024):
             AuthorityFinance.objects.create(
                 authority=authority(la_code),
@@ -382,6 +488,9 @@ def fill(la_codes):
                 dsg_cumulative_deficit=Decimal(20_000_000),
                 dsg_cumulative_deficit_source_url="https://example.org/papers",
             )
+    for measure in (TWENTY_WEEKS, REFUSED):
+        for year in ("2023", "2024"):
+            official_figures(measure, year, 50, dict.fromkeys(la_codes, 40))
 
 
 class TestQueryCount:

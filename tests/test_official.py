@@ -4,6 +4,7 @@ with its preview, and the authority page's figures compared with the rows of
 the shipped files read here with the csv module alone."""
 
 import csv
+import datetime
 import re
 from decimal import Decimal
 from io import StringIO
@@ -16,8 +17,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from official.models import Figure, Inspection, Release, Status
+from official.models import Figure, Inspection, PendingUpload, Release, Status
 from official.presenters import official_figures
 from official.readers import BadFile, read
 
@@ -468,27 +470,23 @@ def upload(name, content=None):
 
 
 class TestAdminUpload:
-    @pytest.fixture(autouse=True)
-    def uploads(self, monkeypatch, tmp_path):
-        """Files waiting for confirmation go to the test's own directory."""
-        monkeypatch.setattr("official.admin.UPLOADS", tmp_path / "uploads")
-        return tmp_path / "uploads"
-
-    def test_a_preview_then_a_confirmation(self, national_officer_client, uploads):
+    def test_a_preview_then_a_confirmation(self, national_officer_client):
         assert national_officer_client.get(UPLOAD).status_code == 200
         preview = national_officer_client.post(UPLOAD, details(file=upload(DSG)))
         html = preview.content.decode()
         assert 'data-count="new">478<' in html
         assert 'data-count="unplaced">5<' in html
         assert "Cumbria" in html
-        assert not Figure.objects.exists()  # a preview writes nothing
+        assert not Figure.objects.exists()  # a preview writes no figure
         token = preview.context["form"]["token"].value()
+        # The file waits in the database, where any server finds it.
+        assert PendingUpload.objects.get(token=token).file_name == DSG
         confirm = national_officer_client.post(
             UPLOAD, details(token=token, file_name=DSG, confirm="Load it")
         )
         assert confirm.status_code == 302
         assert Figure.objects.count() == 478
-        assert not (uploads / token).exists()  # the waiting file is gone once loaded
+        assert not PendingUpload.objects.exists()  # the waiting file is gone once loaded
         assert Release.objects.get().file_name == DSG
         again = national_officer_client.post(UPLOAD, details(file=upload(DSG))).content.decode()
         assert 'data-count="new">0<' in again
@@ -501,6 +499,12 @@ class TestAdminUpload:
         )
         assert "not a layout the app reads" in response.content.decode()
         assert not Release.objects.exists()
+
+    def test_a_preview_nobody_confirmed_is_dropped_after_a_day(self, national_officer_client):
+        national_officer_client.post(UPLOAD, details(file=upload(DSG)))
+        PendingUpload.objects.update(uploaded_at=timezone.now() - datetime.timedelta(days=2))
+        national_officer_client.post(UPLOAD, details(file=upload(DSG)))
+        assert PendingUpload.objects.count() == 1
 
     def test_a_confirmation_whose_file_has_gone_loads_nothing(self, national_officer_client):
         response = national_officer_client.post(

@@ -22,17 +22,20 @@ from dashboards.overview import SORTS
 from dashboards.warnings import early_warnings
 from feedback.aggregates import FEWER
 from feedback.models import FeedbackSubmission
+from official.models import Figure, Level, Period, Release, Status
 from plans.models import (
     Answer,
     Assessment,
     FundingInstalment,
+    HighNeedsStabilityGrant,
     Plan,
     Programme,
     Question,
     QuestionSet,
+    ReformPlanDetails,
 )
 
-from .factories import CAMDEN, authority, make_plan, make_user
+from .factories import CAMDEN, authority, checklist_questions, make_plan, make_user
 from .rendering import queries_while_rendering
 from .test_authorities import REGION_PAGE_QUERIES
 
@@ -258,8 +261,8 @@ class TestColumns:
         assert camden.statuses == ["SV: Agreed", "DBV: Diagnostic"]
         assert camden.paid == Decimal("1300000")
         assert camden.withheld == Decimal("600000")  # withheld, and the reduction
-        questions = Question.objects.filter(question_set=QuestionSet.objects.latest_version())
-        assert camden.checklist == f"3 of {2 * questions.count()}"
+        # SV and DBV plans are asked the same questions.
+        assert camden.checklist == f"3 of {2 * checklist_questions().count()}"
         assert camden.serious == 1
         assert camden.last_meeting == TODAY - 30 * DAY
         assert camden.consulted == "Yes"
@@ -535,16 +538,35 @@ class TestExports:
         page = national_officer_client.get(OVERVIEW, self.QUERY)
         url = CSV if read is csv_table else XLSX
         table = read(national_officer_client.get(url, self.QUERY))
-        # The same columns, the checklist's "3 of 74" as two numbers.
+        # The same columns, the checklist's "3 of 74" as two numbers, and
+        # what a cell of the page says beside its figure as columns of its own.
+        added = {
+            "Withheld (£)": ["Payments withheld"],
+            "Checklist answered": ["Checklist questions"],
+            "Grant payment": ["Grant held back (£)"],
+            "EHC plans within 20 weeks (%)": [
+                "EHC plans within 20 weeks: year",
+                "EHC plans within 20 weeks: England (%)",
+                "EHC plans within 20 weeks: against England",
+            ],
+            "Requests refused an assessment (%)": [
+                "Requests refused: year",
+                "Requests refused: England (%)",
+                "Requests refused: previous year (%)",
+                "Requests refused: against England",
+            ],
+        }
         headers = page_headers(page)
-        at = headers.index("Checklist answered") + 1
-        assert table[0] == [*headers[:at], "Checklist questions", *headers[at:]]
+        assert set(added) <= set(headers)
+        assert table[0] == [
+            label for header in headers for label in [header, *added.get(header, [])]
+        ]
         assert [line[0] for line in table[1:]] == names(page)
 
     def test_csv_values(self, national_officer_client, london):
         table = csv_table(national_officer_client.get(CSV, self.QUERY))
         camden = dict(zip(table[0], table[1], strict=True))
-        questions = 2 * QuestionSet.objects.latest_version().questions.count()
+        questions = 2 * checklist_questions().count()
         assert camden == {
             "Authority": "Camden",
             "Region": "London",
@@ -552,6 +574,13 @@ class TestExports:
             "Plan status": "SV: Agreed; DBV: Diagnostic",
             "Paid (£)": "1300000.00",
             "Withheld (£)": "600000.00",
+            "Payments withheld": "Yes",
+            # No reform plan (TestReformAndOfficialExports has them).
+            "Reform plan stage": "",
+            "DfE rating": "",
+            "Stability grant (£)": "",
+            "Grant payment": "",
+            "Grant held back (£)": "",
             "Checklist answered": "3",
             "Checklist questions": str(questions),
             "Serious concerns": "1",
@@ -564,6 +593,10 @@ class TestExports:
             "Overdue actions": "1",
             "Feedback submissions": "6",
             "Median wait for an assessment (weeks)": "30",
+            # No official figures loaded.
+            **dict.fromkeys(
+                (label for label in NEW_COLUMNS if "20 weeks" in label or "refused" in label), ""
+            ),
             "Latest DSG deficit (£)": "12500000.00",
             "Deficit year": "2024-25",
         }
@@ -576,7 +609,7 @@ class TestExports:
         assert camden["Paid (£)"].number_format == '"£"#,##0.00'
         assert camden["Last meeting"].value.date() == TODAY - 30 * DAY
         assert camden["Open actions"].value == 2
-        questions = 2 * QuestionSet.objects.latest_version().questions.count()
+        questions = 2 * checklist_questions().count()
         checklist = (camden["Checklist answered"], camden["Checklist questions"])
         assert [(cell.value, cell.data_type) for cell in checklist] == [(3, "n"), (questions, "n")]
 
@@ -744,6 +777,16 @@ def populate(count):
         for plan in plans
         for year in (2024, 2025)
     )
+    ReformPlanDetails.objects.bulk_create(
+        ReformPlanDetails(plan=plan, stage="approved", rating="met") for plan in plans
+    )
+    HighNeedsStabilityGrant.objects.bulk_create(
+        HighNeedsStabilityGrant(plan=plan, eligible_deficit=1000, status="withheld")
+        for plan in plans
+    )
+    for measure in (TWENTY_WEEKS, REFUSED):
+        for year in ("2023", "2024"):
+            official_figures(measure, year, 50, {la.la_code: 40 for la in places})
     bank = QuestionSet.objects.latest_version()
     assessments = Assessment.objects.bulk_create(
         Assessment(plan=plan, question_set=bank) for plan in plans
@@ -785,11 +828,14 @@ def populate(count):
 
 # session, user, regions in scope, programmes, authorities (with their latest
 # deficit), the checklist bank (latest version, its size), plans (with their
-# checklist counts and consultation flag), instalments, meetings, actions,
-# feedback, and the early warnings (counts by authority in one query, then the
-# newest of each kind: 9, dashboards/warnings.warning_summary). Cold: nothing
-# from the page cache.
-OVERVIEW_ROWS_QUERIES = 19
+# checklist counts and consultation flag, and a reform plan's details and
+# grant joined), instalments, meetings, actions, feedback, the official
+# figures (every row's in one query: official.comparisons.compare), and the
+# early warnings (counts by authority in one query, then the newest of each
+# kind, dashboards/warnings.warning_summary: 14 with the reform plans', the
+# grant's and the official figures' kinds). Cold: nothing from the page
+# cache.
+OVERVIEW_ROWS_QUERIES = 25
 OVERVIEW_QUERIES = OVERVIEW_ROWS_QUERIES
 # Asked again before the data changes, with the page cache on: session and
 # user; the rest is the cached page.
@@ -859,3 +905,366 @@ class TestQueries:
         response, during = queries_while_rendering(client, url, page, {"sort": "-concerns"})
         assert response.status_code == 200
         assert during == []
+
+
+# 2026: reform plans, the grant, payments withheld and official figures ---------------
+
+TWENTY_WEEKS, REFUSED = "pc_plans_issued_within_20_weeks", "request_not_assess_pc"
+# The SV agreements put under review in March 2024 (plans/data/known_plans.csv,
+# from the gov.uk update and Schools Week): payments withheld, no amount published.
+UNDER_REVIEW_IN_2024 = {
+    "Bath and North East Somerset",
+    "Cambridgeshire",
+    "Dorset",
+    "Hillingdon",
+    "Norfolk",
+}
+
+
+def official_figures(measure, period, england, values):
+    """England's figure and authorities' ({la_code: value, or a Status for
+    the symbol printed instead}) for one measure and year, as loaded."""
+    release, _ = Release.objects.get_or_create(
+        title="Education, health and care plans, reporting year 2025",
+        file_name="timeliness_20_week.csv" if measure == TWENTY_WEEKS else "requests.csv",
+        defaults={"publisher": "Department for Education", "source_url": "https://example.org/"},
+    )
+
+    def figure(level, code, name, value, **place):
+        known = not isinstance(value, Status)
+        return Figure(
+            release=release,
+            level=level,
+            area_code=code,
+            area_name=name,
+            measure=measure,
+            period=period,
+            period_type=Period.CALENDAR,
+            value=Decimal(str(value)) if known else None,
+            status=Status.KNOWN if known else value,
+            **place,
+        )
+
+    Figure.objects.bulk_create(
+        [
+            figure(Level.NATIONAL, "E92000001", "England", england),
+            *(
+                figure(
+                    Level.LOCAL_AUTHORITY,
+                    code,
+                    authority(code).name,
+                    value,
+                    authority=authority(code),
+                )
+                for code, value in values.items()
+            ),
+        ]
+    )
+
+
+@pytest.fixture
+def reform(reference_data):
+    """London reform plans at several stages, with grants, and official
+    figures for two years.
+
+    Camden: submitted, grant of £900,000 due; 20-week rate below England,
+    refusals above England and rising. Greenwich: rated "requirements not
+    met", grant withheld; 20 weeks above England, refusals above but falling.
+    Islington: a reform plan with no details yet; its 20-week figure
+    suppressed, refusals below England. Lambeth: approved, rated "meets
+    requirements", grant paid reduced; 20 weeks the same as England,
+    refusals above England with last year's not available. Lewisham: no
+    figures at all."""
+    camden = make_plan(CAMDEN, "send-reform", round_or_tranche="2026", status="negotiating")
+    ReformPlanDetails.objects.create(plan=camden, stage="submitted")
+    HighNeedsStabilityGrant.objects.create(plan=camden, eligible_deficit=Decimal("1000000"))
+    greenwich = make_plan(GREENWICH, "send-reform", status="negotiating")
+    ReformPlanDetails.objects.create(
+        plan=greenwich, stage="requirements_not_met", rating="requirements_not_met"
+    )
+    HighNeedsStabilityGrant.objects.create(
+        plan=greenwich, eligible_deficit=Decimal("2000000"), status="withheld"
+    )
+    make_plan(ISLINGTON, "send-reform", status="negotiating")
+    lambeth = make_plan(LAMBETH, "send-reform", agreement_date=TODAY - 10 * DAY)
+    ReformPlanDetails.objects.create(plan=lambeth, stage="approved", rating="met")
+    HighNeedsStabilityGrant.objects.create(
+        plan=lambeth,
+        eligible_deficit=Decimal("1000000"),
+        status="reduced",
+        amount_paid=Decimal("500000"),
+    )
+    official_figures(TWENTY_WEEKS, "2023", 50, {CAMDEN: 41, GREENWICH: 60, LAMBETH: 44})
+    official_figures(
+        TWENTY_WEEKS,
+        "2024",
+        "45.9",
+        {CAMDEN: "38.2", GREENWICH: 70, ISLINGTON: Status.SUPPRESSED, LAMBETH: "45.9"},
+    )
+    official_figures(
+        REFUSED, "2023", 24, {CAMDEN: 20, GREENWICH: 30, LAMBETH: Status.NOT_AVAILABLE}
+    )
+    official_figures(
+        REFUSED, "2024", "25.2", {CAMDEN: "30.1", GREENWICH: 28, ISLINGTON: 10, LAMBETH: 40}
+    )
+
+
+class TestReformAndOfficialColumns:
+    def test_reform_plan_rating_and_grant(self, london_organiser_client, reform):
+        response = london_organiser_client.get(OVERVIEW)
+        line = {
+            name: (row.reform_stage, row.rating, row.grant_text, row.grant_payment)
+            for name in ("Camden", "Greenwich", "Islington", "Lambeth", "Barnet")
+            for row in [row_for(response, name)]
+        }
+        assert line == {
+            "Camden": ("Submitted", "", "£900,000", "Due"),
+            "Greenwich": (
+                "Requirements not met",
+                "Requirements not met",
+                "£1,800,000",
+                "Withheld",
+            ),
+            "Islington": ("Stage not recorded", "", "", ""),
+            "Lambeth": ("Approved", "Meets requirements", "£900,000", "Paid, reduced"),
+            "Barnet": ("", "", "", ""),
+        }
+        assert row_for(response, "Lambeth").grant_withheld_text == "£400,000 held back"
+        page = response.content.decode()
+        assert "No reform plan" in page
+        assert '<strong class="govuk-tag govuk-tag--red">Requirements not met</strong>' in page
+
+    def test_official_figures_beside_england(self, london_organiser_client, reform):
+        response = london_organiser_client.get(OVERVIEW)
+        figures = {
+            name: (
+                row.twenty_weeks.text,
+                row.twenty_weeks_note,
+                row.refused.text,
+                row.refused_note,
+            )
+            for name in ("Camden", "Greenwich", "Islington", "Lambeth", "Lewisham")
+            for row in [row_for(response, name)]
+        }
+        assert figures == {
+            "Camden": (
+                "38.2%",
+                "below England's 45.9% (2024)",
+                "30.1%",
+                "above England's 25.2% (2024), rising from 20% in 2023",
+            ),
+            "Greenwich": (
+                "70%",
+                "above England's 45.9% (2024)",
+                "28%",
+                "above England's 25.2% (2024), not rising (30% in 2023)",
+            ),
+            # Suppressed and missing figures say so: never 0.
+            "Islington": (
+                "suppressed",
+                "2024; England 45.9%",
+                "10%",
+                "below England's 25.2% (2024)",
+            ),
+            "Lambeth": (
+                "45.9%",
+                "the same as England (2024)",
+                "40%",
+                "above England's 25.2% (2024), 2023 not available",
+            ),
+            "Lewisham": (
+                "not available",
+                "2024; England 45.9%",
+                "not available",
+                "2024; England 25.2%",
+            ),
+        }
+        page = response.content.decode()
+        assert ">Suppressed</span>" in page
+        assert "<strong>below England&#x27;s 45.9% (2024)</strong>" in page
+
+    def test_with_no_official_figures_loaded_the_cells_are_empty(
+        self, london_organiser_client, london
+    ):
+        camden = row_for(london_organiser_client.get(OVERVIEW), "Camden")
+        assert (camden.twenty_weeks.period, camden.twenty_weeks_note) == ("", "")
+
+    def test_the_five_sv_agreements_under_review_show_payments_withheld(
+        self, national_officer_client, reference_data
+    ):
+        # No instalment is recorded for them: the status, loaded from the
+        # data file with its source, says payments are withheld.
+        response = national_officer_client.get(OVERVIEW)
+        withheld = {row.authority.name for row in rows(response) if row.withheld_unrecorded}
+        assert withheld == UNDER_REVIEW_IN_2024
+        hillingdon = row_for(response, "Hillingdon")
+        assert hillingdon.withheld == 0
+        assert hillingdon.withheld_text == "Withheld, amount not recorded"
+        assert "schoolsweek.co.uk" in hillingdon.withheld_unrecorded[0].status_note
+        assert "<strong>Withheld, amount not recorded</strong>" in response.content.decode()
+        # Sorted by money withheld, they come before authorities with none.
+        descending = names(national_officer_client.get(OVERVIEW, {"sort": "-withheld"}))
+        assert set(descending[:5]) == UNDER_REVIEW_IN_2024
+
+    def test_an_amount_recorded_later_is_shown_and_not_recorded_as_well(
+        self, national_officer_client, reference_data
+    ):
+        plan = Plan.objects.get(authority__name="Hillingdon", status="under_review")
+        FundingInstalment.objects.create(
+            plan=plan, financial_year=2023, amount=4_000_000, status="withheld"
+        )
+        hillingdon = row_for(national_officer_client.get(OVERVIEW), "Hillingdon")
+        assert hillingdon.withheld_unrecorded == []
+        assert hillingdon.withheld_text == "£4,000,000"
+
+    def test_plans_with_no_agreement_date_are_counted_not_passed(
+        self, national_officer_client, reference_data
+    ):
+        # The known SV and DBV plans are loaded with their year, not a date.
+        undated = Plan.objects.current().filter(
+            agreement_date=None, status__in=["agreed", "implementation", "under_review"]
+        )
+        assert undated.count() > 50
+        for query in ({}, {"only": "not_consulted"}):
+            response = national_officer_client.get(OVERVIEW, query)
+            assert response.context["overview"].undated_agreements == undated.count()
+            assert f"{undated.count()} current plans have been agreed but have no" in (
+                response.content.decode()
+            )
+        # With the filter, over the authorities the other filters choose.
+        response = national_officer_client.get(
+            OVERVIEW, {"only": "not_consulted", "region": "london"}
+        )
+        in_london = undated.filter(authority__region__name="London").count()
+        assert response.context["overview"].undated_agreements == in_london
+
+    def test_no_undated_plan_no_message(self, london_organiser_client, reform):
+        Plan.objects.filter(agreement_date=None).update(agreement_date=TODAY)
+        response = london_organiser_client.get(OVERVIEW)
+        assert response.context["overview"].undated_agreements == 0
+        assert 'id="undated-agreements"' not in response.content.decode()
+
+
+class TestReformAndOfficialFilters:
+    @pytest.mark.parametrize(
+        ("only", "expected"),
+        [
+            ("not_met", ["Greenwich"]),
+            ("grant_withheld", ["Greenwich", "Lambeth"]),  # reduced holds part back
+            ("below_england_20_weeks", ["Camden"]),  # Islington's is suppressed
+            ("refusals_above_england_rising", ["Camden"]),
+        ],
+    )
+    def test_each(self, london_organiser_client, reform, only, expected):
+        response = london_organiser_client.get(OVERVIEW, {"only": only})
+        assert response.context["overview"].is_valid
+        assert names(response) == expected
+
+    def test_no_reform_plan_submitted(self, london_organiser_client, reform):
+        response = london_organiser_client.get(OVERVIEW, {"only": "no_reform_submitted"})
+        shown = names(response)
+        assert len(shown) == 30
+        assert "Islington" in shown  # a reform plan, its stage not recorded
+        assert "Barnet" in shown  # none
+        assert not {"Camden", "Greenwich", "Lambeth"} & set(shown)
+
+    def test_a_revised_reform_plan_s_old_rating_does_not_count(
+        self, london_organiser_client, reform
+    ):
+        old = Plan.objects.get(authority__la_code=GREENWICH, programme__code="send-reform")
+        revision = make_plan(
+            GREENWICH, "send-reform", status="negotiating", revision_of=old, revision=2
+        )
+        ReformPlanDetails.objects.create(plan=revision, stage="submitted")
+        assert names(london_organiser_client.get(OVERVIEW, {"only": "not_met"})) == []
+
+    def test_the_filters_agree_with_the_columns(self, national_officer_client, reform):
+        response = national_officer_client.get(OVERVIEW, {"region": "london"})
+        table = rows(response)
+        expected = {
+            "not_met": {r.authority.name for r in table if r.rated_not_met},
+            "grant_withheld": {r.authority.name for r in table if r.grant_held_back},
+            "below_england_20_weeks": {
+                r.authority.name for r in table if r.twenty_weeks.against_england == "below"
+            },
+            "refusals_above_england_rising": {
+                r.authority.name
+                for r in table
+                if r.refused.against_england == "above" and r.refused.rising
+            },
+        }
+        for only, names_ in expected.items():
+            filtered = national_officer_client.get(OVERVIEW, {"only": only, "region": "london"})
+            assert set(names(filtered)) == names_, only
+
+    def test_the_description_names_them(self, national_officer_client, reform):
+        overview = national_officer_client.get(
+            OVERVIEW, {"only": ["grant_withheld", "below_england_20_weeks"]}
+        ).context["overview"]
+        assert overview.description().startswith(
+            "Show only authorities with: The stability grant withheld (in full or in part), "
+            "EHC plans issued within 20 weeks below England's rate (latest year)"
+        )
+
+
+class TestReformAndOfficialExports:
+    @pytest.mark.parametrize("read", [csv_table, xlsx_table])
+    def test_the_new_columns(self, national_officer_client, reform, read):
+        url = CSV if read is csv_table else XLSX
+        table = read(national_officer_client.get(url, {"region": "london"}))
+
+        def line(name):
+            return dict(zip(table[0], next(r for r in table if r[0] == name), strict=True))
+
+        empty = "" if read is csv_table else None
+
+        def number(text):
+            return text if read is csv_table else float(text)
+
+        camden, islington = line("Camden"), line("Islington")
+        assert {key: camden[key] for key in camden if key in NEW_COLUMNS} == {
+            "Reform plan stage": "Submitted",
+            "DfE rating": empty,
+            "Stability grant (£)": number("900000.00"),
+            "Grant payment": "Due",
+            "Grant held back (£)": number("0.00"),
+            "EHC plans within 20 weeks (%)": number("38.20"),
+            "EHC plans within 20 weeks: year": "2024",
+            "EHC plans within 20 weeks: England (%)": number("45.90"),
+            "EHC plans within 20 weeks: against England": "Below England",
+            "Requests refused an assessment (%)": number("30.10"),
+            "Requests refused: year": "2024",
+            "Requests refused: England (%)": number("25.20"),
+            "Requests refused: previous year (%)": number("20.00"),
+            "Requests refused: against England": "Above England and rising",
+        }
+        # A suppressed figure is written as the release's word, never 0.
+        assert islington["EHC plans within 20 weeks (%)"] == "suppressed"
+        assert islington["EHC plans within 20 weeks: against England"] == empty
+        assert islington["Reform plan stage"] == "Stage not recorded"
+        assert line("Lambeth")["Requests refused: previous year (%)"] == "not available"
+        assert line("Lambeth")["Grant held back (£)"] == number("400000.00")
+        hillingdon = line("Hillingdon")
+        assert (hillingdon["Withheld (£)"], hillingdon["Payments withheld"]) == (
+            empty,
+            "Yes, amount not recorded",
+        )
+        assert line("Barnet")["Reform plan stage"] == empty
+
+
+NEW_COLUMNS = {
+    "Reform plan stage",
+    "DfE rating",
+    "Stability grant (£)",
+    "Grant payment",
+    "Grant held back (£)",
+    "EHC plans within 20 weeks (%)",
+    "EHC plans within 20 weeks: year",
+    "EHC plans within 20 weeks: England (%)",
+    "EHC plans within 20 weeks: against England",
+    "Requests refused an assessment (%)",
+    "Requests refused: year",
+    "Requests refused: England (%)",
+    "Requests refused: previous year (%)",
+    "Requests refused: against England",
+}

@@ -18,7 +18,7 @@ from authorities import audit
 from authorities.access import Role
 from authorities.models import AuditEvent, AuthorityFinance, Membership
 from authorities.personal_data import user_references
-from consultations.models import Action, Meeting
+from consultations.models import Action, Meeting, MeetingQuestion
 from dashboards.models import DashboardExport
 from feedback.models import FeedbackEvidence, FeedbackExport, FeedbackSubmission
 from plans.models import Comment, EvidenceLink, Plan, Target, TargetUpdate
@@ -55,6 +55,14 @@ def sam(camden, client_for):
     meeting = Meeting.objects.create(
         authority=camden, forum="schools_forum", held_on="2026-01-15", created_by=sam
     )
+    # Going to a planned meeting (a many-to-many with its own history) and
+    # a question put there.
+    planned = Meeting.objects.create(
+        authority=camden, forum="jcnc", held_on="2099-01-15", status="planned", created_by=sam
+    )
+    planned._history_user = sam
+    planned.attending.set([sam])
+    MeetingQuestion.objects.create(meeting=planned, text="Sam Patel asks", added_by=sam)
     Action.objects.create(authority=camden, title="Call Sam Patel", owner=sam, created_by=sam)
     Action.objects.create(authority=camden, title="Follow up", meeting=meeting, owner=sam)
     finance = AuthorityFinance(authority=camden, financial_year=2024, ehcp_count=1, updated_by=sam)

@@ -104,6 +104,14 @@ LEFT_AS_THEY_ARE = {
     "plans.Plan.negotiating_since",
     "plans.FundingInstalment.held_back_since",
     "plans.Answer.serious_since",
+    # Kept the same way while a grant is held back or a reform plan
+    # proposes fewer places with no inclusion money recorded.
+    "plans.HighNeedsStabilityGrant.held_back_since",
+    "plans.ReformPlanDetails.fewer_places_since",
+    # Most questions are asked of every programme's plans: none named.
+    "plans.Question.programmes",
+    # A held meeting is not planned again: its form does not ask.
+    "consultations.Meeting.status",
     # Not on the person's form: what people may do comes from memberships.
     "authorities.User.groups",
     "authorities.User.user_permissions",

@@ -17,10 +17,22 @@ from authorities.models import LocalAuthority
 from consultations.models import Action, BlockTransfer, Meeting
 from dashboards.warnings import EarlyWarning, Kind, early_warnings, warning_summary
 from feedback.models import FeedbackSubmission
-from plans.models import Answer, Assessment, FundingInstalment, Plan, Programme, QuestionSet
+from plans.models import (
+    REFORM_DEADLINE_EVENT,
+    Answer,
+    Assessment,
+    FundingInstalment,
+    HighNeedsStabilityGrant,
+    Plan,
+    Programme,
+    QuestionSet,
+    ReformPlanDetails,
+    TimelineEntry,
+)
 from plans.services import revise_plan
 
 from .factories import CAMDEN, KENT, authority, make_plan, make_user
+from .test_official_warnings import official_worse_at
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +90,37 @@ def moment(day):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
 
 
+def reform_plan(la_code=CAMDEN, grant=None, **details):
+    """A local SEND reform plan with its details (`details`) and, given
+    `grant` (its fields), its High Needs Stability Grant."""
+    plan = make_plan(la_code, "send-reform", round_or_tranche="2026", status="rumoured")
+    details.setdefault("stage", "submitted")
+    found = ReformPlanDetails.objects.create(plan=plan, **details)
+    if grant is not None:
+        HighNeedsStabilityGrant.objects.create(plan=plan, **grant)
+    return found
+
+
+def grant_deadline(day, precision="approximate"):
+    """The timeline's entry the reform plans are due by (plans.models.
+    REFORM_DEADLINE_EVENT), on `day`."""
+    return TimelineEntry.objects.create(
+        date=day,
+        precision=precision,
+        kind="funding",
+        event=f"{REFORM_DEADLINE_EVENT} to authorities whose plan the DfE has approved",
+        source_url="https://schoolsweek.co.uk/government-to-write-off-90-of-councils-send-deficits",
+    )
+
+
 # The moment each kind's record keeps (plans.models.keep_since).
-SINCE = {Plan: "negotiating_since", FundingInstalment: "held_back_since", Answer: "serious_since"}
+SINCE = {
+    Plan: "negotiating_since",
+    FundingInstalment: "held_back_since",
+    Answer: "serious_since",
+    HighNeedsStabilityGrant: "held_back_since",
+    ReformPlanDetails: "fewer_places_since",
+}
 
 
 def set_since(obj, day):
@@ -453,6 +494,188 @@ class TestActionOverdue:
 # Narrowing, order and the partial ---------------------------------------------
 
 
+class TestReformNotSubmitted:
+    @pytest.mark.parametrize("stage", ["started", "draft_shared", "feedback"])
+    def test_warns_from_eight_weeks_before_the_grant(self, camden_lns, stage):
+        grant_deadline(TODAY + 30 * DAY)
+        reform_plan(stage=stage)
+        [warning] = of_kind(camden_lns, Kind.REFORM_NOT_SUBMITTED)
+        assert warning.reason.startswith("SEND reform plan 2026 not yet submitted to the DfE (")
+        assert "High Needs Stability Grant is paid around" in warning.reason
+        assert "only if the DfE has approved the plan" in warning.reason
+        assert warning.on == TODAY + 30 * DAY - 56 * DAY
+        assert warning.url.endswith("#reform")
+
+    def test_and_once_the_date_has_passed(self, camden_lns):
+        grant_deadline(TODAY - 100 * DAY, precision="day")
+        reform_plan(stage="feedback")
+        [warning] = of_kind(camden_lns, Kind.REFORM_NOT_SUBMITTED)
+        assert f"paid {(TODAY - 100 * DAY):%-d %B %Y} only if" in warning.reason
+
+    def test_not_while_the_date_is_further_off(self, camden_lns):
+        grant_deadline(TODAY + 57 * DAY)
+        reform_plan(stage="started")
+        assert of_kind(camden_lns, Kind.REFORM_NOT_SUBMITTED) == []
+
+    @pytest.mark.parametrize("stage", ["submitted", "approved", "requirements_not_met", "revised"])
+    def test_not_once_submitted(self, camden_lns, stage):
+        grant_deadline(TODAY + 7 * DAY)
+        reform_plan(stage=stage)
+        assert of_kind(camden_lns, Kind.REFORM_NOT_SUBMITTED) == []
+
+    def test_not_without_the_date_in_the_timeline_or_for_an_ended_plan(self, camden_lns):
+        details = reform_plan(stage="started")
+        assert of_kind(camden_lns, Kind.REFORM_NOT_SUBMITTED) == []
+        grant_deadline(TODAY + 7 * DAY)
+        Plan.objects.filter(pk=details.plan_id).update(status="ended")
+        assert of_kind(camden_lns, Kind.REFORM_NOT_SUBMITTED) == []
+
+    def test_outside_scope_is_not_shown(self, camden_lns, kent_lns, national_officer):
+        grant_deadline(TODAY + 7 * DAY)
+        reform_plan(stage="started")
+        assert of_kind(kent_lns, Kind.REFORM_NOT_SUBMITTED) == []
+        assert names(of_kind(national_officer, Kind.REFORM_NOT_SUBMITTED)) == ["Camden"]
+
+
+class TestReformNotMet:
+    def test_a_plan_rated_requirements_not_met_warns_from_the_rating(self, camden_lns):
+        reform_plan(
+            stage="requirements_not_met",
+            rating="requirements_not_met",
+            decided_on=TODAY - 5 * DAY,
+            rated_on=TODAY - 4 * DAY,
+        )
+        [warning] = of_kind(camden_lns, Kind.REFORM_NOT_MET)
+        assert warning.reason == (
+            "SEND reform plan 2026 rated “requirements not met” by the DfE: the High Needs "
+            "Stability Grant is paid only once the DfE approves the plan"
+        )
+        assert warning.on == TODAY - 4 * DAY
+
+    def test_the_decision_dates_it_when_no_rating_is_recorded(self, camden_lns):
+        reform_plan(stage="requirements_not_met", decided_on=TODAY - 5 * DAY)
+        [warning] = of_kind(camden_lns, Kind.REFORM_NOT_MET)
+        assert warning.on == TODAY - 5 * DAY
+
+    @pytest.mark.parametrize("rating", ["", "partly_met", "met", "exceeded"])
+    def test_other_ratings_do_not(self, camden_lns, rating):
+        reform_plan(stage="approved", rating=rating)
+        assert of_kind(camden_lns, Kind.REFORM_NOT_MET) == []
+
+    def test_outside_scope_is_not_shown(self, camden_lns, kent_lns):
+        reform_plan(KENT, stage="requirements_not_met")
+        assert of_kind(camden_lns, Kind.REFORM_NOT_MET) == []
+        assert names(of_kind(kent_lns, Kind.REFORM_NOT_MET)) == ["Kent"]
+
+
+class TestGrantHeldBack:
+    DEFICIT = {"eligible_deficit": Decimal("10000000")}
+
+    def test_a_withheld_grant_warns_with_the_90_per_cent(self, camden_lns):
+        reform_plan(grant=self.DEFICIT | {"status": "withheld"})
+        [warning] = of_kind(camden_lns, Kind.GRANT_HELD_BACK)
+        assert warning.reason == (
+            "High Needs Stability Grant of £9,000,000 withheld (SEND reform plan 2026)"
+        )
+        assert warning.url.endswith("#grant")
+
+    def test_a_reduced_payment_says_what_was_held_back(self, camden_lns):
+        reform_plan(
+            grant=self.DEFICIT
+            | {"status": "reduced", "amount_paid": Decimal("6000000"), "paid_on": TODAY}
+        )
+        [warning] = of_kind(camden_lns, Kind.GRANT_HELD_BACK)
+        assert warning.reason == (
+            "High Needs Stability Grant paid reduced: £3,000,000 withheld (SEND reform plan 2026)"
+        )
+
+    @pytest.mark.parametrize("status", ["due", "paid"])
+    def test_a_grant_due_or_paid_does_not(self, camden_lns, status):
+        reform_plan(grant=self.DEFICIT | {"status": status})
+        assert of_kind(camden_lns, Kind.GRANT_HELD_BACK) == []
+
+    def test_the_date_is_when_it_was_withheld(self, camden_lns, clock):
+        clock(TODAY - 20 * DAY)
+        reform_plan(grant=self.DEFICIT)
+        clock(TODAY - 6 * DAY)
+        grant = HighNeedsStabilityGrant.objects.get()
+        grant.status = "withheld"
+        grant.save()
+        clock(TODAY - 2 * DAY)
+        grant.note = "Asked the DfE why."
+        grant.save()  # still withheld: the date stays
+        clock()
+        [warning] = of_kind(camden_lns, Kind.GRANT_HELD_BACK)
+        assert warning.on == TODAY - 6 * DAY
+
+    def test_outside_scope_is_not_shown(self, camden_lns, kent_lns):
+        reform_plan(KENT, grant=self.DEFICIT | {"status": "withheld"})
+        assert of_kind(camden_lns, Kind.GRANT_HELD_BACK) == []
+        assert names(of_kind(kent_lns, Kind.GRANT_HELD_BACK)) == ["Kent"]
+
+    def test_a_revised_plan_warns_once_on_its_revision(self, camden_lns):
+        details = reform_plan(grant=self.DEFICIT | {"status": "withheld"})
+        revision = revise_plan(plan=details.plan, user=camden_lns)
+        [warning] = of_kind(camden_lns, Kind.GRANT_HELD_BACK)
+        assert warning.subject.plan == revision
+
+
+class TestFewerPlaces:
+    def test_fewer_places_with_no_inclusion_money_warns(self, camden_lns, clock):
+        clock(TODAY - 3 * DAY)
+        reform_plan(special_school_capacity="hold", ap_capacity="reduce", ap_places_change=-30)
+        clock()
+        [warning] = of_kind(camden_lns, Kind.FEWER_PLACES)
+        assert warning.reason == (
+            "SEND reform plan 2026 proposes 30 fewer AP places with no investment in "
+            "mainstream inclusion recorded"
+        )
+        assert warning.on == TODAY - 3 * DAY
+
+    def test_both_kinds_of_place_are_named(self, camden_lns):
+        reform_plan(
+            special_school_capacity="reduce",
+            special_school_places_change=-1200,
+            ap_capacity="reduce",
+        )
+        [warning] = of_kind(camden_lns, Kind.FEWER_PLACES)
+        assert "proposes 1,200 fewer special school places and fewer AP places with" in (
+            warning.reason
+        )
+
+    def test_inclusion_money_recorded_clears_it(self, camden_lns):
+        details = reform_plan(ap_capacity="reduce", mainstream_investment=Decimal("0"))
+        assert len(of_kind(camden_lns, Kind.FEWER_PLACES)) == 1
+        details.mainstream_investment = Decimal("2400000")
+        details.save()
+        assert of_kind(camden_lns, Kind.FEWER_PLACES) == []
+
+    @pytest.mark.parametrize(
+        "proposals",
+        [
+            {},
+            {"special_school_capacity": "hold", "ap_capacity": "expand"},
+            {"special_school_capacity": "expand", "special_school_places_change": 40},
+        ],
+    )
+    def test_no_fewer_places_does_not(self, camden_lns, proposals):
+        reform_plan(**proposals)
+        assert of_kind(camden_lns, Kind.FEWER_PLACES) == []
+
+    def test_outside_scope_is_not_shown(self, camden_lns, kent_lns):
+        reform_plan(KENT, special_school_capacity="reduce")
+        assert of_kind(camden_lns, Kind.FEWER_PLACES) == []
+        assert names(of_kind(kent_lns, Kind.FEWER_PLACES)) == ["Kent"]
+
+    def test_a_revised_plan_warns_on_its_revision_from_the_same_day(self, camden_lns, clock):
+        clock(TODAY - 9 * DAY)
+        details = reform_plan(ap_capacity="reduce")
+        clock()
+        revision = revise_plan(plan=details.plan, user=camden_lns)
+        [warning] = of_kind(camden_lns, Kind.FEWER_PLACES)
+        assert (warning.subject.plan, warning.on) == (revision, TODAY - 9 * DAY)
+
+
 class TestNarrowing:
     def test_since_keeps_what_arose_on_or_after_it(self, camden_lns):
         action(due_on=TODAY - 11 * DAY, title="Arose 10 days ago")
@@ -478,6 +701,17 @@ class TestNarrowing:
             submitted_at=timezone.now() - 40 * DAY
         )
         action(due_on=TODAY - 41 * DAY)
+        official_worse_at([authority(CAMDEN)], published=TODAY - 40 * DAY)
+        details = reform_plan(
+            stage="feedback",
+            rating="requirements_not_met",
+            rated_on=TODAY - 40 * DAY,
+            ap_capacity="reduce",
+            grant={"status": "withheld"},
+        )
+        set_since(details, TODAY - 40 * DAY)
+        set_since(HighNeedsStabilityGrant.objects.get(), TODAY - 40 * DAY)
+        grant_deadline(TODAY + 16 * DAY)  # within eight weeks since 40 days ago
         everything = early_warnings(national_officer)
         assert {w.kind for w in everything} == set(Kind) - {Kind.WAITS_RISING}
         assert early_warnings(national_officer, since=TODAY - 30 * DAY) == []
@@ -622,6 +856,29 @@ def every_kind_at(authorities):
                 for _ in range(5)
             ]
     FeedbackSubmission.objects.bulk_create(rows)
+    official_worse_at(authorities)
+    # A reform plan not submitted as the grant nears, rated "requirements
+    # not met", with fewer AP places and no inclusion money, its grant withheld.
+    reform = Programme.objects.get(code="send-reform")
+    reform_plans = Plan.objects.bulk_create(
+        [Plan(authority=la, programme=reform, status="rumoured") for la in authorities]
+    )
+    ReformPlanDetails.objects.bulk_create(
+        [
+            ReformPlanDetails(
+                plan=p,
+                stage="feedback",
+                rating="requirements_not_met",
+                ap_capacity="reduce",
+                fewer_places_since=timezone.now(),
+            )
+            for p in reform_plans
+        ]
+    )
+    HighNeedsStabilityGrant.objects.bulk_create(
+        [HighNeedsStabilityGrant(plan=p, status="withheld") for p in reform_plans]
+    )
+    grant_deadline(TODAY + 7 * DAY)
 
 
 @pytest.mark.parametrize("count", [1, 10, 150])
@@ -630,10 +887,10 @@ def test_a_fixed_number_of_queries_however_many_authorities(
 ):
     every_kind_at(list(LocalAuthority.objects.order_by("name")[:count]))
     national_officer.has_national_scope  # noqa: B018 (asked once per request, as on a page)
-    # One query for each of the eight kinds.
-    with django_assert_num_queries(8):
+    # One query for each of the thirteen kinds.
+    with django_assert_num_queries(13):
         found = early_warnings(national_officer)
-    assert len(found) == 8 * count
+    assert len(found) == 13 * count
     assert {w.kind for w in found} == set(Kind)
 
 
@@ -651,7 +908,7 @@ def test_the_summary_is_the_whole_list_counted_and_cut(national_officer, limit):
     every_kind_at(list(LocalAuthority.objects.order_by("name")[:3]))
     count, per_authority, found = _whole(national_officer)
     summary = warning_summary(national_officer, limit=limit)
-    assert summary.count == count == 24
+    assert summary.count == count == 39
     assert summary.per_authority == per_authority
     assert summary.newest == found[:limit]
 
@@ -691,9 +948,9 @@ def test_the_summary_reads_a_fixed_number_of_queries(
 ):
     every_kind_at(list(LocalAuthority.objects.order_by("name")[:count]))
     national_officer.has_national_scope  # noqa: B018 (asked once per request, as on a page)
-    # The counts (one UNION ALL), the newest of the seven kinds counted in
+    # The counts (one UNION ALL), the newest of the twelve kinds counted in
     # SQL, and the waiting times.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(14):
         summary = warning_summary(national_officer, limit=10)
-    assert summary.count == 8 * count
-    assert len(summary.newest) == min(10, 8 * count)
+    assert summary.count == 13 * count
+    assert len(summary.newest) == min(10, 13 * count)

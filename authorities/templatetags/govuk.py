@@ -7,6 +7,8 @@ same for form fields; templates/confirm.html for confirmation pages).
 They live on the ground floor so that every app's templates may use them."""
 
 import datetime
+import hashlib
+import re
 
 from django import template
 from django.forms import BaseForm
@@ -34,6 +36,41 @@ def summary_row(content, key, *, value_class="", action_url="", action_text="Cha
             "action_text": action_text,
         }
     )
+
+
+@register.simple_block_tag
+def table(content, *, table_class=""):
+    """A GOV.UK table (the tag's content: its caption, head and body) in a
+    box that scrolls sideways on a phone rather than the page (WCAG 1.4.10).
+    The box is a region named by the caption, so a screen reader lists it
+    with its name, and focusable, so someone on a keyboard can scroll it.
+
+        {% table table_class="govuk-!-font-size-16" %}
+          <caption class="govuk-table__caption govuk-table__caption--s">Meetings</caption>
+          <thead>…</tbody>
+        {% endtable %}
+
+    The caption's id is made from the table itself, unless it has one: the
+    same table gets the same id however often it is drawn (so a cached page
+    does not change), and two tables of a page different ones."""
+    content = content.strip()
+    caption = CAPTION.match(content)
+    if not caption:
+        raise template.TemplateSyntaxError("A table starts with its caption: it names the table")
+    named = CAPTION_ID.search(caption["attributes"])
+    if named:
+        id = named[1]
+    else:
+        id = "table-" + hashlib.blake2s(content.encode(), digest_size=5).hexdigest()
+        content = f'<caption id="{id}"{content[len("<caption") :]}'
+    return get_template("includes/table.html").render(
+        # Still safe: the content is rendered template output.
+        {"id": id, "table_class": table_class, "content": mark_safe(content)}
+    )
+
+
+CAPTION = re.compile(r"<caption(?P<attributes>[^>]*)>")
+CAPTION_ID = re.compile(r"""\bid=["']?([^"'\s>]+)""")
 
 
 @register.simple_tag

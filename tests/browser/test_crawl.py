@@ -14,6 +14,11 @@ question or `?page=2` is the same template with other rows):
   first persona to reach each pattern only: one stylesheet serves all.
 - the Nu HTML Checker, run once over every page's HTML at the end (its JVM
   is slow to start): any error fails.
+- reflow (WCAG 1.4.10), on the first persona to reach each pattern: 320
+  CSS pixels wide, nothing may make the page scroll sideways, and whatever
+  scrolls sideways inside the page (a wide table, a chart) must be a region
+  with a name that a keyboard can reach (the table tag, templates/includes/).
+  No text in a chart may touch another or be cut off (test_charts.py).
 - a link that answers anything but 200, after redirects, fails.
 - every URL in the access matrix (tests/test_access.py) must be reached by
   some persona, or be in NOT_FOLLOWED or NOT_LINKED with the reason.
@@ -46,8 +51,9 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from authorities.models import LocalAuthority
-from consultations.models import Action
+from consultations.models import Action, Meeting, MeetingQuestion
 from dashboards.management.commands.seed_scale import Seeder
+from dashboards.models import WarningDealtWith
 from feedback.models import FeedbackEvidence, FeedbackSubmission
 from plans.models import Answer, Comment, EvidenceLink, Programme
 from tests.conftest import PERSONAS
@@ -56,6 +62,7 @@ from tests.test_access import MATRIX
 from tests.vnu import html_errors, require_vnu
 
 from .conftest import WCAG_22_AA
+from .test_charts import TEXT_BOXES
 
 # URL names (or namespaces) never followed, and why (the module docstring).
 NOT_FOLLOWED = {
@@ -82,7 +89,14 @@ START_PAGES = {
         ("/accounts/password/reset/key/done/", 200),
         ("/accounts/invitation/not-signed/1-2/", 200),
     ],
-    "camden_lns": [("/", 200), ("/accounts/email/", 200), ("/accounts/2fa/webauthn/", 200)],
+    # The warnings dealt with: the crawl opens one page of a pattern, and
+    # /warnings/ is reached from Home first, with the open ones.
+    "camden_lns": [
+        ("/", 200),
+        ("/accounts/email/", 200),
+        ("/accounts/2fa/webauthn/", 200),
+        ("/warnings/?status=dealt_with", 200),
+    ],
     "camden_senco_lead": [("/", 200), ("/overview/", 403)],
     "kent_lns": [("/", 200), ("/authorities/camden/", 404)],
 }
@@ -95,6 +109,10 @@ NOT_LINKED = {
     "plans:comment_add": "takes only POST",
     "plans:answer_confirm": "takes only POST",
     "consultations:link_evidence": "takes only POST",
+    "consultations:question_add": "takes only POST",
+    "consultations:question_move": "takes only POST",
+    "consultations:question_evidence": "takes only POST",
+    "official:link_evidence": "takes only POST",
     "mfa_view_recovery_codes": "found only once someone has made recovery codes",
     # allauth's, not used here (no sign-in by code; everyone has a password):
     # nobody is ever shown them (tests/test_access.py).
@@ -115,6 +133,43 @@ AXE_OPTIONS = {
 AXE_RUN = """options => axe.run(document, options).then(results => results.violations.map(
     v => ({id: v.id, impact: v.impact, tags: v.tags, help: v.help,
            nodes: v.nodes.slice(0, 3).map(node => node.target.join(" "))})))"""
+# What breaks reflow at the width of the viewport: how wide the page is,
+# the outermost elements past its right edge (or the innermost whose text
+# spills out of it), and every box that scrolls
+# sideways but is not a named region reachable by keyboard.
+REFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const past = el => el.getBoundingClientRect().right > width + 1;
+  const describe = el => el.outerHTML.slice(0, 120);
+  const scrolls = el => ["auto", "scroll"].includes(getComputedStyle(el).overflowX)
+    && el.scrollWidth > el.clientWidth + 1;
+  const named = el => el.getAttribute("role") === "region" && el.tabIndex === 0
+    && (el.getAttribute("aria-label")
+        || (document.getElementById(el.getAttribute("aria-labelledby")) || {}).textContent);
+  const all = [...document.querySelectorAll("body *")];
+  const inScroller = el => {
+    for (let box = el.parentElement; box; box = box.parentElement) {
+      if (["auto", "scroll"].includes(getComputedStyle(box).overflowX)) return true;
+    }
+    return false;
+  };
+  // Text wider than its box (a long word) spills out of it without the
+  // box itself reaching past the edge: the innermost such box.
+  const spills = el => el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0
+    && getComputedStyle(el).overflowX === "visible";
+  const found = {
+    width: document.documentElement.scrollWidth,
+    unnamed: all.filter(el => scrolls(el) && !named(el)).slice(0, 3).map(describe),
+  };
+  if (found.width > width) {
+    found.past = all.filter(el => !inScroller(el) && (
+      (past(el) && !past(el.parentElement))
+      || (spills(el) && ![...el.children].some(spills))
+    )).slice(0, 3).map(describe);
+  }
+  return found;
+}"""
+PHONE_WIDTH = 320
 # Every link's address, an SVG link's (the map's squares) included.
 LINKS = "links => links.map(a => new URL(a.getAttribute('href'), document.baseURI).href)"
 
@@ -167,6 +222,37 @@ def crawl_data(request, transactional_db, reference_data):
         due_on=timezone.localdate() - datetime.timedelta(days=3),
         created_by=people["camden_lns"],
     )
+    # An overdue action marked dealt with: the warnings page's list of those
+    # dealt with, and the page to reopen one.
+    chased = Action.objects.create(
+        authority=camden,
+        title="Chase the forum's minutes",
+        due_on=timezone.localdate() - datetime.timedelta(days=5),
+        created_by=people["camden_lns"],
+    )
+    WarningDealtWith.objects.create(
+        authority=camden,
+        kind="action_overdue",
+        subject_id=chased.pk,
+        cause=chased.due_on.isoformat(),
+        cause_on=chased.due_on,
+        note="Chased by e-mail.",
+        dealt_with_by=people["camden_lns"],
+    )
+    # A meeting to come with a question to ask, answered with a link to the
+    # checklist: its questions, answers, print and pack pages.
+    planned = Meeting.objects.create(
+        authority=camden,
+        forum="schools_forum",
+        status=Meeting.Status.PLANNED,
+        held_on=timezone.localdate() + datetime.timedelta(days=14),
+        plan=answer.assessment.plan,
+        agenda="High needs budget",
+        papers="Budget paper https://example.org/budget.pdf",
+    )
+    MeetingQuestion.objects.create(
+        meeting=planned, question=answer.question, text=answer.question.text, position=1
+    )
     # A plan of every kind (a reform plan has pages of its own), and a
     # security key to list.
     plans = [
@@ -213,6 +299,7 @@ class Crawl:
         self.checked = {}  # persona: {URL name of each page checked}
         self.reached = set()  # URL names asked for, checked or redirected
         self.contrast_checked = set()  # URL names
+        self.reflow_checked = set()  # URL names
 
     def persona(self, page, who, start, status=200):
         """Breadth first from `start`: each page checked, and the first link
@@ -240,6 +327,9 @@ class Crawl:
             checked.add(route)
             self.html[where] = response.body()
             self.check_accessibility(page, where, route)
+            if route not in self.reflow_checked:
+                self.reflow_checked.add(route)
+                self.check_reflow(page, where)
             for href in dict.fromkeys(page.eval_on_selector_all("a[href]", LINKS)):
                 parts = urlsplit(urldefrag(href)[0])
                 if f"{parts.scheme}://{parts.netloc}" != self.origin:
@@ -263,6 +353,31 @@ class Crawl:
                 )
             else:
                 self.best_practice.setdefault(violation["id"], set()).add(where)
+
+    def check_reflow(self, page, where):
+        """At 320 CSS pixels (1280 at 400% zoom), then back: one layout
+        more, not another page load."""
+        size = page.viewport_size
+        page.set_viewport_size({"width": PHONE_WIDTH, "height": size["height"]})
+        try:
+            found = page.evaluate(REFLOW)
+            charts = page.evaluate(TEXT_BOXES)
+        finally:
+            page.set_viewport_size(size)
+        if charts["overlaps"] or charts["outside"]:
+            self.failures.append(
+                f"{where}: chart text touching {charts['overlaps'][:3]}, "
+                f"cut off {charts['outside'][:3]}"
+            )
+        if found["width"] > PHONE_WIDTH:
+            self.failures.append(
+                f"{where}: {found['width']} px wide at {PHONE_WIDTH} px: {found['past']}"
+            )
+        if found["unnamed"]:
+            self.failures.append(
+                f"{where}: scrolls sideways at {PHONE_WIDTH} px outside a named, focusable "
+                f"region (the table tag): {found['unnamed']}"
+            )
 
 
 def test_every_page_for_every_persona(browser, live_server, crawl_data):

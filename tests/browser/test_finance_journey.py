@@ -28,7 +28,7 @@ def test_camden_lns_records_a_year_of_figures(
         "https://camden.example.gov.uk/forum-2024.pdf"
     )
     page.get_by_label("Number of EHCPs", exact=True).fill("about 2400")
-    submit("Save")
+    submit("Save the figures")
 
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_focused()
@@ -36,7 +36,7 @@ def test_camden_lns_records_a_year_of_figures(
     expect(page.get_by_label("DSG cumulative deficit", exact=True)).to_have_value("£30,000,000")
     page.get_by_label("Number of EHCPs", exact=True).fill("2,450")
     page.get_by_label("Source of the number of EHCPs").fill("https://example.org/sen2")
-    submit("Save")
+    submit("Save the figures")
 
     expect(page.get_by_role("alert")).to_contain_text("the 2023-24 figures are saved")
     table = page.get_by_role("table", name=re.compile("Camden's figures"))
@@ -50,7 +50,7 @@ def test_camden_lns_records_a_year_of_figures(
     page.get_by_label("Financial year").fill("2024")
     page.get_by_label("DSG cumulative deficit", exact=True).fill("33200000")
     page.get_by_label("Source of the DSG cumulative deficit").fill("https://example.org/2025")
-    submit("Save")
+    submit("Save the figures")
     expect(page.get_by_role("table", name=re.compile("Camden's figures"))).to_contain_text(
         "Up £3.2m on 2023-24"
     )

@@ -6,7 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from official.models import Status
 from tests.factories import CAMDEN, make_plan
+from tests.test_overview import TWENTY_WEEKS, official_figures
 
 # Past the skip link, the menu and the form: never more presses than this.
 MOST_PRESSES = 60
@@ -87,3 +89,34 @@ def test_the_measure_is_chosen_with_the_form_and_the_map_fits_a_phone(
     visit("/map/?measure=nonsense")
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Choose what to colour the map by from the list")
+
+
+def test_the_map_shows_payments_withheld_and_the_official_figures(
+    page, sign_in, visit, submit, london_organiser
+):
+    """The SV agreements under review since March 2024 (Hillingdon in
+    London) are coloured as payments withheld; the official figures colour
+    the map against England's, a suppressed figure shown as not known."""
+    official_figures(TWENTY_WEEKS, "2024", "45.9", {CAMDEN: "38.2", "203": Status.SUPPRESSED})
+    sign_in(london_organiser)
+    visit("/map/")
+    page.get_by_role("radio", name="Stability grant and payments withheld").check()
+    submit("Show on the map")
+    expect(page).to_have_url(re.compile(r"measure=grant"))
+    figure = page.locator("figure.app-map")
+    expect(figure.locator("h3")).to_have_text("Key: Stability grant and payments withheld")
+    expect(figure).to_contain_text("Payments withheld (grant or instalments) (1)")
+    page.get_by_text("The map as a table").click()
+    row = figure.get_by_role("row", name=re.compile("^Hillingdon"))
+    expect(row).to_contain_text("under review, payments withheld (amount not recorded)")
+
+    page.get_by_role("radio", name="EHC plans within 20 weeks against England").check()
+    submit("Show on the map")
+    expect(figure).to_contain_text("Below England (1)")
+    page.get_by_text("The map as a table").click()
+    expect(figure.get_by_role("row", name=re.compile("^Camden"))).to_contain_text(
+        "38.2% in 2024, below England's 45.9%"
+    )
+    expect(figure.get_by_role("row", name=re.compile("^Greenwich"))).to_contain_text(
+        "Suppressed in 2024"
+    )

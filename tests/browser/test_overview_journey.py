@@ -2,13 +2,17 @@
 overview table by keyboard alone. Every page is checked for WCAG 2.2 AA."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from consultations.models import Meeting
+from official.models import Status
+from plans.models import HighNeedsStabilityGrant, ReformPlanDetails
 from tests.factories import CAMDEN, authority, make_plan
+from tests.test_overview import REFUSED, official_figures
 
 TODAY = timezone.localdate()
 GREENWICH = "203"
@@ -130,3 +134,46 @@ def test_from_the_overview_by_the_map_to_a_printed_briefing_pack(
     expect(page.get_by_role("navigation", name="Main menu")).to_be_hidden()
     expect(page.locator(".app-briefing__footer")).to_contain_text("by Liam Hughes")
     assert_accessible(page)
+
+
+def test_the_organiser_finds_the_grant_withheld_and_refusals_rising(
+    page, sign_in, visit, submit, assert_accessible, london_organiser
+):
+    """Issues 15 and 16: the reform plan, the grant and the official figures
+    in the table, its filters, and the SV agreements under review since
+    March 2024 shown with payments withheld though no amount is recorded."""
+    greenwich = make_plan(GREENWICH, "send-reform", status="negotiating")
+    ReformPlanDetails.objects.create(
+        plan=greenwich, stage="requirements_not_met", rating="requirements_not_met"
+    )
+    HighNeedsStabilityGrant.objects.create(
+        plan=greenwich, eligible_deficit=Decimal("2000000"), status="withheld"
+    )
+    official_figures(REFUSED, "2023", 24, {GREENWICH: 20, CAMDEN: Status.SUPPRESSED})
+    official_figures(REFUSED, "2024", "25.2", {GREENWICH: "30.1", CAMDEN: Status.SUPPRESSED})
+
+    sign_in(london_organiser)
+    visit("/overview/")
+    table = page.get_by_role("table", name="Authorities in London")
+    hillingdon = table.locator("tbody tr", has=page.get_by_role("rowheader", name="Hillingdon"))
+    expect(hillingdon).to_contain_text("Withheld, amount not recorded")
+    camden = table.locator("tbody tr", has=page.get_by_role("rowheader", name="Camden"))
+    expect(camden).to_contain_text("Suppressed")
+    expect(page.locator("#undated-agreements")).to_contain_text("no agreement date recorded")
+
+    page.get_by_role("checkbox", name="The stability grant withheld (in full or in part)").check()
+    page.get_by_role(
+        "checkbox",
+        name="Requests refused an assessment above England's rate and rising (latest year)",
+    ).check()
+    submit("Filter")
+    assert_accessible(page)
+    assert "only=grant_withheld" in page.url
+    expect(page.get_by_role("status")).to_contain_text("1 authority matches the filters")
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first.get_by_role("rowheader")).to_have_text("Greenwich")
+    expect(rows.first).to_contain_text("Requirements not met")
+    expect(rows.first).to_contain_text("£1,800,000")
+    expect(rows.first).to_contain_text("30.1%")
+    expect(rows.first).to_contain_text("rising from 20% in 2023")

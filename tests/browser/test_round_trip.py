@@ -20,6 +20,9 @@ and when a record built here leaves a field blank or at its default.
 
 No new django-simple-history row may be written either: that check is
 `assert_no_new_history`, kept apart so that it can be seen failing on its own.
+
+On the way, each form of the app is measured on a phone: its first save
+button must be within two screens of the top (`assert_save_within_two_screens`).
 """
 
 import datetime
@@ -45,6 +48,7 @@ from consultations.models import (
     BlockTransfer,
     Forum,
     Meeting,
+    MeetingQuestion,
     SchoolsForumOutcome,
     YesNo,
 )
@@ -348,7 +352,13 @@ def full_meeting(plan, *, confidential=True):
         minutes_page="Item 5",
         confidential=confidential,
         created_by=camden_colleague(),
+        agenda="Apologies\nHigh needs budget 2026-27\nSafety Valve progress",
+        papers=(
+            "High needs budget 2026-27 https://democracy.camden.gov.uk/schools-forum/item5.pdf\n"
+            "Safety Valve progress report https://democracy.camden.gov.uk/schools-forum/item6.pdf"
+        ),
     )
+    meeting.attending.set([camden_colleague()])
     SchoolsForumOutcome.objects.create(
         meeting=meeting,
         funding_on_agenda=YesNo.YES,
@@ -496,6 +506,27 @@ def meeting_edit(editor):
     return Built(url, meeting_parts(meeting))
 
 
+def meeting_answers(editor):
+    """A question put at a meeting (not confidential: organisers record
+    answers too), asked and answered, and already linked as evidence."""
+    plan = full_plan()
+    answer, link = full_answer(plan)
+    meeting = full_meeting(plan, confidential=False)
+    item = MeetingQuestion.objects.create(
+        meeting=meeting,
+        position=2,
+        question=answer.question,
+        text=answer.question.text,
+        asked=MeetingQuestion.Asked.YES,
+        answer="The director said the outreach service closes in 2027.\nNo figure was given.",
+        evidence=link,
+        added_by=camden_colleague(),
+    )
+    url = reverse("consultations:answers", kwargs={"pk": meeting.pk})
+    # The meeting's questions as a set: one added or removed shows too.
+    return Built(url, (item, MeetingQuestion.objects.filter(meeting=meeting)))
+
+
 def action_edit(editor):
     action = full_action()
     return Built(reverse("consultations:action_edit", kwargs={"pk": action.pk}), (action,))
@@ -531,10 +562,15 @@ ROUND_TRIP = {
     ),
     # The question's page has several forms; this is the answer's own.
     "plans:answer": RoundTrip(answer_edit, ("camden_lns", "national_officer"), "Save answer"),
-    "authorities:finance_edit": RoundTrip(finance_edit, ("camden_lns", "camden_forum_rep")),
+    "authorities:finance_edit": RoundTrip(
+        finance_edit, ("camden_lns", "camden_forum_rep"), "Save the figures"
+    ),
     # The page's first button ("Save the meeting") posts the same form.
     "consultations:edit": RoundTrip(
         meeting_edit, ("national_officer", "camden_forum_rep"), "Save the meeting and its details"
+    ),
+    "consultations:answers": RoundTrip(
+        meeting_answers, ("london_organiser", "camden_lns"), "Save the answers"
     ),
     "consultations:action_edit": RoundTrip(
         action_edit, ("camden_lns", "london_organiser"), "Save the action"
@@ -563,6 +599,11 @@ NOT_EDIT_FORMS = {
     "health": "health check",
     "dashboards:authority_list": LIST,
     "dashboards:map": READ_ONLY,
+    "dashboards:warnings": LIST,
+    # Marking a warning dealt with makes a new record (its note); reopening
+    # one is a confirmation with an optional reason (test_warning_page.py).
+    "dashboards:warning_deal": f"{ADD} (a warning marked dealt with, with its note)",
+    "dashboards:warning_reopen": "confirmation of a reopening",
     "dashboards:authority": READ_ONLY,
     "dashboards:briefing": READ_ONLY,
     "dashboards:region": READ_ONLY,
@@ -589,7 +630,17 @@ NOT_EDIT_FORMS = {
     "consultations:authority_list": LIST,
     "consultations:add": ADD,
     "consultations:detail": READ_ONLY,
+    "consultations:plan": f"{ADD} (a meeting to come)",
+    # Its form picks checklist questions to add: it never shows a stored value.
+    "consultations:questions": f"{ADD} (questions picked from the checklist)",
+    "consultations:question_add": f"{ADD} (posted from the questions page)",
+    "consultations:questions_print": READ_ONLY,
+    "consultations:question_move": f"{NO_FIELDS} (moves a question up or down)",
+    "consultations:question_remove": DELETE,
+    "consultations:question_evidence": f"{NO_FIELDS} (links an answer as evidence)",
+    "dashboards:short_pack": READ_ONLY,
     "consultations:link_evidence": f"{NO_FIELDS} (links a meeting as evidence)",
+    "official:link_evidence": f"{NO_FIELDS} (links an official figure as evidence)",
     "consultations:actions": LIST,
     "consultations:action_add": ADD,
     "consultations:action_starter": f"{NO_FIELDS} (adds the briefing's actions)",
@@ -872,6 +923,52 @@ def is_post(response):
     return response.request.method == "POST" and response.request.is_navigation_request()
 
 
+# On a phone (390 x 844 CSS pixels) every edit form's first save button is
+# within the first two screens: someone correcting one field need not scroll
+# past screens of guidance and other fields to save it. Where a form has
+# several (the meeting form saves its essentials near the top, and
+# everything at the end), the first counts.
+PHONE = {"width": 390, "height": 844}
+SCREENS = 2
+# The first button that submits the form holding the named button, how far
+# its bottom edge is from the top of the page, and where the form and its
+# fields start (to say what to move when it is too far down).
+FIRST_SAVE = """name => {
+  const named = [...document.querySelectorAll("main button, main input[type=submit]")]
+    .find(button => (button.textContent || button.value).trim() === name);
+  if (!named || !named.form) {
+    const buttons = [...document.querySelectorAll("button")];
+    return {missing: buttons.map(button => button.textContent.trim())};
+  }
+  const first = [...named.form.elements].find(element => element.type === "submit");
+  const top = element => element.getBoundingClientRect().top + window.scrollY;
+  return {
+    text: (first.textContent || first.value).trim(),
+    bottom: first.getBoundingClientRect().bottom + window.scrollY,
+    form: top(named.form),
+    fields: [...named.form.elements].filter(element => element.labels && element.labels.length)
+      .map(element => `${element.name} ${Math.round(top(element))}`),
+  };
+}"""
+
+
+def assert_save_within_two_screens(page, url, button):
+    """The page as it is, narrowed to a phone's width and widened again:
+    one layout more, not another page load."""
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        found = page.evaluate(FIRST_SAVE, button)
+    finally:
+        page.set_viewport_size(size)
+    assert "missing" not in found, f"{url}: no button {button!r} in a form, but {found['missing']}"
+    assert found["bottom"] <= SCREENS * PHONE["height"], (
+        f"{url}: on a phone {found['text']!r} ends {found['bottom']:.0f} px down, "
+        f"{found['bottom'] / PHONE['height']:.1f} screens of {PHONE['height']} px; the form "
+        f"starts {found['form']:.0f} px down, its fields at {found['fields']}"
+    )
+
+
 def open_and_save(page, live_server, visit, submit, url, trip):
     """Open `url`, press the form's button, and return the statuses of the
     page opened, of the POST, and of the pages that followed it."""
@@ -890,6 +987,8 @@ def open_and_save(page, live_server, visit, submit, url, trip):
     # select-name, aria-input-field-name, aria-prohibited-attr), which are
     # Django's to fix. Every page of the app itself still is checked.
     opened = page.goto(f"{live_server.url}{url}") if in_admin else visit(url)
+    if not in_admin:
+        assert_save_within_two_screens(page, url, trip.button)
     shown = len(pages)
     with page.expect_response(is_post) as posted:
         if in_admin:

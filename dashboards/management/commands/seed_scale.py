@@ -137,7 +137,11 @@ class Seeder:
         self.authorities = list(LocalAuthority.objects.order_by("la_code"))
         self.regions = list(Region.objects.order_by("name"))
         self.programmes = list(Programme.objects.order_by("order"))
-        self.questions = list(QuestionSet.objects.latest_version().questions.order_by("pk"))
+        self.questions = list(
+            QuestionSet.objects.latest_version()
+            .questions.order_by("pk")
+            .prefetch_related("programmes")
+        )
 
     def everything(self, sizes):
         people = self.people(sizes["people"])
@@ -286,6 +290,9 @@ class Seeder:
         answers = []
         for assessment in assessments:
             for question in self.questions:
+                # Each plan answers only the questions asked of its programme.
+                if not question.is_asked_of(assessment.plan.programme_id):
+                    continue
                 answer = Answer(
                     assessment=assessment,
                     question=question,

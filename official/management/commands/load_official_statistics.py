@@ -21,11 +21,14 @@ from django.db import transaction
 from authorities.loading import read_rows
 from authorities.models import LocalAuthority
 from official.importing import load
+from official.models import DatePrecision
 from official.readers import BadFile, read
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SOURCES = DATA_DIR / "sources.csv"
-SOURCE_COLUMNS = ["file", "release", "publisher", "published", "source_url"]
+# `published` as exact as `published_precision` says ("day", or "month" for
+# a release the source dates only to the month), or empty when not known.
+SOURCE_COLUMNS = ["file", "release", "publisher", "published", "published_precision", "source_url"]
 
 
 def shipped_sources():
@@ -38,10 +41,17 @@ def shipped_sources():
             raise CommandError(
                 f"{SOURCES}, line {line}: {row['published']!r} is not a date."
             ) from None
+        precision = row["published_precision"] or DatePrecision.DAY
+        if precision not in DatePrecision.values:
+            raise CommandError(
+                f"{SOURCES}, line {line}: {precision!r} is not one of "
+                f"{', '.join(DatePrecision.values)}."
+            )
         sources[row["file"]] = {
             "title": row["release"],
             "publisher": row["publisher"],
             "published": published,
+            "published_precision": precision,
             "source_url": row["source_url"],
         }
     return sources

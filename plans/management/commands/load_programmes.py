@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import URLValidator
 from django.db import transaction
 
 from authorities.caching import data_changed
@@ -38,11 +40,30 @@ class PlanCounts(Counts):
 
 def parse_programmes(path):
     rows = []
-    for line, row in read_rows(path, ["code", "name", "short_name", "description", "order"]):
+    columns = [
+        "code",
+        "name",
+        "short_name",
+        "description",
+        "standing",
+        "standing_source_url",
+        "order",
+    ]
+    check_url = URLValidator(schemes=["https", "http"])
+    for line, row in read_rows(path, columns):
         if not (KEY.fullmatch(row["code"]) and row["name"] and row["short_name"]):
             raise CommandError(f"{path}, line {line}: code, name and short name are required.")
         if not row["order"].isdigit():
             raise CommandError(f"{path}, line {line}: order must be a whole number.")
+        # Where a programme stands comes from the national timeline: it
+        # says which entry's source.
+        if row["standing"]:
+            try:
+                check_url(row["standing_source_url"])
+            except ValidationError:
+                raise CommandError(
+                    f"{path}, line {line}: where the programme stands needs its source (a link)."
+                ) from None
         rows.append(row | {"order": int(row["order"])})
     return rows
 
@@ -55,10 +76,18 @@ def parse_recommendations(path):
     return [(int(row["number"]), row["text"][:1].upper() + row["text"][1:]) for _, row in rows]
 
 
-def parse_checklist(path):
+def parse_checklist(path, programme_codes):
+    """The questions, each with `programmes`: the codes of the programmes
+    whose plans it is asked of (space-separated in the file), as a sorted
+    tuple, empty for every programme."""
     rows, keys, titles = [], {}, {}
-    columns = ["section", "section_title", "key", "text", "guidance"]
+    columns = ["section", "section_title", "key", "text", "guidance", "programmes"]
     for line, row in read_rows(path, columns):
+        codes = tuple(sorted(set(row["programmes"].split())))
+        unknown = [code for code in codes if code not in programme_codes]
+        if unknown:
+            raise CommandError(f"{path}, line {line}: unknown programme {unknown[0]!r}.")
+        row["programmes"] = codes
         if not row["section"].isdigit():
             raise CommandError(f"{path}, line {line}: section must be a number.")
         if not KEY.fullmatch(row["key"]):
@@ -151,10 +180,9 @@ class Command(BaseCommand):
             raise CommandError("Load the authorities first: manage.py load_reference_data")
         programmes = parse_programmes(DATA_DIR / "programme_types.csv")
         recommendations = parse_recommendations(DATA_DIR / "recommendations.csv")
-        checklist = parse_checklist(DATA_DIR / "checklist.csv")
-        known_plans = parse_known_plans(
-            DATA_DIR / "known_plans.csv", {row["code"] for row in programmes}
-        )
+        codes = {row["code"] for row in programmes}
+        checklist = parse_checklist(DATA_DIR / "checklist.csv", codes)
+        known_plans = parse_known_plans(DATA_DIR / "known_plans.csv", codes)
         with transaction.atomic():
             programme_counts = self.load_programmes(programmes)
             recommendation_counts = self.load_recommendations(recommendations)
@@ -174,7 +202,8 @@ class Command(BaseCommand):
     def load_programmes(self, rows):
         counts = Counts()
         for row in rows:
-            fields = {k: row[k] for k in ("name", "short_name", "description", "order")}
+            names = ("name", "short_name", "description", "standing", "standing_source_url")
+            fields = {k: row[k] for k in (*names, "order")}
             programme = Programme.objects.filter(code=row["code"]).first()
             if programme is None:
                 Programme.objects.create(code=row["code"], **fields)
@@ -203,23 +232,32 @@ class Command(BaseCommand):
     def load_checklist(self, rows):
         latest = QuestionSet.objects.latest_version()
         wanted = [
-            (r["section"], r["section_title"], r["key"], r["text"], r["guidance"]) for r in rows
+            (r["section"], r["section_title"], r["key"], r["text"], r["guidance"], r["programmes"])
+            for r in rows
         ]
         if latest is not None:
             stored = [
-                (q.section.number, q.section.title, q.key, q.text, q.guidance)
-                for q in latest.questions.select_related("section")
+                (
+                    q.section.number,
+                    q.section.title,
+                    q.key,
+                    q.text,
+                    q.guidance,
+                    tuple(sorted(p.code for p in q.programmes.all())),
+                )
+                for q in latest.questions.select_related("section").prefetch_related("programmes")
             ]
             if stored == wanted:
                 return f"version {latest.version} unchanged ({len(stored)} questions)"
         question_set = QuestionSet.objects.create(version=(latest.version + 1) if latest else 1)
         sections = {}
-        for order, (number, title, key, text, guidance) in enumerate(wanted, start=1):
+        programmes = {p.code: p for p in Programme.objects.all()}
+        for order, (number, title, key, text, guidance, codes) in enumerate(wanted, start=1):
             if number not in sections:
                 sections[number] = Section.objects.create(
                     question_set=question_set, number=number, title=title
                 )
-            Question.objects.create(
+            question = Question.objects.create(
                 question_set=question_set,
                 section=sections[number],
                 key=key,
@@ -227,6 +265,7 @@ class Command(BaseCommand):
                 text=text,
                 guidance=guidance,
             )
+            question.programmes.set([programmes[code] for code in codes])
         return f"version {question_set.version} created ({len(wanted)} questions)"
 
     def load_known_plans(self, rows):
