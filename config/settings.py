@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "simple_history",
     "django_filters",
+    # The queue of background tasks (e-mails, the daily digest), in the database.
+    "django_tasks_db",
     "authorities",
     "plans",
     "consultations",
@@ -231,6 +233,16 @@ MFA_TOTP_ISSUER = "SEND recovery plan tracker"
 # (fido2) both take as secure: no origin check is relaxed, not even for
 # `make run`. No browser offers them on an IP address, so to try one there,
 # open http://localhost:8000 rather than 127.0.0.1 (tests/browser use localhost).
+
+# Background tasks (authorities/mail.py, dashboards/digest.py): queued in the
+# database, in the transaction of the change that asked for them, and run by
+# `manage.py db_worker` (`make run` starts one beside the server). The tests
+# run each task as it is queued (TASKS_BACKEND, pyproject.toml).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
 
 # E-mail (password reset links): printed to the console unless EMAIL_URL names
 # an SMTP server (smtp+tls://user:password@host:587). Django 6.1's MAILERS.

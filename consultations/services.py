@@ -3,11 +3,11 @@
 from itertools import groupby
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from authorities import mail
 from authorities.edits import differs, save_values
 from plans.models import EvidenceLink
 
@@ -135,7 +135,7 @@ def send_overdue_reminders(*, today=None):
                 continue
             Action.objects.filter(pk__in=ids).update(last_reminded_on=today)
             mine = [a for a in group if a.pk in ids]
-            transaction.on_commit(lambda mine=mine: _remind(mine, today))
+            _remind(mine, today)
         people += 1
         actions += len(mine)
     return people, actions
@@ -149,17 +149,17 @@ def _remind(actions, today):
         for a in actions
     ]
     count = len(actions)
-    send_mail(
+    mail.send(
         subject=(
             f"{count} overdue action{'s' if count != 1 else ''} in the SEND recovery plan tracker"
         ),
-        message=(
+        body=(
             f"Hello {owner.first_name or owner.display_name},\n\n"
             f"These actions you own are past their due date:\n\n" + "\n".join(lines) + "\n\n"
             "Mark them done, or move the due date and say why, in the tracker:\n"
             f"{settings.SITE_URL}{reverse('consultations:actions')}\n\n"
             f"SEND recovery plan tracker\n{settings.SITE_URL}/\n"
         ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[owner.email],
+        to=[owner.email],
+        about=f"a reminder of overdue actions to person {owner.pk}",
     )

@@ -9,6 +9,7 @@ import re
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Exists
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_GET
 from authorities import audit
 from authorities.access import AuthorityAccess
 from authorities.caching import authority_scope, cached_page, region_scope, render_body
-from authorities.models import LocalAuthority, Region
+from authorities.models import Digest, LocalAuthority, Region, Watch
 from consultations.models import (
     Action,
     BlockTransfer,
@@ -176,6 +177,9 @@ def _authority_page(user, pk):
         "authority": authority,
         "region_visible": region_visible,
         "plans": authority_plans(user, authority, access),
+        # Whether this person's daily digest covers the authority, and how
+        # (one query: their digest, and whether they watch it).
+        **_watching(user, authority),
         "can_add_plan": access.can_edit,
         "finance_years": finance_years,
         "finance_charts": [dsg_deficit_chart(finance_years), high_needs_chart(finance_years)]
@@ -204,6 +208,17 @@ def _authority_page(user, pk):
         # Official statistics beside its region and England (official/_figures.html).
         "official": official_charts(official_figures(authority)),
     }
+
+
+def _watching(user, authority):
+    digest = (
+        Digest.objects.filter(person=user)
+        .annotate(watching=Exists(Watch.objects.filter(person=user, authority=authority)))
+        .first()
+    )
+    if digest is None:  # made with the person; gone only if deleted by hand
+        return {"digest_covers": Digest.Covers.SCOPE, "watching": False}
+    return {"digest_covers": digest.covers, "watching": digest.watching}
 
 
 # A plan's id in the briefing pack's address: digits, and few enough for

@@ -240,8 +240,8 @@ class TestAuthorityDetail:
         # plus the feedback figures (tests/test_feedback.py), plus the Schools
         # Forum's answers (tests/test_authority_dashboard.py, which pins the
         # page with plans), plus the official figures and inspections
-        # (tests/test_official.py).
-        with django_assert_num_queries(18):
+        # (tests/test_official.py), plus whether the reader watches it.
+        with django_assert_num_queries(19):
             client.get(reverse("dashboards:authority", args=["camden"]))
 
 

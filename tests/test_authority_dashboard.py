@@ -273,9 +273,9 @@ class TestPrivacy:
 # programmes, then plans, instalments, targets, questions and answers);
 # instalment totals; answers of concern; the Schools Forum's answers;
 # meetings, block transfers and actions; the official figures and the area
-# SEND inspections (official/presenters.py). Nothing from the page cache:
-# the cold page.
-AUTHORITY_PAGE_QUERIES = 28
+# SEND inspections (official/presenters.py); whether the reader watches the
+# authority. Nothing from the page cache: the cold page.
+AUTHORITY_PAGE_QUERIES = 29
 # Asked again before the data changes, with the page cache on: session,
 # user and the authority; the rest is the cached page.
 AUTHORITY_PAGE_QUERIES_CACHED = 3

@@ -37,8 +37,10 @@ from authorities.access import Role
 from authorities.models import (
     AuthorityAlias,
     AuthorityFinance,
+    Digest,
     Membership,
     User,
+    Watch,
 )
 from consultations.models import (
     Action,
@@ -490,6 +492,15 @@ def finance_edit(editor):
     return Built(url, (finance,))
 
 
+def digest_edit(editor):
+    digest = editor.digest
+    digest.covers = Digest.Covers.WATCHED
+    digest.last_sent_on = datetime.date(2026, 11, 30)
+    digest.save()
+    Watch.objects.create(person=editor, authority=authority(CAMDEN))
+    return Built(reverse("authorities:digest"), (digest, editor.watches.all()))
+
+
 def meeting_edit(editor):
     meeting = full_meeting(full_plan())
     url = reverse("consultations:edit", kwargs={"pk": meeting.pk})
@@ -532,6 +543,7 @@ ROUND_TRIP = {
     # The question's page has several forms; this is the answer's own.
     "plans:answer": RoundTrip(answer_edit, ("camden_lns", "national_officer"), "Save answer"),
     "authorities:finance_edit": RoundTrip(finance_edit, ("camden_lns", "camden_forum_rep")),
+    "authorities:digest": RoundTrip(digest_edit, ("camden_lns", "london_organiser")),
     # The page's first button ("Save the meeting") posts the same form.
     "consultations:edit": RoundTrip(
         meeting_edit, ("national_officer", "camden_forum_rep"), "Save the meeting and its details"
@@ -572,6 +584,7 @@ NOT_EDIT_FORMS = {
     "dashboards:overview_xlsx": DOWNLOAD,
     "authorities:finance_add": ADD,
     "authorities:finance_delete": DELETE,
+    "authorities:watch": NO_FIELDS,
     "plans:list": LIST,
     "plans:add": ADD,
     "plans:detail": READ_ONLY,
