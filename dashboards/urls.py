@@ -8,6 +8,11 @@ urlpatterns = [
     path("authorities/", views.authority_list, name="authority_list"),
     path("authorities/<slug:slug>/", views.authority_detail, name="authority"),
     path("authorities/<slug:slug>/briefing/", views.briefing, name="briefing"),
+    path(
+        "authorities/<slug:slug>/tell-national-office/",
+        views.tell_national_office,
+        name="tell_national_office",
+    ),
     path("regions/<slug:slug>/", views.region_detail, name="region"),
     path("overview/", views.overview, name="overview"),
     path(

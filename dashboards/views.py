@@ -7,14 +7,15 @@ Every object comes through a `for_user` queryset: out of scope is 404.
 
 import re
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists
+from django.db.models import Count, Exists
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities import audit
 from authorities.access import AuthorityAccess
@@ -30,6 +31,7 @@ from feedback.aggregates import authority_feedback, region_feedback
 from official.presenters import official_figures
 from plans.models import Plan, TimelineEntry
 
+from . import national_office
 from .briefing import authority_plans, briefing_pack, forum_answers
 from .charts import (
     assessment_wait_chart,
@@ -38,7 +40,7 @@ from .charts import (
     official_charts,
 )
 from .exports import csv_lines, xlsx_bytes
-from .forms import AuthorityFilterForm
+from .forms import AuthorityFilterForm, NationalOfficeReportForm
 from .maps import MapForm, build_map
 from .models import DashboardExport
 from .needs import what_needs
@@ -205,9 +207,61 @@ def _authority_page(user, pk):
             .open()
             .overdue_first()
         ),
+        "national_office_reports": list(
+            authority.national_office_reports.select_related("sent_by").annotate(
+                concern_count=Count("concerns")
+            )[:RECENT_REPORTS]
+        ),
+        "can_tell_national_office": access.can_contribute,
         # Official statistics beside its region and England (official/_figures.html).
         "official": official_charts(official_figures(authority)),
     }
+
+
+@require_http_methods(["GET", "POST"])
+def tell_national_office(request, slug):
+    """Send a report on an authority to the national office: for those who
+    may contribute to its records (AuthorityAccess.can_contribute); others
+    in scope get 403, and out of scope 404."""
+    user = request.user
+    authority = get_object_or_404(
+        LocalAuthority.objects.for_user(user).select_related("region"), slug=slug
+    )
+    roles = authority.roles_of(user)
+    if not AuthorityAccess(frozenset(roles)).can_contribute:
+        raise PermissionDenied
+    shared = national_office.shared_feedback(authority)
+    form = NationalOfficeReportForm(
+        request.POST if request.method == "POST" else None,
+        concerns=national_office.reportable_concerns(user, authority),
+        shared_count=len(shared),
+    )
+    figures = authority_feedback(authority, user, roles)
+    if form.is_valid():
+        data = form.cleaned_data
+        national_office.send_report(
+            authority=authority,
+            sender=user,
+            concerns=list(data["concerns"]),
+            figures=figures if data["members_figures"] else None,
+            feedback=shared if data.get("shared_feedback") else [],
+            note=data["note"],
+        )
+        messages.success(
+            request,
+            f"Your report on {authority.name} is on its way to the national office. "
+            "It is listed under “Told to the national office”.",
+        )
+        return redirect(authority.get_absolute_url() + "#national-office")
+    return render(
+        request,
+        "dashboards/national_office_form.html",
+        {"authority": authority, "form": form, "figures": figures},
+    )
+
+
+# Reports to the national office listed on the authority page, newest first.
+RECENT_REPORTS = 5
 
 
 def _watching(user, authority):

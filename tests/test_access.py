@@ -210,6 +210,15 @@ MATRIX = {
         allowed=CAMDEN_SCOPE,
         not_found=("northwest_nem", "kent_lns", "manchester_head_rep", "no_role_user"),
     ),
+    # Telling the national office: those who contribute to the authority's
+    # records; network leads read them only (tests/test_national_office.py).
+    "dashboards:tell_national_office": Access(
+        anonymous=LOGIN,
+        kwargs={"slug": "camden"},
+        allowed=("national_officer", "london_organiser", "camden_lns", "camden_forum_rep"),
+        forbidden=("camden_senco_lead",),
+        not_found=OUTSIDE_CAMDEN,
+    ),
     # The briefing pack: everyone who reads the authority's page may print it.
     "dashboards:briefing": Access(
         anonymous=LOGIN, kwargs={"slug": "camden"}, allowed=CAMDEN_SCOPE, not_found=OUTSIDE_CAMDEN

@@ -274,8 +274,9 @@ class TestPrivacy:
 # instalment totals; answers of concern; the Schools Forum's answers;
 # meetings, block transfers and actions; the official figures and the area
 # SEND inspections (official/presenters.py); whether the reader watches the
-# authority. Nothing from the page cache: the cold page.
-AUTHORITY_PAGE_QUERIES = 29
+# authority; the reports to the national office. Nothing from the page
+# cache: the cold page.
+AUTHORITY_PAGE_QUERIES = 30
 # Asked again before the data changes, with the page cache on: session,
 # user and the authority; the rest is the cached page.
 AUTHORITY_PAGE_QUERIES_CACHED = 3

@@ -842,7 +842,7 @@ class TestPagesWithSections:
     def test_authority_page(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
         self.fill(rows, camden_lns)
         # tests/test_finance.py's pin for an LNS, which includes these sections.
-        with django_assert_num_queries(19):
+        with django_assert_num_queries(20):
             response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         assert len(response.context["open_actions"]) == rows
         assert len(response.context["recent_meetings"]) == min(rows, 5)

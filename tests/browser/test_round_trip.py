@@ -585,6 +585,7 @@ NOT_EDIT_FORMS = {
     "authorities:finance_add": ADD,
     "authorities:finance_delete": DELETE,
     "authorities:watch": NO_FIELDS,
+    "dashboards:tell_national_office": "a report sent once: nothing stored to edit",
     "plans:list": LIST,
     "plans:add": ADD,
     "plans:detail": READ_ONLY,
