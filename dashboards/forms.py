@@ -104,3 +104,21 @@ class NationalOfficeReportForm(forms.Form):
                 "Choose what to tell the national office, or write a note", code="empty"
             )
         return data
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        max_length=200,
+        help_text="Words from an authority's name, a plan, a meeting, an action or feedback",
+        error_messages={
+            "required": "Enter words to search for",
+            "max_length": "Enter at most 200 characters",
+        },
+    )
+
+    def clean_q(self):
+        text = self.cleaned_data["q"].strip()
+        if not any(ch.isalnum() for ch in text):
+            raise forms.ValidationError("Enter words to search for")
+        return text

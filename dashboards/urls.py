@@ -25,4 +25,5 @@ urlpatterns = [
         name="overview_xlsx",
     ),
     path("map/", views.authority_map, name="map"),
+    path("search/", views.search_page, name="search"),
 ]

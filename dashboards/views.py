@@ -40,11 +40,12 @@ from .charts import (
     official_charts,
 )
 from .exports import csv_lines, xlsx_bytes
-from .forms import AuthorityFilterForm, NationalOfficeReportForm
+from .forms import AuthorityFilterForm, NationalOfficeReportForm, SearchForm
 from .maps import MapForm, build_map
 from .models import DashboardExport
 from .needs import what_needs
 from .overview import Overview
+from .search import search
 
 AUTHORITIES_PER_PAGE = 50
 # Block transfers listed on a region page (the newest years first).
@@ -258,6 +259,15 @@ def tell_national_office(request, slug):
         "dashboards/national_office_form.html",
         {"authority": authority, "form": form, "figures": figures},
     )
+
+
+@require_GET
+def search_page(request):
+    """The one search box: what the person may read that matches their
+    words (dashboards/search.py). Never cached: it is read to find."""
+    form = SearchForm(request.GET or None)
+    found = search(request.user, form.cleaned_data["q"]) if form.is_valid() else None
+    return render(request, "dashboards/search.html", {"form": form, "found": found})
 
 
 # Reports to the national office listed on the authority page, newest first.

@@ -198,6 +198,8 @@ MATRIX = {
     # The map: everyone signed in; their scope decides which squares are filled
     # (test_map.py).
     "dashboards:map": SIGNED_IN,
+    # Search: everyone signed in, finding only what they may read (test_search.py).
+    "dashboards:search": SIGNED_IN,
     # The audit trail: national officers only (test_audit.py).
     "authorities:audit": Access(
         anonymous=LOGIN,

@@ -575,6 +575,7 @@ NOT_EDIT_FORMS = {
     "health": "health check",
     "dashboards:authority_list": LIST,
     "dashboards:map": READ_ONLY,
+    "dashboards:search": READ_ONLY,
     "dashboards:authority": READ_ONLY,
     "dashboards:briefing": READ_ONLY,
     "dashboards:region": READ_ONLY,
