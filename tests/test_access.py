@@ -273,6 +273,7 @@ MATRIX = {
     ),
     "accessibility": PUBLIC,
     "health": PUBLIC,
+    "ready": PUBLIC,
     # Plans: everyone in scope reads them; national officers and the
     # authority's LNS, Schools Forum and JCNC/JCC representatives change them.
     "plans:list": SIGNED_IN,

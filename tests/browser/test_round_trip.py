@@ -573,6 +573,7 @@ NOT_EDIT_FORMS = {
     "home": READ_ONLY,
     "accessibility": READ_ONLY,
     "health": "health check",
+    "ready": "readiness check",
     "dashboards:authority_list": LIST,
     "dashboards:map": READ_ONLY,
     "dashboards:search": READ_ONLY,
