@@ -15,7 +15,7 @@ FIND_PYTHON := for c in python3.14 python3.13 python3.12 python3 \
 	    command -v "$$c"; exit 0; fi; \
 	done; exit 1
 
-.PHONY: run serve worker test lint format lock clean bench
+.PHONY: run serve worker backup restore test lint format lock clean bench
 
 $(PY):
 	@python=$$($(FIND_PYTHON)) || { echo "No Python 3.12 or newer found. Install one (python.org, your package manager or pyenv) and run make again." >&2; exit 1; }; \
@@ -69,6 +69,18 @@ serve: $(VENV)/.installed-base
 # more) beside `make serve`, with the same environment.
 worker: $(VENV)/.installed-base
 	$(MANAGE) db_worker --no-reload
+
+# Backups of the database DATABASE_URL (or SQLITE_PATH) names: SQLite with its
+# online backup API, PostgreSQL with pg_dump's custom format. `make restore
+# FILE=…` restores one into an empty database (authorities/backups.py).
+FILE ?= backups/tracker-$(shell date +%Y%m%d-%H%M%S).backup
+backup: $(VENV)/.installed-base
+	@mkdir -p $(dir $(FILE))
+	$(MANAGE) backup $(FILE)
+
+restore: $(VENV)/.installed-base
+	@test -f "$(FILE)" || { echo "Name the backup: make restore FILE=backups/…" >&2; exit 1; }
+	$(MANAGE) restore $(FILE)
 
 # The Nu HTML Checker the crawl runs (tests/browser/test_crawl.py): npm's
 # vnu-jar, pinned in package-lock.json, run by the system's Java. Install
