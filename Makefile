@@ -73,7 +73,10 @@ worker: $(VENV)/.installed-base
 # Backups of the database DATABASE_URL (or SQLITE_PATH) names: SQLite with its
 # online backup API, PostgreSQL with pg_dump's custom format. `make restore
 # FILE=…` restores one into an empty database (authorities/backups.py).
+# Run with the app's environment; without one (`make run`'s SQLite), DEBUG
+# spares the need for a SECRET_KEY, which neither command uses.
 FILE ?= backups/tracker-$(shell date +%Y%m%d-%H%M%S).backup
+backup restore: export DEBUG ?= true
 backup: $(VENV)/.installed-base
 	@mkdir -p $(dir $(FILE))
 	$(MANAGE) backup $(FILE)
