@@ -83,6 +83,15 @@ class AccountAdapter(DefaultAccountAdapter):
             with_the_save=False,
         )
 
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        """The lockout's key: the address alone. allauth's adds the request's
+        host, port included, and Django lets any port through with an allowed
+        name ("tracker.example.org:1"): each made-up port in a Host header
+        would be five more guesses, and two servers behind one name on
+        different ports would count apart (tests/test_scale_out.py)."""
+        login = credentials.get("email", credentials.get("username", ""))
+        return f"login:{login.lower()}"
+
     def send_notification_mail(self, template_prefix, user, context=None, email=None):
         """A change to how someone signs in is told to their login address,
         not to an old address allauth may still hold as primary."""
