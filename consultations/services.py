@@ -11,7 +11,7 @@ from authorities import mail
 from authorities.edits import differs, save_values
 from plans.models import EvidenceLink
 
-from .models import Action, BlockTransfer, SchoolsForumOutcome, starter_due_date
+from .models import Action, BlockTransfer, SchoolsForumOutcome
 
 
 @transaction.atomic
@@ -61,28 +61,21 @@ class _Part:
 
 
 @transaction.atomic
-def add_starter_actions(*, authority, user):
-    """Add the briefing's suggested actions to `authority`, owned by `user`,
-    except those already open there. Returns how many were added."""
-    open_ = set(
-        Action.objects.filter(authority=authority)
-        .open()
-        .exclude(starter="")
-        .values_list("starter", flat=True)
-    )
+def add_starter_actions(*, authority, user, chosen):
+    """Add the briefing's suggested actions `chosen` to `authority`: (key,
+    owner, due date) each, added by `user`, except any that someone opened
+    there meanwhile. Returns how many were added."""
     added = 0
-    for key, title in Action.STARTERS.items():
-        if key in open_:
-            continue
+    for key, owner, due_on in chosen:
         try:
             with transaction.atomic():
                 Action.objects.create(
                     authority=authority,
-                    title=title,
+                    title=Action.STARTERS[key],
                     starter=key,
-                    owner=user,
+                    owner=owner,
                     created_by=user,
-                    due_on=starter_due_date(),
+                    due_on=due_on,
                 )
         except IntegrityError:
             continue  # someone added the same one a moment ago

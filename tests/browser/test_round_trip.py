@@ -608,7 +608,7 @@ NOT_EDIT_FORMS = {
     "consultations:link_evidence": f"{NO_FIELDS} (links a meeting as evidence)",
     "consultations:actions": LIST,
     "consultations:action_add": ADD,
-    "consultations:action_starter": f"{NO_FIELDS} (adds the briefing's actions)",
+    "consultations:action_starter": f"{ADD} (picks which of the briefing's actions to add)",
     "feedback:list": LIST,
     "feedback:export": DOWNLOAD,
     "feedback:detail": READ_ONLY,
