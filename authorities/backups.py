@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 from django.db import connection
 
+from .caching import data_changed
+
 
 class BackupError(Exception):
     pass
@@ -78,6 +80,8 @@ def restore(path, using=connection):
         _run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={uri}", path])
     else:
         raise BackupError(f"No restore for {using.vendor}")
+    # Pages cached from whatever was here before show none of it.
+    data_changed()
 
 
 def fingerprints(using=connection):

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from . import audit
 from .access import Can
@@ -113,18 +113,27 @@ def digest_settings(request):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def watch(request, slug):
-    """Watch an authority in scope, or stop watching it (`stop`): a button
-    on the authority page, back to it. Twice is the same as once."""
+    """Watch an authority in scope, or stop watching it: a confirmation
+    linked from the authority page (whose cached part holds no form), then
+    back to it. Twice is the same as once."""
     authority = get_object_or_404(LocalAuthority.objects.for_user(request.user), slug=slug)
-    if request.POST.get("stop"):
-        Watch.objects.filter(person=request.user, authority=authority).delete()
-        messages.success(request, f"You no longer watch {authority.name}")
-    else:
-        Watch.objects.get_or_create(person=request.user, authority=authority)
-        messages.success(request, f"You watch {authority.name}: your daily digest covers it")
-    return redirect(authority)
+    watching = Watch.objects.filter(person=request.user, authority=authority)
+    if request.method == "POST":
+        if request.POST.get("stop"):
+            watching.delete()
+            messages.success(request, f"You no longer watch {authority.name}")
+        else:
+            Watch.objects.get_or_create(person=request.user, authority=authority)
+            messages.success(request, f"You watch {authority.name}: your daily digest covers it")
+        return redirect(authority)
+    digest = Digest.objects.filter(person=request.user).first()
+    return render(
+        request,
+        "authorities/watch_confirm.html",
+        {"authority": authority, "watching": watching.exists(), "digest": digest},
+    )
 
 
 AUDIT_PER_PAGE = 50

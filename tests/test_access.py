@@ -391,8 +391,10 @@ MATRIX = {
     "usersessions_list": SIGNED_IN,
     # Each person's own digest setting (tests/test_digest.py).
     "authorities:digest": SIGNED_IN,
-    # A button on the authority page: POST only (its scope: test_digest.py).
-    "authorities:watch": Access(anonymous=LOGIN, signed_in=405, kwargs={"slug": "camden"}),
+    # Watching an authority: anyone who sees it (tests/test_digest.py).
+    "authorities:watch": Access(
+        anonymous=LOGIN, kwargs={"slug": "camden"}, allowed=CAMDEN_SCOPE, not_found=OUTSIDE_CAMDEN
+    ),
     # An invitation's link is public (the link is the credential); one that
     # is not valid is refused on a page saying whom to ask (test_invitations.py).
     "accept_invitation": Access(anonymous=200, kwargs={"who": "not-signed", "token": "1-2"}),

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from authorities.backups import BackupError, backup, fingerprints, restore
+from authorities.caching import data_version
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +43,9 @@ def test_a_backup_restores_identical(settings, reference_data, tmp_path, empty_d
     call_command("seed_scale", scale=0.01, stdout=StringIO())
     path = tmp_path / "tracker.backup"
     backup(str(path))
+    version = data_version()
     restore(str(path), using=empty_database)
+    assert data_version() != version  # no page cached before is shown after
     before, after = fingerprints(), fingerprints(using=empty_database)
     assert before["feedback_feedbacksubmission"][0] > 100  # the seed is in it
     assert after == before

@@ -179,6 +179,7 @@ def test_watch_and_stop_watching_from_the_authority_page(client_for, london_orga
     assert list(london_organiser.watches.values_list("authority__slug", flat=True)) == ["camden"]
     page = client.get(reverse("dashboards:authority", args=["camden"])).content.decode()
     assert "Stop watching Camden" in page
+    assert "Stop watching Camden?" in client.get(url).content.decode()
     client.post(url, {"stop": "1"})
     assert not london_organiser.watches.exists()
 

@@ -586,7 +586,7 @@ NOT_EDIT_FORMS = {
     "dashboards:overview_xlsx": DOWNLOAD,
     "authorities:finance_add": ADD,
     "authorities:finance_delete": DELETE,
-    "authorities:watch": NO_FIELDS,
+    "authorities:watch": "a confirmation of watching an authority, or no longer",
     "dashboards:tell_national_office": "a report sent once: nothing stored to edit",
     "plans:list": LIST,
     "plans:add": ADD,
