@@ -15,7 +15,7 @@ FIND_PYTHON := for c in python3.14 python3.13 python3.12 python3 \
 	    command -v "$$c"; exit 0; fi; \
 	done; exit 1
 
-.PHONY: run serve test lint format lock clean bench
+.PHONY: run serve worker backup restore test lint format lock clean bench
 
 $(PY):
 	@python=$$($(FIND_PYTHON)) || { echo "No Python 3.12 or newer found. Install one (python.org, your package manager or pyenv) and run make again." >&2; exit 1; }; \
@@ -46,7 +46,12 @@ run: $(VENV)/.installed-base
 	@echo
 	@echo "==> Open http://127.0.0.1:$(PORT)/ and sign in as camden.lns@example.org (or any person in README.md) with the password demo-tracker-2026"
 	@echo
-	@$(MANAGE) runserver 127.0.0.1:$(PORT)
+	@# The task worker (e-mails, the daily digest) beside the server; it
+	@# stops when the server does (Ctrl+C), however that happens.
+	@$(MANAGE) schedule_digests
+	@$(MANAGE) db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Production-style: gunicorn with config/gunicorn.conf.py. Needs SECRET_KEY (and
 # usually DATABASE_URL, ALLOWED_HOSTS) in the environment.
@@ -58,7 +63,28 @@ serve: $(VENV)/.installed-base
 	$(MANAGE) load_timeline
 	$(MANAGE) load_official_statistics
 	$(MANAGE) collectstatic --noinput -v0
+	$(MANAGE) schedule_digests
 	$(VENV)/bin/gunicorn config.wsgi -c config/gunicorn.conf.py
+
+# The task worker that sends every e-mail and the daily digest: run one (or
+# more) beside `make serve`, with the same environment.
+worker: $(VENV)/.installed-base
+	$(MANAGE) db_worker --no-reload
+
+# Backups of the database DATABASE_URL (or SQLITE_PATH) names: SQLite with its
+# online backup API, PostgreSQL with pg_dump's custom format. `make restore
+# FILE=…` restores one into an empty database (authorities/backups.py).
+# Run with the app's environment; without one (`make run`'s SQLite), DEBUG
+# spares the need for a SECRET_KEY, which neither command uses.
+FILE ?= backups/tracker-$(shell date +%Y%m%d-%H%M%S).backup
+backup restore: export DEBUG ?= true
+backup: $(VENV)/.installed-base
+	@mkdir -p $(dir $(FILE))
+	$(MANAGE) backup $(FILE)
+
+restore: $(VENV)/.installed-base
+	@test -f "$(FILE)" || { echo "Name the backup: make restore FILE=backups/…" >&2; exit 1; }
+	$(MANAGE) restore $(FILE)
 
 # The Nu HTML Checker the crawl runs (tests/browser/test_crawl.py): npm's
 # vnu-jar, pinned in package-lock.json, run by the system's Java. Install

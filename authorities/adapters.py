@@ -1,9 +1,13 @@
 from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.sites.shortcuts import get_current_site
 from django.urls import reverse
+
+from . import mail
 
 ASK_TO_CHANGE = "Ask a national officer to change your e-mail address."
 # What every e-mail calls the app (templates/base.html's header says the same).
@@ -59,8 +63,34 @@ class AccountAdapter(DefaultAccountAdapter):
         return f"{APP_NAME}: {subject}"
 
     def send_mail(self, template_prefix, email, context):
-        context = {"site_url": settings.SITE_URL, **context}
-        super().send_mail(template_prefix, email, context)
+        """Rendered here, in allauth's way; sent by the task worker, as
+        every e-mail of the app is (authorities/mail.py). The templates are
+        plain text only (templates/account/email/)."""
+        request = allauth_context.request
+        context = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            "site_url": settings.SITE_URL,
+            **context,
+        }
+        message = self.render_mail(template_prefix, email, context)
+        mail.send(
+            subject=message.subject,
+            body=message.body,
+            to=message.to,
+            about=f"allauth's {template_prefix.rpartition('/')[2]} e-mail",
+            with_the_save=False,
+        )
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        """The lockout's key: the address alone. allauth's adds the request's
+        host, port included, and Django lets any port through with an allowed
+        name ("tracker.example.org:1"): each made-up port in a Host header
+        would be five more guesses, and two servers behind one name on
+        different ports would count apart (tests/test_scale_out.py)."""
+        login = credentials.get("email", credentials.get("username", ""))
+        return f"login:{login.lower()}"
 
     def send_notification_mail(self, template_prefix, user, context=None, email=None):
         """A change to how someone signs in is told to their login address,

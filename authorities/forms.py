@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 
 from .edits import VersionedForm
-from .models import FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR, AuthorityFinance
+from .models import FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR, AuthorityFinance, Digest
 
 
 class LoginForm(allauth_forms.LoginForm):
@@ -237,3 +237,18 @@ class AuthorityFinanceForm(EssentialsFirst, VersionedForm):
             if name in self.errors:
                 setattr(self.instance, name, self.data.get(self.add_prefix(name)))
         return cleaned_data
+
+
+class DigestForm(VersionedForm):
+    """What a person's daily e-mail digest covers."""
+
+    what = "digest setting"
+
+    class Meta:
+        model = Digest
+        fields = ["covers"]
+        widgets = {"covers": forms.RadioSelect}
+        help_texts = {
+            "covers": "Each morning, if anything happened the day before: new early "
+            "warnings, meetings logged and plans changed. Nothing is sent on a quiet day."
+        }

@@ -78,22 +78,18 @@ def invitation_url(person, invited_by):
 
 @dataclass
 class Invitation:
-    """What send_invitation did. `sent` is None until the e-mail has been
-    handed to the mail server (when the transaction commits), then whether
-    it was."""
+    """What send_invitation did: the person and the link e-mailed to them."""
 
     person: User
     url: str
-    sent: bool | None = None
 
 
 @transaction.atomic
 def send_invitation(*, person, invited_by):
     """Invite `person` to set a password: make their password unusable (so
     no earlier link, nor a password nobody told them, works any more) and
-    e-mail them a link, once the transaction commits. A failure to send is
-    logged and recorded on the Invitation, not raised: the person is saved
-    either way and can be invited again."""
+    queue an e-mail with a link, with the save (authorities/mail.py: the
+    worker sends it, and tries again if the mail server refuses)."""
     person.set_unusable_password()
     person.save(update_fields=["password"])
     invitation = Invitation(person=person, url=invitation_url(person, invited_by))
@@ -105,18 +101,12 @@ def send_invitation(*, person, invited_by):
         "expires": timezone.localtime() + timedelta(days=settings.INVITATION_DAYS),
         "site_url": settings.SITE_URL,
     }
-    subject = render_to_string("account/email/invitation_subject.txt", context).strip()
-    body = render_to_string("account/email/invitation_message.txt", context)
-
-    def deliver():
-        invitation.sent = mail.send(
-            subject=subject,
-            body=body,
-            to=[person.email],
-            about=f"an invitation to person {person.pk}",
-        )
-
-    transaction.on_commit(deliver)
+    mail.send(
+        subject=render_to_string("account/email/invitation_subject.txt", context).strip(),
+        body=render_to_string("account/email/invitation_message.txt", context),
+        to=[person.email],
+        about=f"an invitation to person {person.pk}",
+    )
     return invitation
 
 

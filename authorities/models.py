@@ -15,6 +15,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Concat, Lower, Replace
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -813,3 +815,65 @@ class AuditEvent(models.Model):
     def __str__(self):
         who = self.actor_email or "someone"
         return f"{self.get_kind_display()}: {who} on {self.at:%-d %B %Y %H:%M}"
+
+
+class Digest(Versioned):
+    """A person's daily e-mail digest (dashboards/digest.py): what it covers,
+    and when it was last worked out. Every person has one, made with them
+    (signals below), covering their scope: a representative who never opens
+    their settings still hears of a new warning in their authority."""
+
+    class Covers(models.TextChoices):
+        SCOPE = "scope", "Every authority I can see"
+        WATCHED = "watched", "Only the authorities I watch"
+        NONE = "none", "No digest"
+
+    person = models.OneToOneField(User, on_delete=models.CASCADE, related_name="digest")
+    covers = models.CharField(
+        "Which authorities should your daily digest cover?",
+        max_length=10,
+        choices=Covers.choices,
+        default=Covers.SCOPE,
+    )
+    # The day the last digest was worked out (sent or, with nothing new, not):
+    # the next covers the days from it to yesterday, and none is sent twice.
+    last_sent_on = models.DateField(null=True, blank=True, editable=False)
+
+    def __str__(self):
+        return f"{self.person}'s digest: {self.get_covers_display().lower()}"
+
+    def authorities(self):
+        """The authorities it covers, never beyond the person's scope (a
+        watch outlives a role that is taken away)."""
+        scope = LocalAuthority.objects.for_user(self.person)
+        if self.covers == self.Covers.WATCHED:
+            return scope.filter(watchers__person=self.person_id)
+        return scope if self.covers == self.Covers.SCOPE else scope.none()
+
+
+@receiver(post_save, sender=User)
+def give_a_digest(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        Digest.objects.get_or_create(person=instance)
+
+
+class Watch(models.Model):
+    """An authority a person follows in their daily digest when they choose
+    "Only the authorities I watch" (Digest.covers)."""
+
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="watches")
+    authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.CASCADE, related_name="watchers"
+    )
+    since = models.DateTimeField(auto_now_add=True)
+
+    # The authority page says whether its reader watches it.
+    authority_path = "authority"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "authority"], name="one_watch_per_authority")
+        ]
+
+    def __str__(self):
+        return f"{self.person} watches {self.authority}"

@@ -12,5 +12,7 @@ urlpatterns = [
         views.finance_delete,
         name="finance_delete",
     ),
+    path("authorities/<slug:slug>/watch/", views.watch, name="watch"),
+    path("accounts/digest/", views.digest_settings, name="digest"),
     path("audit/", views.audit_trail, name="audit"),
 ]

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import audit
 from .access import Can
 from .edits import DeleteForm, save_edit, status_of, try_save
-from .forms import AuthorityFinanceForm
-from .models import AuthorityFinance, LocalAuthority
+from .forms import AuthorityFinanceForm, DigestForm
+from .models import AuthorityFinance, Digest, LocalAuthority, Watch
 
 
 def _finance_authority(request, slug):
@@ -89,6 +89,50 @@ def finance_delete(request, slug, year):
         request,
         "authorities/finance_confirm_delete.html",
         {"authority": authority, "finance": finance, "form": form},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def digest_settings(request):
+    """A person's own choice of what their daily digest covers, with the
+    authorities they watch."""
+    person = request.user
+    digest, _ = Digest.objects.get_or_create(person=person)
+    form = DigestForm(request.POST if request.method == "POST" else None, instance=digest)
+    if form.is_valid():
+        result = try_save(form)
+        if result:
+            messages.success(request, result.message("Your digest setting is saved", "setting"))
+            return redirect("authorities:digest")
+    watched = LocalAuthority.objects.for_user(person).filter(watchers__person=person)
+    return render(
+        request,
+        "authorities/digest_form.html",
+        {"form": form, "digest": digest, "watched": watched.order_by("name")},
+        status=status_of(form),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def watch(request, slug):
+    """Watch an authority in scope, or stop watching it: a confirmation
+    linked from the authority page (whose cached part holds no form), then
+    back to it. Twice is the same as once."""
+    authority = get_object_or_404(LocalAuthority.objects.for_user(request.user), slug=slug)
+    watching = Watch.objects.filter(person=request.user, authority=authority)
+    if request.method == "POST":
+        if request.POST.get("stop"):
+            watching.delete()
+            messages.success(request, f"You no longer watch {authority.name}")
+        else:
+            Watch.objects.get_or_create(person=request.user, authority=authority)
+            messages.success(request, f"You watch {authority.name}: your daily digest covers it")
+        return redirect(authority)
+    digest = Digest.objects.filter(person=request.user).first()
+    return render(
+        request,
+        "authorities/watch_confirm.html",
+        {"authority": authority, "watching": watching.exists(), "digest": digest},
     )
 
 

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "simple_history",
     "django_filters",
+    # The queue of background tasks (e-mails, the daily digest), in the database.
+    "django_tasks_db",
     "authorities",
     "plans",
     "consultations",
@@ -75,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that its line times everything and counts every query.
+    "config.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -232,6 +236,16 @@ MFA_TOTP_ISSUER = "SEND recovery plan tracker"
 # `make run`. No browser offers them on an IP address, so to try one there,
 # open http://localhost:8000 rather than 127.0.0.1 (tests/browser use localhost).
 
+# Background tasks (authorities/mail.py, dashboards/digest.py): queued in the
+# database, in the transaction of the change that asked for them, and run by
+# `manage.py db_worker` (`make run` starts one beside the server). The tests
+# run each task as it is queued (TASKS_BACKEND, pyproject.toml).
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
+
 # E-mail (password reset links): printed to the console unless EMAIL_URL names
 # an SMTP server (smtp+tls://user:password@host:587). Django 6.1's MAILERS.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
@@ -355,9 +369,24 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
+# One line per request (config/requestlog.py), as JSON with LOG_FORMAT=json;
+# 403s and 404s without tracebacks. No record holds an e-mail address or
+# feedback text (tests/test_logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.requestlog.JsonFormatter"},
+    },
+    "filters": {"without_tracebacks": {"()": "config.requestlog.WithoutTracebacks"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
+    "loggers": {"django.request": {"filters": ["without_tracebacks"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -37,4 +37,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("health/", views.health, name="health"),
+    path("ready/", views.ready, name="ready"),
 ]

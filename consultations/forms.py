@@ -16,6 +16,7 @@ from .models import (
     MeetingQuestion,
     SchoolsForumOutcome,
     YesNo,
+    starter_due_date,
 )
 
 SMALL_RADIOS = {"class": "govuk-radios--small"}
@@ -642,3 +643,56 @@ class AnswersForms:
 
     def is_valid(self):
         return bool(self.forms) and all([form.is_valid() for form in self.forms])
+
+
+class StarterActionForm(forms.Form):
+    """One of the briefing's suggested actions: whether to add it, who will
+    do it and by when (StarterActionForm.for_authority gives one a starter,
+    each with its own prefix)."""
+
+    add = forms.BooleanField(required=False)
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="Who will do it",
+        empty_label="Choose a person",
+    )
+    due_on = forms.DateField(
+        label="Due by",
+        required=False,
+        widget=DateInput(attrs={"class": "govuk-input--width-10"}),
+        error_messages={"invalid": "Enter the due date as a real date, like 30 4 2026"},
+    )
+
+    def __init__(self, *args, key, title, people, **kwargs):
+        super().__init__(*args, prefix=key, **kwargs)
+        self.key, self.title = key, title
+        self.fields["add"].label = title
+        self.fields["owner"].queryset = people
+        self.fields["owner"].label_from_instance = lambda person: person.name_with_roles
+
+    def clean(self):
+        data = super().clean()
+        if data.get("add"):
+            if not data.get("owner") and "owner" not in self.errors:
+                self.add_error("owner", "Choose who will do it")
+            if not data.get("due_on") and "due_on" not in self.errors:
+                self.add_error("due_on", "Enter the date it is due by")
+        return data
+
+    @classmethod
+    def for_authority(cls, authority, user, open_keys, data=None):
+        """A form for each suggested action not already open in `authority`:
+        ticked, owned by `user` and due in four weeks unless changed."""
+        people = people_covering(authority)
+        return [
+            cls(
+                data,
+                key=key,
+                title=title,
+                people=people,
+                initial={"add": True, "owner": user.pk, "due_on": starter_due_date()},
+            )
+            for key, title in Action.STARTERS.items()
+            if key not in open_keys
+        ]

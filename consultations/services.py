@@ -3,12 +3,12 @@
 from itertools import groupby
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from authorities import mail
 from authorities.edits import StaleEdit, differs, edited_values, save_values
 from plans.models import EvidenceLink
 
@@ -17,7 +17,6 @@ from .models import (
     BlockTransfer,
     MeetingQuestion,
     SchoolsForumOutcome,
-    starter_due_date,
 )
 
 
@@ -68,28 +67,21 @@ class _Part:
 
 
 @transaction.atomic
-def add_starter_actions(*, authority, user):
-    """Add the briefing's suggested actions to `authority`, owned by `user`,
-    except those already open there. Returns how many were added."""
-    open_ = set(
-        Action.objects.filter(authority=authority)
-        .open()
-        .exclude(starter="")
-        .values_list("starter", flat=True)
-    )
+def add_starter_actions(*, authority, user, chosen):
+    """Add the briefing's suggested actions `chosen` to `authority`: (key,
+    owner, due date) each, added by `user`, except any that someone opened
+    there meanwhile. Returns how many were added."""
     added = 0
-    for key, title in Action.STARTERS.items():
-        if key in open_:
-            continue
+    for key, owner, due_on in chosen:
         try:
             with transaction.atomic():
                 Action.objects.create(
                     authority=authority,
-                    title=title,
+                    title=Action.STARTERS[key],
                     starter=key,
-                    owner=user,
+                    owner=owner,
                     created_by=user,
-                    due_on=starter_due_date(),
+                    due_on=due_on,
                 )
         except IntegrityError:
             continue  # someone added the same one a moment ago
@@ -264,7 +256,7 @@ def send_overdue_reminders(*, today=None):
                 continue
             Action.objects.filter(pk__in=ids).update(last_reminded_on=today)
             mine = [a for a in group if a.pk in ids]
-            transaction.on_commit(lambda mine=mine: _remind(mine, today))
+            _remind(mine, today)
         people += 1
         actions += len(mine)
     return people, actions
@@ -278,17 +270,17 @@ def _remind(actions, today):
         for a in actions
     ]
     count = len(actions)
-    send_mail(
+    mail.send(
         subject=(
             f"{count} overdue action{'s' if count != 1 else ''} in the SEND recovery plan tracker"
         ),
-        message=(
+        body=(
             f"Hello {owner.first_name or owner.display_name},\n\n"
             f"These actions you own are past their due date:\n\n" + "\n".join(lines) + "\n\n"
             "Mark them done, or move the due date and say why, in the tracker:\n"
             f"{settings.SITE_URL}{reverse('consultations:actions')}\n\n"
             f"SEND recovery plan tracker\n{settings.SITE_URL}/\n"
         ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[owner.email],
+        to=[owner.email],
+        about=f"a reminder of overdue actions to person {owner.pk}",
     )

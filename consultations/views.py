@@ -31,6 +31,7 @@ from .forms import (
     MeetingForms,
     OwnQuestionForm,
     PickQuestionsForm,
+    StarterActionForm,
 )
 from .models import (
     Action,
@@ -558,27 +559,43 @@ def _action_form(request, authority, action):
 
 @require_http_methods(["GET", "POST"])
 def action_starter(request, slug):
-    """The briefing's suggested actions, added with one click."""
+    """The briefing's suggested actions: pick which to add, each with who
+    will do it and by when."""
     authority, _ = _authority(request, slug, allowed=_can_contribute)
-    if request.method == "POST":
-        added = services.add_starter_actions(authority=authority, user=request.user)
-        if added:
-            messages.success(
-                request,
-                f"{added} of the briefing's actions added for {authority.name}, owned by you "
-                "and due in four weeks: change the owner or the date of any of them.",
-            )
-        else:
-            messages.success(
-                request, f"The briefing's actions are already open for {authority.name}."
-            )
-        return redirect(authority.get_absolute_url() + "#actions")
     open_ = set(
         Action.objects.filter(authority=authority).open().values_list("starter", flat=True)
     )
-    starters = [(title, key in open_) for key, title in Action.STARTERS.items()]
+    forms_ = StarterActionForm.for_authority(
+        authority, request.user, open_, request.POST if request.method == "POST" else None
+    )
+    nothing_chosen = False
+    if request.method == "POST" and all(form.is_valid() for form in forms_):
+        chosen = [
+            (form.key, form.cleaned_data["owner"], form.cleaned_data["due_on"])
+            for form in forms_
+            if form.cleaned_data["add"]
+        ]
+        if chosen:
+            added = services.add_starter_actions(
+                authority=authority, user=request.user, chosen=chosen
+            )
+            messages.success(
+                request,
+                f"{added} of the briefing's actions added for {authority.name}."
+                if added
+                else f"The briefing's actions you chose are already open for {authority.name}.",
+            )
+            return redirect(authority.get_absolute_url() + "#actions")
+        nothing_chosen = True
+    already = [title for key, title in Action.STARTERS.items() if key in open_]
     return render(
         request,
         "consultations/action_starter.html",
-        {"authority": authority, "starters": starters},
+        {
+            "authority": authority,
+            "forms": forms_,
+            "already": already,
+            "nothing_chosen": nothing_chosen,
+            "has_errors": any(form.errors for form in forms_),
+        },
     )

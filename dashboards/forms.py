@@ -5,7 +5,7 @@ region page's filters are django-filter sets, in filters.py)."""
 from django import forms
 
 from authorities.edits import BaseVersionField
-from authorities.forms import DateInput
+from authorities.forms import DateInput, RecordsField
 from authorities.models import LocalAuthority, Region
 
 from .models import CAUSE_LENGTH, NOTE_LENGTH
@@ -162,3 +162,74 @@ class ReopenForm(forms.Form):
         error_messages={"max_length": f"Say it in {NOTE_LENGTH:,} characters or fewer"},
     )
     base_version = BaseVersionField()
+
+
+class NationalOfficeReportForm(forms.Form):
+    """What to tell the national office about an authority: at least one of
+    its concerns, members' figures, shared feedback or a note."""
+
+    concerns = RecordsField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Concerns from the checklist",
+        help_text="Select all that apply. Serious concerns are listed first.",
+        error_messages={"invalid_choice": "Choose concerns from the list"},
+    )
+    members_figures = forms.BooleanField(
+        required=False,
+        label="Members' figures: submissions, waiting times and health and social care costs",
+    )
+    shared_feedback = forms.BooleanField(required=False)
+    note = forms.CharField(
+        label="Anything else the national office should know (optional)",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args, concerns, shared_count, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["concerns"].queryset = concerns
+        self.fields["concerns"].label_from_instance = lambda answer: (
+            f"{answer.get_concern_display()}: {answer.question.text} "
+            f"({answer.assessment.plan.short_name})"
+        )
+        self.fields["shared_feedback"].label = (
+            f"Feedback whose submitters agreed to share it ({shared_count} from the last "
+            "year): what it says, never who gave it"
+        )
+        if not shared_count:
+            del self.fields["shared_feedback"]
+
+    def clean(self):
+        data = super().clean()
+        chosen = (
+            data.get("concerns"),
+            data.get("members_figures"),
+            data.get("shared_feedback"),
+            (data.get("note") or "").strip(),
+        )
+        if not any(chosen) and not self.errors:
+            raise forms.ValidationError(
+                "Choose what to tell the national office, or write a note", code="empty"
+            )
+        return data
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        max_length=200,
+        help_text="Words from an authority's name, a plan, a meeting, an action or feedback",
+        error_messages={
+            "required": "Enter words to search for",
+            "max_length": "Enter at most 200 characters",
+        },
+    )
+
+    def clean_q(self):
+        text = self.cleaned_data["q"].strip()
+        if not any(ch.isalnum() for ch in text):
+            raise forms.ValidationError("Enter words to search for")
+        return text

@@ -1,5 +1,6 @@
-"""What only the dashboards record: each download of the overview, and
-the early warnings people have dealt with."""
+"""What only the dashboards record: each download of the overview, the
+early warnings people have dealt with, and each report to the national
+office."""
 
 import datetime
 
@@ -9,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from authorities.edits import Versioned
 from authorities.models import LocalAuthority, User
+from plans.models import Answer
 
 # What is said on marking a warning dealt with, or reopening it.
 NOTE_LENGTH = 2000
@@ -144,3 +146,46 @@ class WarningDealtWith(Versioned):
     def stands(self):
         """Whether it still holds (not reopened): its warning is not open."""
         return self.reopened_at is None
+
+
+class NationalOfficeReport(models.Model):
+    """What someone told the national office about an authority from its
+    page (dashboards/national_office.py): the e-mail as it was sent, kept on
+    the authority's page as what the national office was told, and when."""
+
+    authority = models.ForeignKey(
+        LocalAuthority, on_delete=models.CASCADE, related_name="national_office_reports"
+    )
+    sent_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+    concerns = models.ManyToManyField(Answer, blank=True, related_name="+")
+    members_figures = models.BooleanField(default=False)
+    # Submissions quoted: only those whose submitters consented to sharing.
+    shared_feedback = models.PositiveIntegerField(default=0)
+    body = models.TextField("the e-mail as sent")
+
+    # The authority page lists them.
+    authority_path = "authority"
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self):
+        return f"Report on {self.authority} to the national office, {self.sent_at:%-d %B %Y}"
+
+    def contents(self):
+        """What it told, in a few words: "2 concerns, members' figures"
+        (`concern_count` annotated, as the authority page reads them)."""
+        parts = []
+        concerns = self.concern_count
+        if concerns:
+            parts.append(f"{concerns} concern{'s' if concerns != 1 else ''}")
+        if self.members_figures:
+            parts.append("members' figures")
+        if self.shared_feedback:
+            n = self.shared_feedback
+            parts.append(f"{n} shared feedback submission{'s' if n != 1 else ''}")
+        if self.note:
+            parts.append("a note")
+        return ", ".join(parts)

@@ -9,6 +9,11 @@ urlpatterns = [
     path("authorities/<slug:slug>/", views.authority_detail, name="authority"),
     path("authorities/<slug:slug>/briefing/", views.briefing, name="briefing"),
     path("meetings/<int:pk>/pack/", views.short_pack, name="short_pack"),
+    path(
+        "authorities/<slug:slug>/tell-national-office/",
+        views.tell_national_office,
+        name="tell_national_office",
+    ),
     path("regions/<slug:slug>/", views.region_detail, name="region"),
     path("overview/", views.overview, name="overview"),
     path(
@@ -32,4 +37,5 @@ urlpatterns = [
         warning_views.warning_reopen,
         name="warning_reopen",
     ),
+    path("search/", views.search_page, name="search"),
 ]

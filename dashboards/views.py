@@ -7,18 +7,20 @@ Every object comes through a `for_user` queryset: out of scope is 404.
 
 import re
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Exists
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from authorities import audit
 from authorities.access import AuthorityAccess
 from authorities.caching import authority_scope, cached_page, region_scope, render_body
-from authorities.models import LocalAuthority, Region
+from authorities.models import Digest, LocalAuthority, Region, Watch
 from consultations.models import (
     Action,
     BlockTransfer,
@@ -29,6 +31,7 @@ from feedback.aggregates import authority_feedback, region_feedback
 from official.presenters import official_figures, similar_authorities
 from plans.models import Plan, TimelineEntry
 
+from . import national_office
 from .briefing import authority_plans, briefing_pack, forum_answers
 from .briefing import short_pack as short_pack_of
 from .charts import (
@@ -38,11 +41,12 @@ from .charts import (
     official_charts,
 )
 from .exports import csv_lines, xlsx_bytes
-from .forms import AuthorityFilterForm
+from .forms import AuthorityFilterForm, NationalOfficeReportForm, SearchForm
 from .maps import MapForm, build_map
 from .models import DashboardExport
 from .needs import what_needs
 from .overview import Overview
+from .search import search
 from .warnings import warning_count, warning_list
 
 AUTHORITIES_PER_PAGE = 50
@@ -189,6 +193,9 @@ def _authority_page(user, pk):
         "warnings": warnings[:AUTHORITY_WARNINGS],
         "warning_total": len(warnings),
         "plans": authority_plans(user, authority, access),
+        # Whether this person's daily digest covers the authority, and how
+        # (one query: their digest, and whether they watch it).
+        **_watching(user, authority),
         "can_add_plan": access.can_edit,
         "can_plan_meetings": access.can_plan_meetings,
         "finance_years": finance_years,
@@ -221,7 +228,79 @@ def _authority_page(user, pk):
         "official": official,
         "official_wait": official.twenty_weeks,
         "similar": similar_authorities(authority, user),
+        "national_office_reports": list(
+            authority.national_office_reports.select_related("sent_by").annotate(
+                concern_count=Count("concerns")
+            )[:RECENT_REPORTS]
+        ),
+        "can_tell_national_office": access.can_contribute,
     }
+
+
+@require_http_methods(["GET", "POST"])
+def tell_national_office(request, slug):
+    """Send a report on an authority to the national office: for those who
+    may contribute to its records (AuthorityAccess.can_contribute); others
+    in scope get 403, and out of scope 404."""
+    user = request.user
+    authority = get_object_or_404(
+        LocalAuthority.objects.for_user(user).select_related("region"), slug=slug
+    )
+    roles = authority.roles_of(user)
+    if not AuthorityAccess(frozenset(roles)).can_contribute:
+        raise PermissionDenied
+    shared = national_office.shared_feedback(authority)
+    form = NationalOfficeReportForm(
+        request.POST if request.method == "POST" else None,
+        concerns=national_office.reportable_concerns(user, authority),
+        shared_count=len(shared),
+    )
+    figures = authority_feedback(authority, user, roles)
+    if form.is_valid():
+        data = form.cleaned_data
+        national_office.send_report(
+            authority=authority,
+            sender=user,
+            concerns=list(data["concerns"]),
+            figures=figures if data["members_figures"] else None,
+            feedback=shared if data.get("shared_feedback") else [],
+            note=data["note"],
+        )
+        messages.success(
+            request,
+            f"Your report on {authority.name} is on its way to the national office. "
+            "It is listed under “Told to the national office”.",
+        )
+        return redirect(authority.get_absolute_url() + "#national-office")
+    return render(
+        request,
+        "dashboards/national_office_form.html",
+        {"authority": authority, "form": form, "figures": figures},
+    )
+
+
+@require_GET
+def search_page(request):
+    """The one search box: what the person may read that matches their
+    words (dashboards/search.py). Never cached: it is read to find."""
+    form = SearchForm(request.GET or None)
+    found = search(request.user, form.cleaned_data["q"]) if form.is_valid() else None
+    return render(request, "dashboards/search.html", {"form": form, "found": found})
+
+
+# Reports to the national office listed on the authority page, newest first.
+RECENT_REPORTS = 5
+
+
+def _watching(user, authority):
+    digest = (
+        Digest.objects.filter(person=user)
+        .annotate(watching=Exists(Watch.objects.filter(person=user, authority=authority)))
+        .first()
+    )
+    if digest is None:  # made with the person; gone only if deleted by hand
+        return {"digest_covers": Digest.Covers.SCOPE, "watching": False}
+    return {"digest_covers": digest.covers, "watching": digest.watching}
 
 
 # A plan's id in the briefing pack's address: digits, and few enough for

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -16,8 +17,7 @@ from .models import FeedbackEvidence, FeedbackSubmission
 @dataclass
 class SubmissionSaved(Saved):
     """What save_submission did. `national_office_told`: the e-mail about
-    its practices went with this save (queued until the save commits; False
-    again if sending then failed)."""
+    its practices was queued with this save (tell_national_office)."""
 
     national_office_told: bool = False
 
@@ -29,7 +29,7 @@ class SubmissionSaved(Saved):
         several = len(reported) > 1
         wrote = any(example.strip() for _, example in reported)
         return (
-            " The national office has been told about the likely unlawful "
+            " The national office is being told by e-mail about the likely unlawful "
             f"{'practices' if several else 'practice'} you reported"
             + (f" and what you wrote about {'them' if several else 'it'}." if wrote else ".")
         )
@@ -60,25 +60,34 @@ def save_submission(*, submission, data, user, base_version=None):
     result = SubmissionSaved(saved.obj, saved.changed, national_office_told=bool(telling))
     if telling:
         submission = saved.obj
-        url = settings.SITE_URL + submission.get_absolute_url()
-
-        def tell():
-            if not tell_national_office_of_practices(submission, url):
-                result.national_office_told = False
-
-        transaction.on_commit(tell)
+        mail.enqueue(
+            tell_national_office,
+            submission_id=submission.pk,
+            url=settings.SITE_URL + submission.get_absolute_url(),
+        )
     return result
 
 
-def tell_national_office_of_practices(submission, url):
-    """E-mail the national office what `submission` reports: its practices,
-    quoting what the member wrote, and never who submitted it. If the mail
-    cannot be sent, the submission is marked as not told, so that its next
-    save tries again. Returns whether it was sent."""
+@task
+def tell_national_office(*, submission_id, url, attempt=1, about=None):
+    """E-mail the national office what a submission reports: its practices,
+    quoting what the member wrote, and never who submitted it; the task
+    save_submission queues. Read when it runs, so a submission withdrawn or
+    changed meanwhile is told as it now stands (or not at all). If the mail
+    server keeps refusing, the submission is marked as not told, so that
+    its next save tries again."""
+    about = about or f"the national office news of feedback {submission_id}"
+    submission = (
+        FeedbackSubmission.objects.active()
+        .select_related("authority")
+        .filter(pk=submission_id)
+        .first()
+    )
+    if submission is None or not submission.practices:
+        return "nothing to tell"
     practices = [
         (label, example.strip().splitlines()) for label, example in submission.reported_practices()
     ]
-    subject = "Likely unlawful practice reported in " + submission.authority.name
     body = render_to_string(
         "feedback/email/practices_reported.txt",
         {
@@ -89,15 +98,18 @@ def tell_national_office_of_practices(submission, url):
             "site_url": settings.SITE_URL,
         },
     )
-    if mail.send(
-        subject=subject,
+    if mail.send_now(
+        subject="Likely unlawful practice reported in " + submission.authority.name,
         body=body,
         to=[settings.NATIONAL_OFFICE_EMAIL],
-        about=f"the national office news of feedback {submission.pk}",
     ):
-        return True
-    FeedbackSubmission.objects.filter(pk=submission.pk).update(national_office_told_at=None)
-    return False
+        return "sent"
+    if mail.again(
+        tell_national_office, attempt=attempt, about=about, submission_id=submission_id, url=url
+    ):
+        return "retrying"
+    FeedbackSubmission.objects.filter(pk=submission_id).update(national_office_told_at=None)
+    return "given up"
 
 
 @transaction.atomic

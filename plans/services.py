@@ -1,11 +1,11 @@
 """Actions on plans that touch several records or send e-mail."""
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from authorities import mail
 from authorities.edits import Saved, StaleEdit, lock_version, same_text, save_values
 
 from .history import MOVED_TO_REVISION
@@ -59,7 +59,7 @@ def save_plan(*, plan, data, user, base_version=None, reason=None):
         plan.save(update_fields=["national_office_told_at"])
         url = settings.SITE_URL + plan.get_absolute_url()
         who = user.display_name
-        transaction.on_commit(lambda: tell_national_office_of_negotiation(plan, url, who))
+        tell_national_office_of_negotiation(plan, url, who)
     return saved
 
 
@@ -101,15 +101,15 @@ def _save_plan_part(record, data, base_version):
 
 
 def tell_national_office_of_negotiation(plan, url, who):
-    send_mail(
+    mail.send(
         subject=f"{plan.authority} is negotiating {plan.programme.name}",
-        message=(
+        body=(
             f"{who} has recorded that {plan.authority} is negotiating its involvement "
             f"in {plan.programme.name}.\n\nPlan: {url}\n\n"
             f"SEND recovery plan tracker\n{settings.SITE_URL}/\n"
         ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[settings.NATIONAL_OFFICE_EMAIL],
+        to=[settings.NATIONAL_OFFICE_EMAIL],
+        about=f"the national office news of plan {plan.pk} negotiating",
     )
 
 

@@ -275,6 +275,8 @@ MATRIX = {
     "dashboards:warnings": SIGNED_IN,
     "dashboards:warning_deal": camden_warning_change(camden_overdue_action),
     "dashboards:warning_reopen": camden_warning_change(camden_warning_dealt_with),
+    # Search: everyone signed in, finding only what they may read (test_search.py).
+    "dashboards:search": SIGNED_IN,
     # The audit trail: national officers only (test_audit.py).
     "authorities:audit": Access(
         anonymous=LOGIN,
@@ -286,6 +288,15 @@ MATRIX = {
         kwargs={"slug": "camden"},
         allowed=CAMDEN_SCOPE,
         not_found=("northwest_nem", "kent_lns", "manchester_head_rep", "no_role_user"),
+    ),
+    # Telling the national office: those who contribute to the authority's
+    # records; network leads read them only (tests/test_national_office.py).
+    "dashboards:tell_national_office": Access(
+        anonymous=LOGIN,
+        kwargs={"slug": "camden"},
+        allowed=("national_officer", "london_organiser", "camden_lns", "camden_forum_rep"),
+        forbidden=("camden_senco_lead",),
+        not_found=OUTSIDE_CAMDEN,
     ),
     # The briefing pack: everyone who reads the authority's page may print it.
     "dashboards:briefing": Access(
@@ -339,6 +350,7 @@ MATRIX = {
     ),
     "accessibility": PUBLIC,
     "health": PUBLIC,
+    "ready": PUBLIC,
     # Plans: everyone in scope reads them; national officers and the
     # authority's LNS, Schools Forum and JCNC/JCC representatives change them.
     "plans:list": SIGNED_IN,
@@ -477,6 +489,12 @@ MATRIX = {
     "mfa_edit_webauthn": Access(anonymous=LOGIN, signed_in=302, setup=camden_security_key),
     # A person's own signed-in sessions (test_sessions.py).
     "usersessions_list": SIGNED_IN,
+    # Each person's own digest setting (tests/test_digest.py).
+    "authorities:digest": SIGNED_IN,
+    # Watching an authority: anyone who sees it (tests/test_digest.py).
+    "authorities:watch": Access(
+        anonymous=LOGIN, kwargs={"slug": "camden"}, allowed=CAMDEN_SCOPE, not_found=OUTSIDE_CAMDEN
+    ),
     # An invitation's link is public (the link is the credential); one that
     # is not valid is refused on a page saying whom to ask (test_invitations.py).
     "accept_invitation": Access(anonymous=200, kwargs={"who": "not-signed", "token": "1-2"}),

@@ -241,8 +241,9 @@ class TestAuthorityDetail:
         # plus the feedback figures (tests/test_feedback.py), plus the Schools
         # Forum's answers (tests/test_authority_dashboard.py, which pins the
         # page with plans), plus the official figures and inspections
-        # (tests/test_official.py).
-        with django_assert_num_queries(18):
+        # (tests/test_official.py), plus the reader's digest and whether they
+        # watch it, plus the reports to the national office.
+        with django_assert_num_queries(20):
             client.get(reverse("dashboards:authority", args=["camden"]))
 
 

@@ -279,8 +279,10 @@ class TestPrivacy:
 # person may open; tests/test_official_similar.py); its open warnings (4:
 # every kind counted in one query, the two kinds fill_camden makes read,
 # and the feedback tallies for rising waits; dashboards/warnings.py
-# warning_list's `few`). Nothing from the page cache: the cold page.
-AUTHORITY_PAGE_QUERIES = 33
+# warning_list's `few`); whether the reader watches the authority (with
+# their digest); the reports to the national office. Nothing from the page
+# cache: the cold page.
+AUTHORITY_PAGE_QUERIES = 35
 # Asked again before the data changes, with the page cache on: session,
 # user and the authority; the rest is the cached page.
 AUTHORITY_PAGE_QUERIES_CACHED = 3

@@ -721,19 +721,65 @@ class TestActions:
         with pytest.raises(IntegrityError):
             Action.objects.create(authority=camden, title="x", status="dropped")
 
+    @staticmethod
+    def starters(owner, due_on, **changes):
+        """The starter form as opened: every action ticked, for `owner`."""
+        data = {}
+        for key in Action.STARTERS:
+            data |= {f"{key}-add": "on", f"{key}-owner": owner.pk}
+            data |= {f"{key}-due_on": due_on.isoformat()}
+        return data | changes
+
     def test_the_briefings_actions_are_added_once(self, camden_lns_client, camden_lns):
         url = reverse("consultations:action_starter", args=["camden"])
-        assert "Add these actions" in text(camden_lns_client.get(url))
-        camden_lns_client.post(url)
+        assert "Add the actions ticked" in text(camden_lns_client.get(url))
+        camden_lns_client.post(url, self.starters(camden_lns, TODAY + 28 * DAY))
         assert Action.objects.filter(owner=camden_lns).count() == 5
         assert Action.objects.filter(due_on=TODAY + 28 * DAY).count() == 5
-        response = camden_lns_client.post(url, follow=True)
-        assert Action.objects.count() == 5
-        assert "already open for Camden" in text(response)
-        # Once one is done, another click adds it afresh.
+        page = text(camden_lns_client.get(url))
+        assert "Every one of the briefing's suggested actions is already open" in page
+        # Once one is done, it can be added afresh.
         Action.objects.filter(starter="senco-meeting").update(status="done")
-        assert add_starter_actions(authority=authority(CAMDEN), user=camden_lns) == 1
+        assert 'name="senco-meeting-add"' in text(camden_lns_client.get(url))
+        chosen = [("senco-meeting", camden_lns, TODAY)]
+        assert (
+            add_starter_actions(authority=authority(CAMDEN), user=camden_lns, chosen=chosen) == 1
+        )
         assert Action.objects.count() == 6
+
+    def test_pick_the_briefings_actions_each_with_owner_and_date(
+        self, camden_lns_client, camden_lns, london_organiser
+    ):
+        url = reverse("consultations:action_starter", args=["camden"])
+        data = self.starters(camden_lns, TODAY + 7 * DAY)
+        data = {k: v for k, v in data.items() if not k.startswith("tell-national-office-add")}
+        data |= {"senco-meeting-owner": london_organiser.pk, "senco-meeting-due_on": "2027-01-31"}
+        response = camden_lns_client.post(url, data)
+        assert response.status_code == 302
+        assert Action.objects.count() == 4  # one left unticked
+        senco = Action.objects.get(starter="senco-meeting")
+        assert (senco.owner, str(senco.due_on)) == (london_organiser, "2027-01-31")
+        assert senco.created_by == camden_lns
+
+    def test_a_ticked_action_needs_an_owner_and_date_and_nothing_is_half_added(
+        self, camden_lns_client, camden_lns
+    ):
+        url = reverse("consultations:action_starter", args=["camden"])
+        data = self.starters(camden_lns, TODAY, **{"senco-meeting-owner": ""})
+        data |= {"funding-on-agenda-due_on": "2027-02-31"}
+        response = camden_lns_client.post(url, data)
+        assert response.status_code == 200
+        page = text(response)
+        assert "Choose who will do it" in page
+        assert "Enter the due date as a real date" in page
+        assert not Action.objects.exists()
+
+    def test_nothing_ticked_is_said(self, camden_lns_client, camden_lns):
+        url = reverse("consultations:action_starter", args=["camden"])
+        data = {k: v for k, v in self.starters(camden_lns, TODAY).items() if "-add" not in k}
+        response = camden_lns_client.post(url, data)
+        assert "Choose at least one action to add" in text(response)
+        assert not Action.objects.exists()
 
     def test_home_shows_my_open_actions_overdue_first(self, camden_lns_client, camden_lns):
         camden = authority(CAMDEN)
@@ -842,7 +888,7 @@ class TestPagesWithSections:
     def test_authority_page(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
         self.fill(rows, camden_lns)
         # tests/test_finance.py's pin for an LNS, which includes these sections.
-        with django_assert_num_queries(18):
+        with django_assert_num_queries(20):
             response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         assert len(response.context["open_actions"]) == rows
         assert len(response.context["recent_meetings"]) == min(rows, 5)

@@ -61,8 +61,8 @@ def test_every_html_page_carries_the_security_headers(request, client_for, name)
 
 
 # URLs that show none of these people an HTML page: sign-out and a code
-# confirmation redirect, the health check answers in plain text.
-NO_HTML = {"account_logout", "account_confirm_login_code", "health"}
+# confirmation redirect, the health and readiness checks answer in JSON.
+NO_HTML = {"account_logout", "account_confirm_login_code", "health", "ready"}
 
 
 def test_a_redirect_carries_them_too(client):

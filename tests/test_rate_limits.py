@@ -32,8 +32,8 @@ def clear_caches():
         caches[alias].clear()
 
 
-def sign_in(client, email, password):
-    return client.post(LOGIN_URL, {"login": email, "password": password})
+def sign_in(client, email, password, **headers):
+    return client.post(LOGIN_URL, {"login": email, "password": password}, **headers)
 
 
 @pytest.mark.usefixtures("database_page_cache")
@@ -100,3 +100,14 @@ def test_with_nothing_set_both_are_database_caches_createcachetable_makes():
         "django.core.cache.backends.db.DatabaseCache"
     }
     assert caches_read["default"]["OPTIONS"]["MAX_ENTRIES"] == 1_000_000
+
+
+def test_a_lockout_holds_whatever_the_host_header_says(client, camden_lns, settings):
+    """Django allows any port with an allowed name: a made-up port in the
+    Host header must not start a fresh count of failures."""
+    settings.ALLOWED_HOSTS = ["tracker.example.org"]
+    for port in range(5):
+        sign_in(client, camden_lns.email, "guess", HTTP_HOST=f"tracker.example.org:{8000 + port}")
+    response = sign_in(client, camden_lns.email, PASSWORD, HTTP_HOST="tracker.example.org:9999")
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session

@@ -40,8 +40,10 @@ from authorities.access import Role
 from authorities.models import (
     AuthorityAlias,
     AuthorityFinance,
+    Digest,
     Membership,
     User,
+    Watch,
 )
 from consultations.models import (
     Action,
@@ -500,6 +502,15 @@ def finance_edit(editor):
     return Built(url, (finance,))
 
 
+def digest_edit(editor):
+    digest = editor.digest
+    digest.covers = Digest.Covers.WATCHED
+    digest.last_sent_on = datetime.date(2026, 11, 30)
+    digest.save()
+    Watch.objects.create(person=editor, authority=authority(CAMDEN))
+    return Built(reverse("authorities:digest"), (digest, editor.watches.all()))
+
+
 def meeting_edit(editor):
     meeting = full_meeting(full_plan())
     url = reverse("consultations:edit", kwargs={"pk": meeting.pk})
@@ -565,6 +576,7 @@ ROUND_TRIP = {
     "authorities:finance_edit": RoundTrip(
         finance_edit, ("camden_lns", "camden_forum_rep"), "Save the figures"
     ),
+    "authorities:digest": RoundTrip(digest_edit, ("camden_lns", "london_organiser")),
     # The page's first button ("Save the meeting") posts the same form.
     "consultations:edit": RoundTrip(
         meeting_edit, ("national_officer", "camden_forum_rep"), "Save the meeting and its details"
@@ -597,6 +609,7 @@ NOT_EDIT_FORMS = {
     "home": READ_ONLY,
     "accessibility": READ_ONLY,
     "health": "health check",
+    "ready": "readiness check",
     "dashboards:authority_list": LIST,
     "dashboards:map": READ_ONLY,
     "dashboards:warnings": LIST,
@@ -604,6 +617,7 @@ NOT_EDIT_FORMS = {
     # one is a confirmation with an optional reason (test_warning_page.py).
     "dashboards:warning_deal": f"{ADD} (a warning marked dealt with, with its note)",
     "dashboards:warning_reopen": "confirmation of a reopening",
+    "dashboards:search": READ_ONLY,
     "dashboards:authority": READ_ONLY,
     "dashboards:briefing": READ_ONLY,
     "dashboards:region": READ_ONLY,
@@ -613,6 +627,8 @@ NOT_EDIT_FORMS = {
     "dashboards:overview_xlsx": DOWNLOAD,
     "authorities:finance_add": ADD,
     "authorities:finance_delete": DELETE,
+    "authorities:watch": "a confirmation of watching an authority, or no longer",
+    "dashboards:tell_national_office": "a report sent once: nothing stored to edit",
     "plans:list": LIST,
     "plans:add": ADD,
     "plans:detail": READ_ONLY,
@@ -643,7 +659,7 @@ NOT_EDIT_FORMS = {
     "official:link_evidence": f"{NO_FIELDS} (links an official figure as evidence)",
     "consultations:actions": LIST,
     "consultations:action_add": ADD,
-    "consultations:action_starter": f"{NO_FIELDS} (adds the briefing's actions)",
+    "consultations:action_starter": f"{ADD} (picks which of the briefing's actions to add)",
     "feedback:list": LIST,
     "feedback:export": DOWNLOAD,
     "feedback:detail": READ_ONLY,
