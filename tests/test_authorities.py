@@ -54,8 +54,10 @@ class TestHome:
         # plans' and the grant's kinds; tests/test_home.py; an organiser
         # is not asked about checklists or meetings), plus the national
         # timeline's next dates, less the three the page cache's absence
-        # saves (nothing cached: this is the cold page).
-        with django_assert_num_queries(19 + 4):
+        # saves (nothing cached: this is the cold page); plus "See all N
+        # open warnings" (every kind counted in one query, and rising waits:
+        # 2) and the official figures' kind of warning (1).
+        with django_assert_num_queries(19 + 4 + 3):
             response = client.get(reverse("home"))
         assert len(response.context["authorities"]) == 33
 
@@ -242,8 +244,9 @@ class TestAuthorityDetail:
         # Forum's answers (tests/test_authority_dashboard.py, which pins the
         # page with plans), plus the official figures and inspections
         # (tests/test_official.py), plus the reader's digest and whether they
-        # watch it, plus the reports to the national office.
-        with django_assert_num_queries(20):
+        # watch it, plus the reports to the national office, plus its open
+        # warnings and similar authorities (tests/test_finance.py).
+        with django_assert_num_queries(23):
             client.get(reverse("dashboards:authority", args=["camden"]))
 
 

@@ -156,7 +156,7 @@ class TestSections:
             )
         ]
         targets = re.findall(r'href="#([a-z-]+)"', contents)
-        assert len(targets) == 11
+        assert len(targets) == 13
         for target in targets:
             assert f'id="{target}"' in content
 

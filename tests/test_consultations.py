@@ -887,8 +887,9 @@ class TestPagesWithSections:
     @pytest.mark.parametrize("rows", [2, 12])
     def test_authority_page(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
         self.fill(rows, camden_lns)
-        # tests/test_finance.py's pin for an LNS, which includes these sections.
-        with django_assert_num_queries(20):
+        # tests/test_finance.py's pin for an LNS, which includes these
+        # sections, and the overdue actions among its open warnings (1).
+        with django_assert_num_queries(24):
             response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         assert len(response.context["open_actions"]) == rows
         assert len(response.context["recent_meetings"]) == min(rows, 5)
@@ -916,8 +917,9 @@ class TestPagesWithSections:
         # tests/test_authorities.py's home pin, which includes the actions,
         # plus what "What needs you" asks an LNS (tests/test_home.py): plans
         # to answer (1 with none to answer) and meetings with no outcome (2);
-        # and the reform plans' and the grant's four kinds of warning.
-        with django_assert_num_queries(22 + 4):
+        # and the reform plans' and the grant's four kinds of warning, "See
+        # all N open warnings" (2) and the official figures' kind (1).
+        with django_assert_num_queries(22 + 4 + 3):
             response = camden_lns_client.get(reverse("home"))
         assert len(response.context["my_actions"]) == rows
 
