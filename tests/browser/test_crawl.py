@@ -104,6 +104,7 @@ START_PAGES = {
 # access matrix (tests/test_access.py) must be reached by some persona.
 NOT_LINKED = {
     "health": "the load balancer's check, not a page",
+    "ready": "the load balancer's readiness check, not a page",
     "mfa_authenticate": "the second step of signing in (tests/test_html_validity.py)",
     "plans:evidence_add": "takes only POST (tests/test_html_validity.py)",
     "plans:comment_add": "takes only POST",

@@ -70,7 +70,7 @@ def test_senco_lead_gives_feedback_and_the_organiser_reads_the_figures(
     page.get_by_role("checkbox", name="I have checked").check()
     submit("Send feedback")
     expect(page.get_by_role("alert")).to_contain_text("your feedback has been saved")
-    expect(page.get_by_role("alert")).to_contain_text("The national office has been told")
+    expect(page.get_by_role("alert")).to_contain_text("The national office is being told")
     (message,) = mail.outbox
     assert "Every first request refused." in message.body
     assert "camden.senco@example.org" not in message.body

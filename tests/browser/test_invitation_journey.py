@@ -31,7 +31,7 @@ def test_an_invited_person_sets_a_password_once(
     expect(page.get_by_label("Send an invitation now")).to_be_checked()
     with page.expect_navigation():
         page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_text("Invitation sent to nia.rees@example.org")).to_be_visible()
+    expect(page.get_by_text("Invitation to nia.rees@example.org queued")).to_be_visible()
     assert not User.objects.get(email="nia.rees@example.org").has_usable_password()
 
     [message] = mail.outbox
