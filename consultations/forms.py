@@ -4,7 +4,7 @@ from django.forms.utils import ErrorDict
 
 from authorities.access import NATIONAL_ROLES, Can
 from authorities.edits import VersionedForm, edited_values
-from authorities.forms import DateInput, PoundsField
+from authorities.forms import DateInput, PoundsField, RecordsField
 from authorities.models import Membership, User
 from plans.forms import LimitedTextMixin, YearField
 
@@ -72,6 +72,8 @@ class MeetingForm(LimitedTextMixin, VersionedForm):
             "decisions": forms.Textarea,
             "next_steps": forms.Textarea,
         }
+        # An id no key could be is refused as not a choice, never a 500.
+        field_classes = {"attending": RecordsField}
         error_messages = {
             "forum": {"required": "Choose which meeting it was"},
             "held_on": {

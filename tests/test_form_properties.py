@@ -102,6 +102,8 @@ APPS = ("authorities", "plans", "consultations", "feedback")
 BOOKKEEPING = {
     *("version", "updated_at", "updated_by_id", "answered_at", "answered_by_id"),
     *("national_office_told_at", "submitted_at", "created_at", "added_at", "recorded_at"),
+    # Kept by save() from the fields (plans.models.keep_since).
+    *("negotiating_since", "held_back_since", "serious_since", "fewer_places_since"),
 }
 RESHOWN = {200, 400, 409}
 
@@ -683,6 +685,12 @@ def expect_meeting(world, data, adding):
             changed = True
     for model in kept:
         expected.grows[history_of(model)] = (1, 1) if changed else (0, 0)
+    # Who will attend: the chosen people, in place of those before. Each new
+    # version of the meeting in its history keeps the list as it then was.
+    chosen = {person.pk for person in forms.meeting.cleaned_data.get("attending") or ()}
+    was = set() if adding else set(meeting.attending.values_list("pk", flat=True))
+    expected.grows[Meeting.attending.through._meta.db_table] = (len(chosen) - len(was),) * 2
+    expected.grows[history_of(Meeting) + "_attending"] = (0, 3 * (len(chosen) + len(was)))
     if not adding:
         own["version"] = meeting.version + changed
         expected.grows[history_of(Meeting)] = (1, 1) if changed else (0, 0)
