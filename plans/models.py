@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -1038,8 +1038,15 @@ class ReformPlanQuerySet(models.QuerySet):
             self.annotate(
                 deadline=models.Subquery(entry.values("date")),
                 deadline_precision=models.Subquery(entry.values("precision")),
-                warning_from=models.ExpressionWrapper(
-                    F("deadline") - REFORM_DEADLINE_WARNING, output_field=models.DateField()
+                # Cast: PostgreSQL gives a date less an interval as a
+                # timestamp, and the warning's cause must be the same date on
+                # both databases (dashboards/warnings.py matches it when
+                # someone has dealt with the warning).
+                warning_from=Cast(
+                    models.ExpressionWrapper(
+                        F("deadline") - REFORM_DEADLINE_WARNING, output_field=models.DateField()
+                    ),
+                    output_field=models.DateField(),
                 ),
             )
             .filter(

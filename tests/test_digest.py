@@ -119,6 +119,9 @@ def test_none_for_those_who_turned_it_off(run_digests, camden_lns):
     assert run_digests() == {}
 
 
+# The worker runs in the test's process: on PostgreSQL it opens and closes
+# connections, which it may not do inside the test's transaction.
+@pytest.mark.django_db(transaction=True)
 def test_scheduled_once_on_the_database_queue(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     call_command("schedule_digests", verbosity=0)
@@ -190,6 +193,7 @@ def test_no_watch_out_of_scope(client_for, camden_lns, kent):
     assert not Watch.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_daily_run_forgets_finished_e_mails(settings, run_digests):
     """A queued e-mail's row holds its address and body: gone a day after
     it was sent."""

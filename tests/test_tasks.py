@@ -25,6 +25,11 @@ def database_queue(settings):
     settings.TASKS = DATABASE_QUEUE
 
 
+# The worker runs here, in the test's process: on PostgreSQL it opens and
+# closes connections, which it may not do inside the test's transaction.
+WORKER = pytest.mark.django_db(transaction=True)
+
+
 def work():
     """What a worker does: every task that is due, then stop."""
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
@@ -54,6 +59,7 @@ def test_queued_in_the_transaction_of_the_change(database_queue):
     assert mail.outbox == []
 
 
+@WORKER
 def test_the_worker_sends_it_once(database_queue):
     queue_one(subject="Your invitation")
     assert mail.outbox == []  # nothing on the request path
@@ -63,6 +69,7 @@ def test_the_worker_sends_it_once(database_queue):
     assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL
 
 
+@WORKER
 def test_a_refusal_is_tried_again_later(database_queue, monkeypatch, caplog):
     def refuse(self, *args, **kwargs):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
