@@ -25,7 +25,11 @@ def seed(**options):
 def fingerprint():
     """What the data set holds, in a form two runs can be compared by."""
     return (
-        list(Plan.objects.filter(sources="seed_scale").values_list("authority_id", "status")),
+        list(
+            Plan.objects.filter(sources="seed_scale")
+            .order_by("pk")
+            .values_list("authority_id", "status")
+        ),
         list(Meeting.objects.order_by("pk").values_list("held_on", "union_consulted")),
         list(
             FeedbackSubmission.objects.order_by("pk").values_list(
