@@ -35,6 +35,7 @@ from allauth.mfa.models import Authenticator
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from authorities.access import Role
 from authorities.models import (
@@ -974,6 +975,12 @@ def assert_save_within_two_screens(page, url, button):
     size = page.viewport_size
     page.set_viewport_size(PHONE)
     try:
+        # GOV.UK Frontend folds the menu away on a media query's change
+        # event, a moment after the resize: measured before it, the whole
+        # menu would be open above the form (about 300 px on a loaded CI).
+        page.wait_for_function(
+            "() => !document.querySelector('.govuk-js-service-navigation-toggle')?.hidden"
+        )
         found = page.evaluate(FIRST_SAVE, button)
     finally:
         page.set_viewport_size(size)
@@ -1008,8 +1015,19 @@ def open_and_save(page, live_server, visit, submit, url, trip):
     shown = len(pages)
     with page.expect_response(is_post) as posted:
         if in_admin:
+            button = page.get_by_role("button", name=trip.button, exact=True)
+            # Twice the usual wait: Django's admin pages are heavy on a CI
+            # machine running two workers and their browsers; and if the
+            # button never comes, say which page came instead.
+            try:
+                button.wait_for(timeout=60_000)
+            except PlaywrightTimeoutError:
+                headings = page.locator("h1").all_inner_texts()
+                raise AssertionError(
+                    f"{url}: no {trip.button!r} button; the browser is at {page.url}: {headings}"
+                ) from None
             with page.expect_navigation():
-                page.get_by_role("button", name=trip.button, exact=True).click()
+                button.click()
         else:
             submit(trip.button)
     return opened.status, posted.value.status, pages[shown:]

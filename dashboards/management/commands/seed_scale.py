@@ -284,7 +284,14 @@ class Seeder:
         Assessment.objects.bulk_create(
             Assessment(plan=plan, question_set=question_set) for plan in plans
         )
-        assessments = Assessment.objects.filter(plan__in=plans).select_related("plan__authority")
+        # In the plans' order: PostgreSQL reads rows in their order on disk,
+        # which after --replace is not the order they were made, and the
+        # generator must be asked in the same order for the same data.
+        assessments = (
+            Assessment.objects.filter(plan__in=plans)
+            .select_related("plan__authority")
+            .order_by("plan_id")
+        )
         responses = [choice for choice, _ in Answer.Response.choices]
         concerns = [choice for choice, _ in Answer.Concern.choices]
         answers = []
