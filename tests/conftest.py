@@ -93,10 +93,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
     # psycopg's pool keeps connections open, and PostgreSQL will not drop a
     # test database that is still in use.
-    for connection in connections.all(initialized_only=True):
-        if getattr(connection, "pool", None) is not None:
-            connection.close()
-            connection.close_pool()
+    for opened in connections.all(initialized_only=True):
+        if getattr(opened, "pool", None) is not None:
+            opened.close()
+            opened.close_pool()
 
 
 TRANSACTIONAL = {"transactional_db", "live_server", "django_db_reset_sequences"}
