@@ -43,6 +43,7 @@ run: $(VENV)/.installed-base
 	@$(MANAGE) create_demo_people
 	@$(MANAGE) create_demo_reform_plans
 	@$(MANAGE) create_demo_meetings
+	@$(MANAGE) create_demo_warnings_dealt_with
 	@echo
 	@echo "==> Open http://127.0.0.1:$(PORT)/ and sign in as camden.lns@example.org (or any person in README.md) with the password demo-tracker-2026"
 	@echo

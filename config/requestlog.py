@@ -4,7 +4,9 @@ Each request gets an id (a proxy's `X-Request-ID` if it sent a sane one, else
 a new one), returned in the response's `X-Request-ID` so a person reporting a
 problem can quote it. When the response is ready, the logger
 "tracker.request" writes one line: the id, the person's user id (never
-their e-mail address), the method, the path without its query string (a
+their e-mail address; only if the request looked them up, as the line is
+written after the queries are counted and must make none of its own), the
+method, the path without its query string (a
 search's words, a reset link's key), the status, the time taken and the
 number of database queries.
 
@@ -23,6 +25,7 @@ import time
 import uuid
 
 from django.db import connections
+from django.utils.functional import LazyObject
 
 logger = logging.getLogger("tracker.request")
 
@@ -62,7 +65,7 @@ class RequestLogMiddleware:
                 wrapper.__exit__(None, None, None)
         duration = (time.perf_counter() - started) * 1000
         response["X-Request-ID"] = request.id
-        user = getattr(request, "user", None)
+        user = _user_if_loaded(request)
         fields = {
             "request_id": request.id,
             "user_id": user.pk if user is not None and user.is_authenticated else None,
@@ -79,6 +82,22 @@ class RequestLogMiddleware:
             extra=fields,
         )
         return response
+
+
+def _user_if_loaded(request):
+    """The person the request was served for, or None if it never looked
+    them up: reading `request.user` here, after the response, would load the
+    session and the person (two queries the line does not count) for
+    requests that never needed them, a probe of /health/ or /ready/.
+
+    AuthenticationMiddleware sets `request.user` to a lazy object whose
+    first read stores the person as `request._cached_user`
+    (django.contrib.auth.middleware.get_user); signing in or out sets
+    `request.user` to the person itself."""
+    user = vars(request).get("user")
+    if isinstance(user, LazyObject):
+        return vars(request).get("_cached_user")
+    return user
 
 
 REQUEST_FIELDS = ("request_id", "user_id", "method", "path", "status", "duration_ms", "queries")

@@ -147,7 +147,8 @@ def checklist_choices(meeting):
     grouped choices for PickQuestionsForm: suggested first (what the union
     still needs to ask: not answered, "not known" or of serious concern;
     plans.models.needs_asking), serious concerns at their head, then the
-    rest, each in checklist order. Empty for a meeting about no plan. Two
+    rest, each in checklist order and in the words it will be put in
+    (Question.to_ask). Empty for a meeting about no plan. Two
     queries: the questions and the plan's answers (private notes unread)."""
     plan = meeting.plan
     if plan is None:
@@ -175,10 +176,10 @@ def checklist_choices(meeting):
         if needs_asking(answer):
             serious = answer is not None and answer.concern == Answer.Concern.SERIOUS
             suggested.append(
-                (not serious, (question.pk, f"{question.text} ({_why_suggested(answer)})"))
+                (not serious, (question.pk, f"{question.to_ask} ({_why_suggested(answer)})"))
             )
         else:
-            rest.append((question.pk, question.text))
+            rest.append((question.pk, question.to_ask))
     # Serious concerns first; sorted() keeps checklist order within each.
     suggested = [choice for _, choice in sorted(suggested, key=lambda pair: pair[0])]
     groups = []

@@ -116,7 +116,8 @@ def _next_position(meeting):
 @transaction.atomic
 def add_checklist_questions(*, meeting, questions, user):
     """Put the checklist `questions` at `meeting`, after those already
-    there, in checklist order; one already put is not put twice. Returns
+    there, in checklist order, each in the briefing's plain words where it
+    has them (Question.to_ask); one already put is not put twice. Returns
     how many were added."""
     there = set(
         MeetingQuestion.objects.filter(meeting=meeting, question__isnull=False).values_list(
@@ -133,7 +134,7 @@ def add_checklist_questions(*, meeting, questions, user):
                 MeetingQuestion.objects.create(
                     meeting=meeting,
                     question=question,
-                    text=question.text,
+                    text=question.to_ask,
                     position=position,
                     added_by=user,
                 )

@@ -179,6 +179,20 @@ class Value(NamedTuple):
     text: str  # what the square's name and the table say
 
 
+# An official figure the release does not give, whatever the reason (not
+# published, or suppressed for small numbers): one category, the same on
+# every layer read from official statistics, so their legends agree.
+NOT_PUBLISHED = Category(
+    "unknown",
+    "Not known (not published or suppressed)",
+    "with no figure published",
+    "?",
+    dashed=True,
+)
+# An authority the release has no row for at all.
+NO_FIGURE_PUBLISHED = Value(NOT_PUBLISHED.key, "No figure published")
+
+
 @dataclass(frozen=True)
 class Measure:
     key: str
@@ -376,7 +390,9 @@ def _twenty_weeks_values(user, region):
         WITHIN_20_WEEKS
     ].items():
         against = comparison.against_england
-        key = "unknown" if against is None else "below" if against == BELOW else "not_below"
+        key = (
+            NOT_PUBLISHED.key if against is None else "below" if against == BELOW else "not_below"
+        )
         values[authority_id] = Value(key, _figure_text(comparison))
     return values
 
@@ -388,7 +404,7 @@ def _refusal_values(user, region):
     for authority_id, comparison in compare([REFUSED], _scope(user, region))[REFUSED].items():
         text = _figure_text(comparison)
         if comparison.against_england != ABOVE:
-            key = "unknown" if comparison.against_england is None else "not_above"
+            key = NOT_PUBLISHED.key if comparison.against_england is None else "not_above"
         elif comparison.rising:
             key = "above_rising"
             text += f", rising from {comparison.previous_text} in {comparison.previous_year}"
@@ -554,15 +570,9 @@ MEASURES = {
                     "A",
                     "#1d70b8",
                 ),
-                Category(
-                    "unknown",
-                    "Not known (not published or suppressed)",
-                    "with no figure published",
-                    "?",
-                    dashed=True,
-                ),
+                NOT_PUBLISHED,
             ),
-            default=Value("unknown", "No figure published"),
+            default=NO_FIGURE_PUBLISHED,
             read=_twenty_weeks_values,
         ),
         Measure(
@@ -594,15 +604,9 @@ MEASURES = {
                     "L",
                     "#1d70b8",
                 ),
-                Category(
-                    "unknown",
-                    "Not known (not published or suppressed)",
-                    "with no figure published",
-                    "?",
-                    dashed=True,
-                ),
+                NOT_PUBLISHED,
             ),
-            default=Value("unknown", "No figure published"),
+            default=NO_FIGURE_PUBLISHED,
             read=_refusal_values,
         ),
         Measure(

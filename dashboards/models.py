@@ -78,6 +78,25 @@ class WarningDealtWithQuerySet(models.QuerySet):
         """Those not reopened: their warnings are not open."""
         return self.filter(reopened_at__isnull=True)
 
+    def mark(self, warning, *, user, note):
+        """Record that `user` dealt with `warning` (an EarlyWarning of
+        dashboards/warnings.py), saying what was done. A warning already
+        dealt with raises IntegrityError (warning_dealt_with_once)."""
+        kind, subject_pk, cause = warning.key
+        # Typed too, for the readers' queries (KindReader.dealt_with).
+        moment = warning.cause if isinstance(warning.cause, datetime.datetime) else None
+        day = warning.cause if isinstance(warning.cause, datetime.date) and not moment else None
+        return self.create(
+            authority=warning.authority,
+            kind=kind,
+            subject_id=subject_pk,
+            cause=cause,
+            cause_at=moment,
+            cause_on=day,
+            note=note,
+            dealt_with_by=user,
+        )
+
 
 class WarningDealtWith(Versioned):
     """Someone dealt with an early warning, and said how (`note`).

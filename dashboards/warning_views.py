@@ -6,8 +6,6 @@ is 404. Marking and reopening need Can.DEAL_WITH_WARNINGS over the warning's
 authority (403 otherwise).
 """
 
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -164,7 +162,9 @@ def warning_deal(request, kind, pk):
         else:
             try:
                 with transaction.atomic():
-                    _mark(request.user, warning, form.cleaned_data["note"].strip())
+                    WarningDealtWith.objects.mark(
+                        warning, user=request.user, note=form.cleaned_data["note"].strip()
+                    )
             except IntegrityError:
                 # Someone else marked it between the page and the press.
                 record = _standing(warning)
@@ -194,23 +194,6 @@ def _showing_cause(form, cause):
     refreshed = DealtWithForm(data)
     refreshed.is_valid()
     return refreshed
-
-
-def _mark(user, warning, note):
-    kind, subject_pk, cause = warning.key
-    # Typed too, for the readers' queries (KindReader.dealt_with).
-    moment = warning.cause if isinstance(warning.cause, datetime.datetime) else None
-    day = warning.cause if isinstance(warning.cause, datetime.date) and not moment else None
-    WarningDealtWith.objects.create(
-        authority=warning.authority,
-        kind=kind,
-        subject_id=subject_pk,
-        cause=cause,
-        cause_at=moment,
-        cause_on=day,
-        note=note,
-        dealt_with_by=user,
-    )
 
 
 @require_http_methods(["GET", "POST"])

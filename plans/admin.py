@@ -71,7 +71,7 @@ class PlanAdmin(EditAdmin, SimpleHistoryAdmin):
 class QuestionInline(EditInline, admin.StackedInline):
     model = Question
     extra = 0
-    fields = ["section", "order", "key", "text", "guidance", "programmes"]
+    fields = ["section", "order", "key", "text", "plain_words", "guidance", "programmes"]
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -112,6 +112,7 @@ class QuestionSetAdmin(EditAdmin):
                         key=q.key,
                         order=q.order,
                         text=q.text,
+                        plain_words=q.plain_words,
                         guidance=q.guidance,
                     )
                     for q in originals

@@ -708,6 +708,13 @@ class Question(models.Model):
     )
     order = models.PositiveSmallIntegerField(default=0)
     text = models.TextField()
+    # The question as the briefing itself puts it, for people to ask at a
+    # meeting; `text` is the checklist's own wording, which answers are
+    # given to. Not part of what makes a version (load_programmes fills it
+    # in place), since it changes how a question is put, not what it asks.
+    plain_words = models.TextField(
+        blank=True, help_text="The question in the briefing's own words, to ask at a meeting."
+    )
     guidance = models.TextField(blank=True, help_text="What a good answer looks like.")
     # A question about some programmes only (the reform plans' ISPs; SV
     # and DBV money and diagnostics) is asked only of their plans; one
@@ -730,6 +737,13 @@ class Question(models.Model):
 
     def __str__(self):
         return self.text
+
+    @property
+    def to_ask(self):
+        """The words to put to the authority: the briefing's plain words,
+        else the checklist's wording (the reform questions, which the
+        briefing predates, have none)."""
+        return self.plain_words or self.text
 
     def is_asked_of(self, programme_id):
         """Whether the question is asked of plans of the programme

@@ -67,11 +67,14 @@ class TestContents:
         to_ask = page[page.index("Questions still to ask") :]
         assert "35 questions" in to_ask  # 33 unanswered, 1 not known, 1 serious
         assert "(answered “not known”)" in to_ask
+        # In the briefing's own words, not the checklist's.
         assert (
-            "Will the plan increase pressures on other parts of the school system? (serious"
+            "Will the proposals increase pressures on other parts of the school system? (serious"
             in (to_ask)
         )
+        assert "Will the plan increase pressures" not in to_ask
         assert "Does the plan seek genuine efficiency" not in to_ask
+        assert "shift the focus from plans" not in to_ask
 
     def test_the_schools_forum_questions_members_actions_and_money(
         self, camden_lns_client, camden_lns, camden

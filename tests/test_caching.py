@@ -105,6 +105,13 @@ def _renamed_authority():
     LocalAuthority.objects.filter(la_code=CAMDEN).update(name="Renamed by hand")
 
 
+def _demo_plans():
+    """What the demo's warnings dealt with are about (a page cache test
+    needs only that one is made)."""
+    call_command("create_demo_people", stdout=StringIO())
+    call_command("create_demo_reform_plans", stdout=StringIO())
+
+
 WRITERS = {
     "prune_feedback": ((), {}, lambda: None),
     "load_programmes": ((), {}, _renamed_programme),
@@ -119,6 +126,7 @@ WRITERS = {
     "load_timeline": ((), {}, lambda: None),
     "create_demo_reform_plans": ((), {}, lambda: None),
     "create_demo_meetings": ((), {}, lambda: None),
+    "create_demo_warnings_dealt_with": ((), {}, _demo_plans),
     "seed_scale": ((), {"scale": 0.01}, lambda: None),
     "person_erase": (("leaving.rep@example.org",), {"yes": True}, _erasable_person),
 }

@@ -725,11 +725,13 @@ def test_questions_to_ask_lists_unanswered_not_known_and_serious(
     assert f"{total - 2} questions to ask" in page
     assert "Does the plan seek genuine efficiency" not in page  # yes, no concern
     assert "holistic view" not in page  # partly, some concern
-    assert "Will the plan increase pressures" in page
+    # In the briefing's own words, not the checklist's.
+    assert "Will the proposals increase pressures" in page
+    assert "Will the plan increase pressures" not in page
     assert "Answered “not known”" in page
-    assert "matched by more resources" in page
+    assert "accompanied by plans to adequately increase resources" in page
     assert "Serious concern (answered “no”)" in page
-    assert "Was the Schools Forum consulted" in page  # not answered
+    assert "Did the authority consult the Schools Forum" in page  # not answered
     assert "Print" in page or "print" in page
 
 

@@ -17,6 +17,7 @@ from dashboards import maps
 from dashboards.maps import (
     LAYOUT_COLUMNS,
     MEASURES,
+    NOT_PUBLISHED,
     REGION_LABELS,
     LayoutError,
     build_map,
@@ -525,3 +526,19 @@ class TestQueryCount:
         )
         assert response.status_code == 200
         assert queries == []
+
+
+def test_the_official_layers_say_not_known_in_one_way():
+    """Every layer read from official statistics shows a figure the release
+    does not give as the one category, so their legends cannot drift apart."""
+    official = [m for m in MEASURES.values() if NOT_PUBLISHED in m.categories]
+    assert [m.key for m in official] == ["twenty_weeks", "refusals"]
+    for measure in official:
+        assert measure.default.category == NOT_PUBLISHED.key
+    others = [
+        category
+        for measure in MEASURES.values()
+        for category in measure.categories
+        if category is not NOT_PUBLISHED
+    ]
+    assert NOT_PUBLISHED.label not in {category.label for category in others}

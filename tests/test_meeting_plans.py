@@ -211,9 +211,11 @@ class TestQuestions:
         )
         suggested = page.index("Suggested")
         rest = page.index("The rest of the checklist")
-        assert suggested < page.index(f"{serious.question.text} (serious concern)") < rest
+        # In the briefing's own words, not the checklist's.
+        assert suggested < page.index(f"{serious.question.plain_words} (serious concern)") < rest
+        assert serious.question.text not in page
         answered = Answer.objects.get(question__key="cuts-not-efficiency").question
-        assert page.index(answered.text) > rest
+        assert page.index(answered.plain_words) > rest
 
     def test_picked_questions_are_added_once_in_checklist_order(
         self, client_for, london_organiser
@@ -237,6 +239,39 @@ class TestQuestions:
         assert response.status_code == 200
         assert "Choose questions from the list" in text(response)
         assert meeting.questions.count() == 2
+
+    def test_a_picked_question_is_put_in_the_briefings_words(self, client_for, camden_lns):
+        plan = make_plan(CAMDEN)
+        meeting = planned_meeting(plan)
+        bank = assessment_for(plan).question_set.questions
+        transfer = bank.get(key="dsg-transfer-to-high-needs")
+        client = client_for(camden_lns)
+        client.post(
+            reverse("consultations:questions", args=[meeting.pk]), {"questions": [transfer.pk]}
+        )
+        # The briefing's question to the Schools Forum, word for word.
+        briefing = (
+            "Are transfers taking place or being recommended from the DSG to the High Needs Block?"
+        )
+        assert meeting.questions.get().text == briefing
+        for name in ("consultations:questions_print", "dashboards:short_pack"):
+            page = text(client.get(reverse(name, args=[meeting.pk])))
+            assert briefing in page
+            assert transfer.text not in page
+
+    def test_a_question_the_briefing_has_no_words_for_keeps_the_checklists(
+        self, client_for, london_organiser
+    ):
+        plan = make_plan(CAMDEN, programme="send-reform")
+        meeting = planned_meeting(plan)
+        # The reform plans came after the briefing: it has no words for them.
+        ten_percent = assessment_for(plan).question_set.questions.get(key="reform-ten-percent")
+        assert ten_percent.plain_words == ""
+        url = reverse("consultations:questions", args=[meeting.pk])
+        client = client_for(london_organiser)
+        assert f"{ten_percent.text} (not answered yet)" in text(client.get(url))
+        client.post(url, {"questions": [ten_percent.pk]})
+        assert meeting.questions.get().text == ten_percent.text
 
     def test_own_question_needs_words(self, client_for, london_organiser):
         meeting = planned_meeting()

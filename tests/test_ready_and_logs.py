@@ -5,13 +5,20 @@ import json
 import logging
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core import mail
+from django.db import connection
 from django.db.utils import OperationalError
+from django.http import HttpResponse
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from authorities.models import User
 from config import views
-from config.requestlog import JsonFormatter
+from config.requestlog import JsonFormatter, RequestLogMiddleware
 
 from .test_feedback import form_data
 from .test_invitations import add_person
@@ -86,6 +93,55 @@ def test_one_line_per_request_with_the_user_id_never_the_address(client_for, cam
     assert line.request_id == response["X-Request-ID"]
     assert camden_lns.email not in caplog.text
     assert "secret" not in caplog.text
+
+
+def test_a_probe_is_served_without_looking_anyone_up(client, caplog):
+    """A load balancer's /health/ and /ready/ carry no session: no query
+    for a person, and every query made is counted on the log line."""
+    caplog.set_level(logging.INFO)
+    for name in ("health", "ready"):
+        caplog.clear()
+        with CaptureQueriesContext(connection) as made:
+            assert client.get(reverse(name)).status_code == 200
+        assert not [q for q in made.captured_queries if User._meta.db_table in q["sql"]]
+        [line] = request_lines(caplog)
+        assert line.user_id is None
+        assert line.queries == len(made.captured_queries)
+
+
+def test_the_log_line_reads_the_person_only_if_the_request_did(camden_lns, rf, caplog):
+    """Written after the queries are counted, the line must make none: for
+    a request with someone's session cookie that never read `request.user`
+    (here the bare middleware, around a view that does not), it names no
+    one rather than load the session and the person uncounted."""
+    caplog.set_level(logging.INFO)
+    signed_in = Client()
+    signed_in.force_login(camden_lns)
+    key = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
+
+    def served(reads_user):
+        request = rf.get(reverse("health"))
+        request.COOKIES[settings.SESSION_COOKIE_NAME] = key
+        SessionMiddleware(lambda r: None).process_request(request)
+        AuthenticationMiddleware(lambda r: None).process_request(request)
+
+        def view(request):
+            if reads_user:
+                assert request.user.is_authenticated
+            return HttpResponse("ok")
+
+        caplog.clear()
+        with CaptureQueriesContext(connection) as made:
+            RequestLogMiddleware(view)(request)
+        [line] = request_lines(caplog)
+        return line, made.captured_queries
+
+    line, after = served(reads_user=False)
+    assert line.user_id is None
+    assert after == []  # neither the session nor the person read
+    line, after = served(reads_user=True)
+    assert line.user_id == camden_lns.pk
+    assert line.queries == len(after)  # the lookups the view made, counted
 
 
 def test_a_proxy_request_id_is_kept_only_if_sane(client):

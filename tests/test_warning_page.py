@@ -6,13 +6,15 @@ people or a change of cause meet."""
 
 import datetime
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from authorities.models import LocalAuthority
+from authorities.models import LocalAuthority, User
 from dashboards.models import WarningDealtWith, cause_key
 from dashboards.warnings import (
     KINDS,
@@ -492,3 +494,40 @@ def test_every_kind_can_be_dealt_with(national_officer, client_for):
     assert warning_list(national_officer) == []
     dealt = warning_list(national_officer, status=Status.DEALT_WITH)
     assert sorted(w.key for w in dealt) == sorted(w.key for w in found)
+
+
+# Demo data ----------------------------------------------------------------------
+
+
+def test_make_run_shows_warnings_dealt_with_beside_open_ones(settings, reference_data, client_for):
+    settings.DEBUG = True
+    for command in ("create_demo_people", "create_demo_reform_plans"):
+        call_command(command, stdout=StringIO())
+    out = StringIO()
+    call_command("create_demo_warnings_dealt_with", stdout=out)
+    # No official figures loaded here: that one is left out, and said so.
+    assert "2 made, 0 already there" in out.getvalue()
+    assert "No such open warning to deal with: Official figures worse" in out.getvalue()
+    out = StringIO()
+    call_command("create_demo_warnings_dealt_with", stdout=out)
+    assert "0 made, 2 already there" in out.getvalue()
+    assert WarningDealtWith.objects.count() == 2
+
+    lns = User.objects.get(email="camden.lns@example.org")
+    dealt = warning_list(lns, status=Status.DEALT_WITH)
+    assert [(w.kind, w.authority.la_code) for w in dealt] == [(Kind.NEGOTIATING, CAMDEN)]
+    assert dealt[0].dealt_with.dealt_with_by == lns
+    assert Kind.NEGOTIATING not in {w.kind for w in warning_list(lns)}
+    page = client_for(lns).get(PAGE, {"status": "dealt_with"}).content.decode()
+    assert "Raised at the JCNC" in page
+    assert "Carys Evans" in page
+
+
+def test_demo_warnings_dealt_with_are_never_made_in_production(settings, reference_data):
+    settings.DEBUG = True
+    for command in ("create_demo_people", "create_demo_reform_plans"):
+        call_command(command, stdout=StringIO())
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="local use only"):
+        call_command("create_demo_warnings_dealt_with", stdout=StringIO())
+    assert not WarningDealtWith.objects.exists()

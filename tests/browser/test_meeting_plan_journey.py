@@ -65,8 +65,8 @@ def test_an_organiser_plans_a_meeting_and_records_its_answers(
     meeting = Meeting.objects.get()
     assert meeting.is_planned
 
-    # Suggested first: the serious concern, in the checklist's words.
-    page.get_by_label(f"{question.text} (serious concern)").check()
+    # Suggested first: the serious concern, in the briefing's own words.
+    page.get_by_label(f"{question.plain_words} (serious concern)").check()
     submit("Add the chosen questions")
     page.get_by_label("Your own question").fill("Who will pay for outreach from 2027?")
     submit("Add the question")

@@ -71,7 +71,7 @@ class Command(BaseCommand):
                 MeetingQuestion.objects.create(
                     meeting=meeting,
                     question=question,
-                    text=question.text,
+                    text=question.to_ask,
                     position=position,
                     added_by=lns,
                 )

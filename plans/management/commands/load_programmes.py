@@ -6,6 +6,9 @@ Idempotent and all-or-nothing, like load_reference_data. Two rules keep
 people's work safe:
 - the question bank is versioned: a changed checklist.csv becomes a new
   version, and plans already being assessed keep the version they started with;
+  a question's plain words (the briefing's own, to ask at a meeting) are not
+  part of the version: they are set in place on every version's question
+  with the same key and wording, so assessments under way get them too;
 - a known plan is created once; if representatives have since changed it, the
   file does not overwrite them (the run reports it as "kept").
 """
@@ -81,7 +84,7 @@ def parse_checklist(path, programme_codes):
     whose plans it is asked of (space-separated in the file), as a sorted
     tuple, empty for every programme."""
     rows, keys, titles = [], {}, {}
-    columns = ["section", "section_title", "key", "text", "guidance", "programmes"]
+    columns = ["section", "section_title", "key", "text", "plain_words", "guidance", "programmes"]
     for line, row in read_rows(path, columns):
         codes = tuple(sorted(set(row["programmes"].split())))
         unknown = [code for code in codes if code not in programme_codes]
@@ -248,10 +251,12 @@ class Command(BaseCommand):
                 for q in latest.questions.select_related("section").prefetch_related("programmes")
             ]
             if stored == wanted:
-                return f"version {latest.version} unchanged ({len(stored)} questions)"
+                plain = self.load_plain_words(rows)
+                return f"version {latest.version} unchanged ({len(stored)} questions{plain})"
         question_set = QuestionSet.objects.create(version=(latest.version + 1) if latest else 1)
         sections = {}
         programmes = {p.code: p for p in Programme.objects.all()}
+        plain_words = {r["key"]: r["plain_words"] for r in rows}
         for order, (number, title, key, text, guidance, codes) in enumerate(wanted, start=1):
             if number not in sections:
                 sections[number] = Section.objects.create(
@@ -263,10 +268,29 @@ class Command(BaseCommand):
                 key=key,
                 order=order,
                 text=text,
+                plain_words=plain_words[key],
                 guidance=guidance,
             )
             question.programmes.set([programmes[code] for code in codes])
-        return f"version {question_set.version} created ({len(wanted)} questions)"
+        # Earlier versions' questions of the same wording get them too.
+        plain = self.load_plain_words(rows)
+        return f"version {question_set.version} created ({len(wanted)} questions{plain})"
+
+    def load_plain_words(self, rows):
+        """Set each question's plain words, in every version whose question
+        of that key has the file's wording (words written for one wording
+        may not fit another). Returns ", N with new plain words", or ""
+        when none changed."""
+        wanted = {row["key"]: (row["text"], row["plain_words"]) for row in rows}
+        changed = 0
+        for pk, key, text, plain_words in Question.objects.filter(key__in=wanted).values_list(
+            "pk", "key", "text", "plain_words"
+        ):
+            file_text, file_plain_words = wanted[key]
+            if text == file_text and plain_words != file_plain_words:
+                Question.objects.filter(pk=pk).update(plain_words=file_plain_words)
+                changed += 1
+        return f", {changed} with new plain words" if changed else ""
 
     def load_known_plans(self, rows):
         counts = PlanCounts()
