@@ -28,10 +28,36 @@ COUNTED_FIELDS = (
     "pressures",
     "barriers",
     "practices",
+    "phases",
     "meeting_date",
 )
 # The multiple-choice answers, counted once a submission for each option.
 CHOICE_FIELDS = ("pressures", "barriers", "practices")
+
+# The briefing's section 7 asks about special schools beside mainstream
+# ones: each setting phase (feedback.models.Phase) falls in one of three
+# groups, and this is the one place that says which. A submission is
+# counted once in each group its phases fall in; one that names no phase
+# is in none.
+SPECIAL, MAINSTREAM, OTHER = "special", "mainstream", "other"
+PHASE_GROUPS = {
+    "special": SPECIAL,
+    "primary": MAINSTREAM,
+    "secondary": MAINSTREAM,
+    "all_through": MAINSTREAM,
+    "early_years": OTHER,
+    "alternative_provision": OTHER,
+    "post_16": OTHER,
+}
+
+
+def phase_groups(phases):
+    """The groups (PHASE_GROUPS) a submission's phases fall in, each once."""
+    return {PHASE_GROUPS[phase] for phase in phases or [] if phase in PHASE_GROUPS}
+
+
+# The counts kept as {option or group: submissions}.
+COUNTERS = (*CHOICE_FIELDS, "phase_groups")
 
 
 def median(histogram):
@@ -67,13 +93,14 @@ class Counts:
     pressures: Counter = field(default_factory=Counter)  # {option: submissions ticking it}
     barriers: Counter = field(default_factory=Counter)
     practices: Counter = field(default_factory=Counter)
+    phase_groups: Counter = field(default_factory=Counter)  # {group: submissions in it}
     # The latest meeting that gave a wait for an assessment: when a rise in
     # the waits was last seen (feedback.models.WaitRise).
     latest_wait_on: date | None = None
 
     def add(self, people, assessment_wait, support_wait, health_care, *choices_and_date):
         """One submission's values, in COUNTED_FIELDS' order."""
-        *choices, meeting_date = choices_and_date
+        *choices, phases, meeting_date = choices_and_date
         self.submissions += 1
         self.people += people
         if assessment_wait is not None:
@@ -85,11 +112,12 @@ class Counts:
         self.health_care_costs[health_care] += 1
         for name, ticked in zip(CHOICE_FIELDS, choices, strict=True):
             getattr(self, name).update(set(ticked or []))
+        self.phase_groups.update(phase_groups(phases))
 
     def __iadd__(self, other):
         self.submissions += other.submissions
         self.people += other.people
-        for name in ("assessment_waits", "support_waits", "health_care_costs", *CHOICE_FIELDS):
+        for name in ("assessment_waits", "support_waits", "health_care_costs", *COUNTERS):
             getattr(self, name).update(getattr(other, name))
         if other.latest_wait_on and (
             self.latest_wait_on is None or other.latest_wait_on > self.latest_wait_on
@@ -118,7 +146,7 @@ class Counts:
             },
             **{
                 name: dict(sorted(getattr(self, name).items()))
-                for name in ("health_care_costs", *CHOICE_FIELDS)
+                for name in ("health_care_costs", *COUNTERS)
             },
             "latest_wait_on": self.latest_wait_on,
         }
@@ -135,6 +163,7 @@ class Counts:
         barriers,
         practices,
         latest_wait_on,
+        phase_groups,
     ):
         """From a FeedbackTally's columns, in STORED_FIELDS' order."""
         return cls(
@@ -147,6 +176,7 @@ class Counts:
             barriers=Counter(barriers),
             practices=Counter(practices),
             latest_wait_on=latest_wait_on,
+            phase_groups=Counter(phase_groups),
         )
 
 
@@ -161,6 +191,7 @@ STORED_FIELDS = (
     "barriers",
     "practices",
     "latest_wait_on",
+    "phase_groups",
 )
 
 
