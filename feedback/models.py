@@ -695,7 +695,7 @@ class FeedbackTally(models.Model):
     barriers = models.JSONField(default=dict)
     practices = models.JSONField(default=dict)
     latest_wait_on = models.DateField(null=True)
-    # {PhaseGroup: submissions naming a phase in it}.
+    # {PhaseGroup: the stored counts of the submissions naming a phase in it}.
     phase_groups = models.JSONField(default=dict)
 
     objects = FeedbackTallyQuerySet.as_manager()

@@ -56,10 +56,6 @@ def phase_groups(phases):
     return {PHASE_GROUPS[phase] for phase in phases or [] if phase in PHASE_GROUPS}
 
 
-# The counts kept as {option or group: submissions}.
-COUNTERS = (*CHOICE_FIELDS, "phase_groups")
-
-
 def median(histogram):
     """The median of the numbers in `histogram` ({value: times}), as
     statistics.median gives it: a value for an odd count, the mean of the
@@ -93,7 +89,9 @@ class Counts:
     pressures: Counter = field(default_factory=Counter)  # {option: submissions ticking it}
     barriers: Counter = field(default_factory=Counter)
     practices: Counter = field(default_factory=Counter)
-    phase_groups: Counter = field(default_factory=Counter)  # {group: submissions in it}
+    # {group: the Counts of the submissions naming a phase in it}, so every
+    # figure can be given group by group; the groups' own Counts have none.
+    phase_groups: dict = field(default_factory=dict)
     # The latest meeting that gave a wait for an assessment: when a rise in
     # the waits was last seen (feedback.models.WaitRise).
     latest_wait_on: date | None = None
@@ -112,13 +110,21 @@ class Counts:
         self.health_care_costs[health_care] += 1
         for name, ticked in zip(CHOICE_FIELDS, choices, strict=True):
             getattr(self, name).update(set(ticked or []))
-        self.phase_groups.update(phase_groups(phases))
+        for group in phase_groups(phases):
+            in_group = self.phase_groups.setdefault(group, Counts())
+            in_group.add(
+                people, assessment_wait, support_wait, health_care, *choices, [], meeting_date
+            )
+            in_group.latest_wait_on = None  # not kept for a group (as_fields)
 
     def __iadd__(self, other):
         self.submissions += other.submissions
         self.people += other.people
-        for name in ("assessment_waits", "support_waits", "health_care_costs", *COUNTERS):
+        for name in ("assessment_waits", "support_waits", "health_care_costs", *CHOICE_FIELDS):
             getattr(self, name).update(getattr(other, name))
+        for group, counts in other.phase_groups.items():
+            self.phase_groups.setdefault(group, Counts())
+            self.phase_groups[group] += counts
         if other.latest_wait_on and (
             self.latest_wait_on is None or other.latest_wait_on > self.latest_wait_on
         ):
@@ -137,6 +143,12 @@ class Counts:
     HISTOGRAMS = ("assessment_waits", "support_waits")
 
     def as_fields(self):
+        # A group's counts are stored whole but for the date (JSON has none,
+        # and only the authority's own latest wait is ever read).
+        groups = {
+            group: {k: v for k, v in counts.as_fields().items() if k in GROUP_FIELDS}
+            for group, counts in sorted(self.phase_groups.items())
+        }
         return {
             "submissions": self.submissions,
             "people": self.people,
@@ -146,9 +158,10 @@ class Counts:
             },
             **{
                 name: dict(sorted(getattr(self, name).items()))
-                for name in ("health_care_costs", *COUNTERS)
+                for name in ("health_care_costs", *CHOICE_FIELDS)
             },
             "latest_wait_on": self.latest_wait_on,
+            "phase_groups": groups,
         }
 
     @classmethod
@@ -176,7 +189,10 @@ class Counts:
             barriers=Counter(barriers),
             practices=Counter(practices),
             latest_wait_on=latest_wait_on,
-            phase_groups=Counter(phase_groups),
+            phase_groups={
+                group: cls.from_fields(**fields, latest_wait_on=None, phase_groups={})
+                for group, fields in phase_groups.items()
+            },
         )
 
 
@@ -193,6 +209,8 @@ STORED_FIELDS = (
     "latest_wait_on",
     "phase_groups",
 )
+# What a phase group's Counts keep (FeedbackTally.phase_groups).
+GROUP_FIELDS = STORED_FIELDS[:8]
 
 
 def term_key(day):
