@@ -1002,7 +1002,7 @@ class MultiAcademyTrust(Covering):
         ]
 
     def get_absolute_url(self):
-        return reverse("authorities:trust", kwargs={"pk": self.pk})
+        return reverse("dashboards:trust", kwargs={"pk": self.pk})
 
 
 class Branch(Covering):
@@ -1036,4 +1036,4 @@ class Branch(Covering):
         ]
 
     def get_absolute_url(self):
-        return reverse("authorities:branch", kwargs={"pk": self.pk})
+        return reverse("dashboards:branch", kwargs={"pk": self.pk})

@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from authorities.access import AuthorityAccess
+from authorities.models import LocalAuthority
 
 from .models import (  # SMALL_NUMBER and FEWER: read from here by the pages
     FEWER,
@@ -292,6 +293,18 @@ def region_feedback(region, user):
     )
     summary.place = region.name
     summary.add_url = ""  # feedback is given for an authority
+    return summary
+
+
+def trust_feedback(trust, user):
+    """A multi-academy trust's page: the figures of the feedback linked to
+    it from authorities in the person's scope, counted from the submissions
+    (no tally is kept by trust; a trust's are few), in one query."""
+    in_scope = FeedbackSubmission.objects.filter(
+        trust=trust, authority__in=LocalAuthority.objects.for_user(user)
+    )
+    summary = summarise(in_scope, reveal_small_numbers=user.can_see_small_numbers)
+    summary.place = trust.name
     return summary
 
 
