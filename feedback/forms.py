@@ -70,7 +70,7 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
         *PRACTICE_EXAMPLES.values(),
     )
     SECTIONS = (
-        ("About the feedback", ("source", "phases", "people_count", "meeting_date")),
+        ("About the feedback", ("source", "phases", "trust", "people_count", "meeting_date")),
         ("Pressures schools face", ("pressures", "pressures_other")),
         ("What is working well", ("working_well",)),
         ("Barriers to assessment and support", ("barriers", "barriers_other")),
@@ -136,6 +136,7 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
         fields = [
             "source",
             "phases",
+            "trust",
             "people_count",
             "meeting_date",
             "pressures",
@@ -195,6 +196,11 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
             field.widget.attrs["rows"] = 3
         self.fields["health_care_costs"].choices = self.fields["health_care_costs"].choices[1:]
         self.fields["source"].choices = self.fields["source"].choices[1:]
+        # The briefing's section 7: feedback about one trust's schools.
+        trust = self.fields["trust"]
+        trust.queryset = authority.trusts.order_by("name")
+        trust.empty_label = "Not about one trust"
+        trust.label = "Multi-academy trust"
         # The questions as asked, for the warning to name (without "(optional)").
         self.asked = {name: field.label for name, field in self.fields.items()}
         for name in self.asked_names():
