@@ -42,6 +42,7 @@ run: $(VENV)/.installed-base
 	@$(MANAGE) load_official_statistics
 	@$(MANAGE) create_demo_people
 	@$(MANAGE) create_demo_reform_plans
+	@$(MANAGE) create_demo_trusts
 	@$(MANAGE) create_demo_meetings
 	@echo
 	@echo "==> Open http://127.0.0.1:$(PORT)/ and sign in as camden.lns@example.org (or any person in README.md) with the password demo-tracker-2026"

@@ -118,6 +118,7 @@ WRITERS = {
     "create_demo_people": ((), {}, lambda: None),
     "load_timeline": ((), {}, lambda: None),
     "create_demo_reform_plans": ((), {}, lambda: None),
+    "create_demo_trusts": ((), {}, lambda: None),
     "create_demo_meetings": ((), {}, lambda: None),
     "seed_scale": ((), {"scale": 0.01}, lambda: None),
     "person_erase": (("leaving.rep@example.org",), {"yes": True}, _erasable_person),

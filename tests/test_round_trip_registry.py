@@ -110,6 +110,8 @@ LEFT_AS_THEY_ARE = {
     "plans.ReformPlanDetails.fewer_places_since",
     # Most questions are asked of every programme's plans: none named.
     "plans.Question.programmes",
+    # A Schools Forum meeting is no branch meeting (Meeting.clean).
+    "consultations.Meeting.branch",
     # A held meeting is not planned again: its form does not ask.
     "consultations.Meeting.status",
     # Not on the person's form: what people may do comes from memberships.

@@ -3,8 +3,10 @@ records them, their pages, the meetings and feedback linked to them, and
 the search box finding a trust. Who reaches which URL is tests/test_access.py."""
 
 import datetime
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -306,3 +308,19 @@ class TestSearch:
         response = client_for(camden_lns).get(reverse("dashboards:search"), {"q": "resource"})
         found = {kind.kind: [hit.title for hit in kind.hits] for kind in response.context["found"]}
         assert found["Multi-academy trusts"] == ["Camden Learning Trust"]
+
+
+class TestDemo:
+    def test_demo_trusts_a_branch_and_its_meeting_are_made_once(self, settings, camden):
+        settings.DEBUG = False
+        with pytest.raises(CommandError):
+            call_command("create_demo_trusts", stdout=StringIO())
+        settings.DEBUG = True
+        for _ in range(2):
+            call_command("create_demo_trusts", stdout=StringIO())
+            call_command("create_demo_meetings", stdout=StringIO())
+        assert MultiAcademyTrust.objects.count() == 2
+        branch = Branch.objects.get()
+        meeting = Meeting.objects.get(branch=branch)
+        assert meeting.forum == Forum.BRANCH
+        meeting.full_clean()
