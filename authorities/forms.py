@@ -268,7 +268,7 @@ class DigestForm(VersionedForm):
 AUTHORITY_CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "govuk-checkboxes--small"})
 
 
-class CoveringForm(VersionedForm):
+class CoveringForm(EssentialsFirst, VersionedForm):
     """A MAT or a branch, with the authorities it covers: offered are those
     over which the person may record one (Can.RECORD_TRUSTS_AND_BRANCHES).
     Authorities it covers beyond them are not shown and stay as they are,
@@ -303,6 +303,8 @@ class CoveringForm(VersionedForm):
 
 class TrustForm(CoveringForm):
     what = "trust"
+    # Up to 153 authorities to tick follow, then the button again.
+    ESSENTIALS = ("name", "mainstream_schools", "special_schools", "notes")
 
     class Meta:
         model = MultiAcademyTrust
@@ -339,6 +341,7 @@ class TrustForm(CoveringForm):
 
 class BranchForm(CoveringForm):
     what = "branch"
+    ESSENTIALS = ("name",)
 
     class Meta:
         model = Branch

@@ -70,13 +70,15 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
         *PRACTICE_EXAMPLES.values(),
     )
     SECTIONS = (
-        ("About the feedback", ("source", "phases", "trust", "people_count", "meeting_date")),
+        ("About the feedback", ("source", "phases", "people_count", "meeting_date")),
         ("Pressures schools face", ("pressures", "pressures_other")),
         ("What is working well", ("working_well",)),
         ("Barriers to assessment and support", ("barriers", "barriers_other")),
         ("Waiting times", ("assessment_wait_weeks", "support_wait_weeks")),
         ("Health and social care", ("health_care_costs",)),
         ("Practices that are likely to be unlawful", ("practices", *PRACTICE_EXAMPLES.values())),
+        # The briefing's section 7; late in the form, as few ever need it.
+        ("Multi-academy trust", ("trust",)),
         ("Sharing with the national office", ("consent_to_share",)),
     )
     # How the introduction names each required question, in the form's order.
@@ -200,7 +202,7 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
         trust = self.fields["trust"]
         trust.queryset = authority.trusts.order_by("name")
         trust.empty_label = "Not about one trust"
-        trust.label = "Multi-academy trust"
+        trust.label = "Is the feedback about the schools of one multi-academy trust?"
         # The questions as asked, for the warning to name (without "(optional)").
         self.asked = {name: field.label for name, field in self.fields.items()}
         for name in self.asked_names():
