@@ -100,6 +100,7 @@ class Command(BaseCommand):
             union_attended="yes",
             summary="School funding and the recovery plan were on the agenda; members were "
             "given the briefing and asked for their schools' SEND pressures.",
+            created_by=User.objects.filter(email="camden.lns@example.org").first(),
         )
         self.stdout.write(f"Demo branch meeting: {branch}.")
 
