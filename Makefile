@@ -42,6 +42,7 @@ run: $(VENV)/.installed-base
 	@$(MANAGE) load_official_statistics
 	@$(MANAGE) create_demo_people
 	@$(MANAGE) create_demo_reform_plans
+	@$(MANAGE) create_demo_trusts
 	@$(MANAGE) create_demo_meetings
 	@$(MANAGE) create_demo_warnings_dealt_with
 	@echo

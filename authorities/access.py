@@ -66,6 +66,10 @@ class Can(StrEnum):
     # Mark an early warning about the authority dealt with, saying how, or
     # reopen one: those who act there, not those who only read.
     DEAL_WITH_WARNINGS = "deal_with_warnings"
+    # Record a multi-academy trust or a local branch covering the authority,
+    # and change one: the regional roles the briefing's section 7 asks to
+    # work with MATs and branches, and national officers.
+    RECORD_TRUSTS_AND_BRANCHES = "record_trusts_and_branches"
     SEE_PRIVATE_NOTES = "see_private_notes"  # the private notes on checklist answers
     SKIP_LIFECYCLE = "skip_lifecycle"  # move a plan's status out of order, saying why
     SEE_CONFIDENTIAL_MEETINGS = "see_confidential_meetings"  # else 404, and never counted
@@ -118,6 +122,7 @@ POLICY = {
         Can.CONTRIBUTE,
         Can.PLAN_MEETINGS,
         Can.DEAL_WITH_WARNINGS,
+        Can.RECORD_TRUSTS_AND_BRANCHES,
         Can.SEE_PRIVATE_NOTES,
         Can.SKIP_LIFECYCLE,
         Can.SEE_CONFIDENTIAL_MEETINGS,
@@ -137,6 +142,7 @@ POLICY = {
         Can.CONTRIBUTE,
         Can.PLAN_MEETINGS,
         Can.DEAL_WITH_WARNINGS,
+        Can.RECORD_TRUSTS_AND_BRANCHES,
         Can.READ_SUBMISSIONS,
         Can.SEE_OVERVIEW,
         Can.EXPORT_FEEDBACK,
@@ -148,6 +154,7 @@ POLICY = {
         Can.CONTRIBUTE,
         Can.PLAN_MEETINGS,
         Can.DEAL_WITH_WARNINGS,
+        Can.RECORD_TRUSTS_AND_BRANCHES,
         Can.READ_SUBMISSIONS,
         Can.SEE_OVERVIEW,
         Can.SIGN_IN_IN_TWO_STEPS,
@@ -251,6 +258,10 @@ class AuthorityAccess:
     @property
     def can_deal_with_warnings(self):
         return self.may(Can.DEAL_WITH_WARNINGS)
+
+    @property
+    def can_record_trusts_and_branches(self):
+        return self.may(Can.RECORD_TRUSTS_AND_BRANCHES)
 
     @property
     def can_see_private_notes(self):

@@ -21,8 +21,10 @@ from .models import (
     AuditEvent,
     AuthorityAlias,
     AuthorityFinance,
+    Branch,
     LocalAuthority,
     Membership,
+    MultiAcademyTrust,
     Region,
     User,
 )
@@ -267,6 +269,31 @@ class AuthorityFinanceAdmin(EditAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+class CoveringAdmin(EditAdmin):
+    """A MAT or a branch: corrected here by national officers; recorded
+    and changed by organisers on its own pages."""
+
+    list_display = ["name", "updated_by", "updated_at"]
+    search_fields = ["name", "authorities__name"]
+    list_select_related = ["updated_by"]
+    autocomplete_fields = ["authorities"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(MultiAcademyTrust)
+class MultiAcademyTrustAdmin(CoveringAdmin):
+    list_display = ["name", "mainstream_schools", "special_schools", "updated_at"]
+
+
+@admin.register(Branch)
+class BranchAdmin(CoveringAdmin):
+    pass
 
 
 @admin.register(AuthorityFinance.history.model)

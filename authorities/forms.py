@@ -5,9 +5,19 @@ from allauth.account import forms as allauth_forms
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connections
+from django.db.models import Q
 
+from .access import Can
 from .edits import VersionedForm
-from .models import FIRST_FINANCIAL_YEAR, LAST_FINANCIAL_YEAR, AuthorityFinance, Digest
+from .models import (
+    FIRST_FINANCIAL_YEAR,
+    LAST_FINANCIAL_YEAR,
+    AuthorityFinance,
+    Branch,
+    Digest,
+    LocalAuthority,
+    MultiAcademyTrust,
+)
 
 
 class LoginForm(allauth_forms.LoginForm):
@@ -252,3 +262,93 @@ class DigestForm(VersionedForm):
             "covers": "Each morning, if anything happened the day before: new early "
             "warnings, meetings logged and plans changed. Nothing is sent on a quiet day."
         }
+
+
+# Small checkboxes: an organiser's region has up to 33 authorities.
+AUTHORITY_CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "govuk-checkboxes--small"})
+
+
+class CoveringForm(EssentialsFirst, VersionedForm):
+    """A MAT or a branch, with the authorities it covers: offered are those
+    over which the person may record one (Can.RECORD_TRUSTS_AND_BRANCHES).
+    Authorities it covers beyond them are not shown and stay as they are,
+    so an organiser's save never drops another region's authority."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        offered = LocalAuthority.objects.where_user_may(user, Can.RECORD_TRUSTS_AND_BRANCHES)
+        field = self.fields["authorities"]
+        field.queryset = offered.order_by("name")
+        # Ids only: the stored authorities are read once, here.
+        self.kept = (
+            set(self.instance.authorities.exclude(pk__in=offered).values_list("pk", flat=True))
+            if self.instance.pk
+            else set()
+        )
+        if self.kept:
+            field.required = False
+            field.help_text += (
+                f" It also covers {len(self.kept)} authorities outside your area, "
+                "which stay as they are."
+            )
+        field.error_messages["required"] = f"Choose at least one authority the {self.what} covers"
+
+    def clean_authorities(self):
+        # The whole set to store: what was chosen and what was not offered.
+        chosen = self.cleaned_data["authorities"]
+        if not self.kept:
+            return chosen
+        return LocalAuthority.objects.filter(Q(pk__in=chosen) | Q(pk__in=self.kept))
+
+
+class TrustForm(CoveringForm):
+    what = "trust"
+    # Up to 153 authorities to tick follow, then the button again.
+    ESSENTIALS = ("name", "mainstream_schools", "special_schools", "notes")
+
+    class Meta:
+        model = MultiAcademyTrust
+        fields = ["name", "authorities", "mainstream_schools", "special_schools", "notes"]
+        labels = {"name": "Name of the trust"}
+        widgets = {
+            "authorities": AUTHORITY_CHECKBOXES,
+            "mainstream_schools": forms.TextInput(
+                attrs={"inputmode": "numeric", "class": "govuk-input--width-4"}
+            ),
+            "special_schools": forms.TextInput(
+                attrs={"inputmode": "numeric", "class": "govuk-input--width-4"}
+            ),
+        }
+        field_classes = {
+            "authorities": RecordsField,
+            "mainstream_schools": CountField,
+            "special_schools": CountField,
+        }
+        error_messages = {
+            "mainstream_schools": {
+                "invalid": "Enter the number of mainstream schools as a whole number, like 12",
+                "min_value": "The number of mainstream schools must be 0 or more",
+                "max_value": "Enter a number of mainstream schools below 32,768",
+            },
+            "special_schools": {
+                "invalid": "Enter the number of special schools as a whole number, like 3",
+                "min_value": "The number of special schools must be 0 or more",
+                "max_value": "Enter a number of special schools below 32,768",
+            },
+            "name": {"required": "Enter the name of the trust"},
+        }
+
+
+class BranchForm(CoveringForm):
+    what = "branch"
+    ESSENTIALS = ("name",)
+
+    class Meta:
+        model = Branch
+        fields = ["name", "authorities"]
+        labels = {"name": "Name of the branch"}
+        widgets = {
+            "authorities": AUTHORITY_CHECKBOXES,
+        }
+        field_classes = {"authorities": RecordsField}
+        error_messages = {"name": {"required": "Enter the name of the branch"}}

@@ -877,3 +877,163 @@ class Watch(models.Model):
 
     def __str__(self):
         return f"{self.person} watches {self.authority}"
+
+
+# The briefing's section 7: multi-academy trusts and local branches --------
+
+
+class CoveringQuerySet(models.QuerySet):
+    """For records that cover several authorities (`authorities`, a
+    many-to-many): a MAT, a branch."""
+
+    def _covering(self, authorities):
+        links = self.model.authorities.through.objects.filter(
+            **{self.model.link_name: OuterRef("pk")}, localauthority__in=authorities
+        )
+        return self.filter(Exists(links))
+
+    def for_user(self, user):
+        """Those covering any authority the person may see (one query):
+        national scope sees them all; out of scope is a 404."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self._covering(LocalAuthority.objects.for_user(user))
+
+    def where_user_may_record(self, user):
+        """Those the person may change: covering an authority over which they
+        hold Can.RECORD_TRUSTS_AND_BRANCHES (access.POLICY)."""
+        return self._covering(
+            LocalAuthority.objects.where_user_may(user, Can.RECORD_TRUSTS_AND_BRANCHES)
+        )
+
+    def search(self, text):
+        """Every word of `text` in the name, the notes or a covered
+        authority's name (the dashboards' search does full text on
+        PostgreSQL; this is for lists)."""
+        found = self
+        for word in (text or "").split():
+            found = found.filter(
+                Q(name__icontains=word) | Q(authorities__name__icontains=word)
+            ).distinct()
+        return found
+
+    def with_authorities(self):
+        """Each with its authorities by name, in one query more."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "authorities",
+                queryset=LocalAuthority.objects.order_by("name").only("name", "slug"),
+            )
+        )
+
+
+class Covering(Versioned):
+    """What a MAT and a branch share: a name, the authorities covered, who
+    last changed it. Who may change one: Can.RECORD_TRUSTS_AND_BRANCHES over
+    any authority it covers."""
+
+    name = models.CharField(max_length=150)
+    updated_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, editable=False, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def covers(self, authority_id):
+        """Whether it covers the authority (one query)."""
+        return self.authorities.filter(pk=authority_id).exists()
+
+    def can_edit(self, user):
+        """One query: the person holds Can.RECORD_TRUSTS_AND_BRANCHES over
+        an authority it covers."""
+        return type(self).objects.where_user_may_record(user).filter(pk=self.pk).exists()
+
+
+class MultiAcademyTrust(Covering):
+    """A multi-academy trust running schools in one or more authorities: the
+    briefing asks organisers to consider how regional MATs shape special
+    needs provision in mainstream schools, and NEMs to work with them."""
+
+    link_name = "multiacademytrust"  # the through table's column for it
+
+    authorities = models.ManyToManyField(
+        LocalAuthority,
+        related_name="trusts",
+        verbose_name="authorities it runs schools in",
+        help_text="Choose every local authority where the trust runs a school.",
+    )
+    mainstream_schools = models.PositiveSmallIntegerField(
+        "number of mainstream schools",
+        null=True,
+        blank=True,
+        help_text="Leave blank if not known.",
+    )
+    special_schools = models.PositiveSmallIntegerField(
+        "number of special schools",
+        null=True,
+        blank=True,
+        help_text="Leave blank if not known.",
+    )
+    notes = models.TextField(blank=True)
+
+    # Kept with who changed what and when, as every record people edit.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], m2m_fields=[authorities], bases=[AddressedHistory]
+    )
+
+    objects = CoveringQuerySet.as_manager()
+
+    class Meta(Covering.Meta):
+        verbose_name = "multi-academy trust"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="trust_name_unique",
+                violation_error_message="A trust with this name is already recorded.",
+            )
+        ]
+
+    def get_absolute_url(self):
+        return reverse("dashboards:trust", kwargs={"pk": self.pk})
+
+
+class Branch(Covering):
+    """A local branch of the union and the authorities it covers: NEMs
+    discuss SEN provision with branches (the briefing's section 7), and a
+    branch meeting is one of the meetings logged."""
+
+    link_name = "branch"
+
+    authorities = models.ManyToManyField(
+        LocalAuthority,
+        related_name="branches",
+        verbose_name="authorities it covers",
+        help_text="Choose every local authority the branch covers.",
+    )
+
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], m2m_fields=[authorities], bases=[AddressedHistory]
+    )
+
+    objects = CoveringQuerySet.as_manager()
+
+    class Meta(Covering.Meta):
+        verbose_name_plural = "branches"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="branch_name_unique",
+                violation_error_message="A branch with this name is already recorded.",
+            )
+        ]
+
+    def get_absolute_url(self):
+        return reverse("dashboards:branch", kwargs={"pk": self.pk})

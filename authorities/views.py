@@ -1,5 +1,6 @@
-"""The pages the ground floor owns: an authority's finance figures and the
-audit trail. The pages that show them (the authority page, the overview)
+"""The pages the ground floor owns: an authority's finance figures, the
+lists and forms of multi-academy trusts and local branches, and the audit
+trail. The pages that show them (the authority page, the overview)
 are the dashboards app's.
 
 Every object comes through a `for_user` queryset: out of scope is 404.
@@ -17,8 +18,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import audit
 from .access import Can
 from .edits import DeleteForm, save_edit, status_of, try_save
-from .forms import AuthorityFinanceForm, DigestForm
-from .models import AuthorityFinance, Digest, LocalAuthority, Watch
+from .forms import AuthorityFinanceForm, BranchForm, DigestForm, TrustForm
+from .models import (
+    AuthorityFinance,
+    Branch,
+    Digest,
+    LocalAuthority,
+    MultiAcademyTrust,
+    Watch,
+)
 
 
 def _finance_authority(request, slug):
@@ -162,3 +170,94 @@ def audit_trail(request):
             "page_query": page_query.urlencode(),
         },
     )
+
+
+# Multi-academy trusts and local branches (the briefing's section 7) ---------
+# Their own pages, with the meetings and feedback linked to them, are the
+# dashboards app's (dashboards:trust, dashboards:branch).
+
+COVERING_PER_PAGE = 50
+
+
+def _may_record_any(user):
+    """Whether the person may record a trust or a branch anywhere (one query)."""
+    return LocalAuthority.objects.where_user_may(user, Can.RECORD_TRUSTS_AND_BRANCHES).exists()
+
+
+def _covering_list(request, model, template):
+    """The trusts or branches in the person's scope, by name, each with its
+    authorities: three queries (count, page, authorities) however many."""
+    rows = model.objects.for_user(request.user).with_authorities().order_by("name", "pk")
+    page = Paginator(rows, COVERING_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        template,
+        {"page": page, "page_query": "", "may_add": _may_record_any(request.user)},
+    )
+
+
+def _covering_form(request, record, form_class, template):
+    """Add or change a trust or a branch: bind, validate, save (refused if
+    someone else saved first, authorities/edits.py), message, redirect."""
+    form = form_class(
+        request.POST if request.method == "POST" else None, instance=record, user=request.user
+    )
+    if form.is_valid():
+
+        def stamp(record):
+            record.updated_by = request.user
+
+        result = try_save(form, lambda: save_edit(form, before_save=stamp))
+        if result:
+            messages.success(request, result.message(f"{result.obj.name} is saved", form.what))
+            return redirect(result.obj)
+    return render(
+        request,
+        template,
+        {"form": form, "record": record if record.pk else None},
+        status=status_of(form),
+    )
+
+
+def _covering_to_change(request, model, pk):
+    """404 out of scope; 403 in scope for those who may only read it."""
+    record = get_object_or_404(model.objects.for_user(request.user), pk=pk)
+    if not record.can_edit(request.user):
+        raise PermissionDenied
+    return record
+
+
+@require_GET
+def trust_list(request):
+    return _covering_list(request, MultiAcademyTrust, "authorities/trust_list.html")
+
+
+@require_http_methods(["GET", "POST"])
+def trust_add(request):
+    if not _may_record_any(request.user):
+        raise PermissionDenied
+    return _covering_form(request, MultiAcademyTrust(), TrustForm, "authorities/trust_form.html")
+
+
+@require_http_methods(["GET", "POST"])
+def trust_edit(request, pk):
+    trust = _covering_to_change(request, MultiAcademyTrust, pk)
+    return _covering_form(request, trust, TrustForm, "authorities/trust_form.html")
+
+
+@require_GET
+def branch_list(request):
+    return _covering_list(request, Branch, "authorities/branch_list.html")
+
+
+@require_http_methods(["GET", "POST"])
+def branch_add(request):
+    if not _may_record_any(request.user):
+        raise PermissionDenied
+    return _covering_form(request, Branch(), BranchForm, "authorities/branch_form.html")
+
+
+@require_http_methods(["GET", "POST"])
+def branch_edit(request, pk):
+    branch = _covering_to_change(request, Branch, pk)
+    return _covering_form(request, branch, BranchForm, "authorities/branch_form.html")

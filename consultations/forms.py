@@ -47,6 +47,8 @@ class MeetingForm(LimitedTextMixin, VersionedForm):
             "union_consulted",
             "plan",
             "plan_draft",
+            "branch",
+            "trust",
             "agenda",
             "papers",
             "attending",
@@ -148,6 +150,14 @@ class MeetingForm(LimitedTextMixin, VersionedForm):
                 "A meeting about a plan, held before the plan was agreed with the union "
                 "consulted, counts as consultation on it."
             )
+        # The briefing's section 7: a branch's own meeting, and meetings with
+        # or about a multi-academy trust; only those covering this authority.
+        branch = self.fields["branch"]
+        branch.queryset = authority.branches.order_by("name")
+        branch.empty_label = "Not a branch meeting"
+        trust = self.fields["trust"]
+        trust.queryset = authority.trusts.order_by("name")
+        trust.empty_label = "Not about a particular trust"
         attending = self.fields["attending"]
         attending.queryset = people_covering(authority)
         attending.label_from_instance = lambda person: person.name_with_roles

@@ -28,7 +28,13 @@ from simple_history.models import HistoricalRecords
 
 from authorities.access import CONFIDENTIAL_ROLES, CONTRIBUTOR_ROLES, NATIONAL_ROLES
 from authorities.edits import Versioned
-from authorities.models import LocalAuthority, Membership, financial_year_label
+from authorities.models import (
+    Branch,
+    LocalAuthority,
+    Membership,
+    MultiAcademyTrust,
+    financial_year_label,
+)
 from plans.models import (
     ZERO,
     EvidenceLink,
@@ -57,6 +63,9 @@ class Forum(models.TextChoices):
     DBV_DIAGNOSTIC = "dbv_diagnostic", "DBV diagnostic stakeholder session"
     PARENT_CARER_FORUM = "parent_carer_forum", "Parent carer forum"
     COUNCIL = "council", "Council scrutiny or cabinet"
+    # The briefing's section 7: school funding on the agenda of the next
+    # local branch meeting, and NEMs discussing SEN provision with branches.
+    BRANCH = "branch", "Branch meeting"
     OTHER = "other", "Other"
 
 
@@ -176,6 +185,24 @@ class Meeting(Versioned):
         blank=True,
         help_text="For example: first draft, or the version in the cabinet papers.",
     )
+    trust = models.ForeignKey(
+        MultiAcademyTrust,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="meetings",
+        verbose_name="multi-academy trust",
+        help_text="The trust the meeting was with or about, if any.",
+    )
+    branch = models.ForeignKey(
+        Branch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="meetings",
+        verbose_name="local branch",
+        help_text="For a branch meeting: the branch that met.",
+    )
     title = models.CharField(
         "name of the meeting",
         max_length=200,
@@ -292,6 +319,14 @@ class Meeting(Versioned):
             errors["plan"] = "Choose one of this authority's plans"
         if self.forum == Forum.OTHER and not self.title.strip():
             errors["title"] = "Enter the name of the meeting"
+        # A trust or branch is linked only where it works: one covering
+        # this meeting's authority.
+        if self.authority_id and self.trust_id and not self.trust.covers(self.authority_id):
+            errors["trust"] = "Choose a trust that runs schools in this authority"
+        if self.authority_id and self.branch_id and not self.branch.covers(self.authority_id):
+            errors["branch"] = "Choose a branch that covers this authority"
+        if self.branch_id and self.forum != Forum.BRANCH:
+            errors["branch"] = "Choose a branch only for a branch meeting"
         if errors:
             raise ValidationError(errors)
 

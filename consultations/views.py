@@ -171,6 +171,8 @@ def _meeting(request, pk):
             "plan__assessment__question_set",
             "forum_outcome",
             "block_transfer",
+            "trust",
+            "branch",
         ),
         pk=pk,
     )

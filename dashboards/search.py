@@ -1,5 +1,5 @@
 """One search box over what a person may read: authorities, plans,
-meetings, actions and feedback, each read through its model's `for_user`, so
+meetings, actions, multi-academy trusts and feedback, each read through its model's `for_user`, so
 a search never finds what the pages would not show its reader (a
 confidential meeting, a submission they may not read one by one).
 
@@ -17,7 +17,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Q
 
-from authorities.models import LocalAuthority
+from authorities.models import LocalAuthority, MultiAcademyTrust
 from consultations.models import Action, Meeting
 from feedback.models import FeedbackSubmission
 from plans.models import Plan
@@ -77,6 +77,7 @@ def _snippet(record, fields, words):
 PLAN_FIELDS = ("authority__name", "programme__name", "round_or_tranche", "summary", "status_note")
 MEETING_FIELDS = ("authority__name", "title", "attendees", "summary", "decisions", "next_steps")
 ACTION_FIELDS = ("authority__name", "title", "notes")
+TRUST_FIELDS = ("name", "notes")
 FEEDBACK_FIELDS = (
     "authority__name",
     "working_well",
@@ -120,6 +121,15 @@ SEARCHED = (
             # The authority page lists its actions for everyone in scope.
             action.authority.get_absolute_url() + "#actions",
             _snippet(action, ("notes",), words),
+        ),
+    ),
+    Searched(
+        "Multi-academy trusts",
+        MultiAcademyTrust.objects.for_user,
+        TRUST_FIELDS,
+        ("name", "pk"),
+        lambda trust, words: Hit(
+            trust.name, trust.get_absolute_url(), _snippet(trust, ("notes",), words)
         ),
     ),
     Searched(

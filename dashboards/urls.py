@@ -38,4 +38,6 @@ urlpatterns = [
         name="warning_reopen",
     ),
     path("search/", views.search_page, name="search"),
+    path("trusts/<int:pk>/", views.trust_detail, name="trust"),
+    path("branches/<int:pk>/", views.branch_detail, name="branch"),
 ]

@@ -20,14 +20,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from authorities import audit
 from authorities.access import AuthorityAccess
 from authorities.caching import authority_scope, cached_page, region_scope, render_body
-from authorities.models import Digest, LocalAuthority, Region, Watch
+from authorities.models import Branch, Digest, LocalAuthority, MultiAcademyTrust, Region, Watch
 from consultations.models import (
     Action,
     BlockTransfer,
     Meeting,
     plans_agreed_without_consultation,
 )
-from feedback.aggregates import authority_feedback, region_feedback
+from feedback.aggregates import authority_feedback, region_feedback, trust_feedback
 from official.presenters import official_figures, similar_authorities
 from plans.models import Plan, TimelineEntry
 
@@ -532,3 +532,43 @@ def authority_map(request):
         },
     )
     return render(request, "dashboards/map.html", {"form": form, **page})
+
+
+# The briefing's section 7: a trust's and a branch's pages, with what is
+# linked to them. Their lists and forms are the authorities app's.
+
+COVERING_MEETINGS = 50  # the newest; the meetings list has the rest
+
+
+@require_GET
+def trust_detail(request, pk):
+    user = request.user
+    trust = get_object_or_404(MultiAcademyTrust.objects.for_user(user).with_authorities(), pk=pk)
+    meetings = Meeting.objects.for_user(user).filter(trust=trust).listed()
+    return render(
+        request,
+        "dashboards/trust_detail.html",
+        {
+            "trust": trust,
+            "may_edit": trust.can_edit(user),
+            "meetings": list(meetings[:COVERING_MEETINGS]),
+            # Small numbers suppressed as on every page (feedback/_summary.html).
+            "feedback": trust_feedback(trust, user),
+        },
+    )
+
+
+@require_GET
+def branch_detail(request, pk):
+    user = request.user
+    branch = get_object_or_404(Branch.objects.for_user(user).with_authorities(), pk=pk)
+    meetings = Meeting.objects.for_user(user).filter(branch=branch).listed()
+    return render(
+        request,
+        "dashboards/branch_detail.html",
+        {
+            "branch": branch,
+            "may_edit": branch.can_edit(user),
+            "meetings": list(meetings[:COVERING_MEETINGS]),
+        },
+    )

@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from authorities.access import AuthorityAccess
+from authorities.models import LocalAuthority
 
 from .models import (  # SMALL_NUMBER and FEWER: read from here by the pages
     FEWER,
@@ -29,6 +30,7 @@ from .models import (  # SMALL_NUMBER and FEWER: read from here by the pages
     FeedbackSubmission,
     FeedbackTally,
     HealthCosts,
+    PhaseGroup,
     Practice,
     Pressure,
     Stance,
@@ -46,6 +48,16 @@ class TermLine(NamedTuple):
     submissions: str
     people: str
     assessment_wait: str
+
+
+class PhaseLine(NamedTuple):
+    """The briefing's section 7 breakdown: one phase group's figures."""
+
+    label: str
+    submissions: str
+    people: str
+    assessment_wait: str
+    health_care: str
 
 
 class AuthorityLine(NamedTuple):
@@ -105,6 +117,7 @@ class FeedbackSummary:
         self.barriers = self._frequencies(total.barriers, Barrier)
         self.practices = self._frequencies(total.practices, Practice)
         self.terms = self._terms(parts)
+        self.phase_groups = self._phase_groups(total.phase_groups)
         self.authorities = self._authorities(parts) if by_authority else []
 
     # Suppression ------------------------------------------------------------
@@ -195,6 +208,30 @@ class FeedbackSummary:
             self.assessment_wait_weeks.append(median(waits) if shown else None)
         return lines
 
+    def _phase_groups(self, groups):
+        """Special, mainstream and other settings, each from the submissions
+        naming a phase in it (one may name several, so the groups may add up
+        to more than the whole), with each figure suppressed on its own
+        base as every other figure is."""
+        lines = []
+        for value, label in PhaseGroup.choices:
+            counts = groups.get(value, Counts())
+            n, waits = counts.submissions, counts.assessment_waits
+            lines.append(
+                PhaseLine(
+                    label=label,
+                    submissions=self._count(n),
+                    people=self._shown(n, lambda c=counts: f"{c.people:,}"),
+                    assessment_wait=self._shown(
+                        waits.total(), lambda w=waits: f"{median(w):g} weeks"
+                    )
+                    if waits.total()
+                    else "Not given",
+                    health_care=self._health_care(counts.health_care_costs),
+                )
+            )
+        return lines
+
     def _authorities(self, parts):
         by_authority = {}
         for name, slug, _, counts in parts:
@@ -256,6 +293,18 @@ def region_feedback(region, user):
     )
     summary.place = region.name
     summary.add_url = ""  # feedback is given for an authority
+    return summary
+
+
+def trust_feedback(trust, user):
+    """A multi-academy trust's page: the figures of the feedback linked to
+    it from authorities in the person's scope, counted from the submissions
+    (no tally is kept by trust; a trust's are few), in one query."""
+    in_scope = FeedbackSubmission.objects.filter(
+        trust=trust, authority__in=LocalAuthority.objects.for_user(user)
+    )
+    summary = summarise(in_scope, reveal_small_numbers=user.can_see_small_numbers)
+    summary.place = trust.name
     return summary
 
 

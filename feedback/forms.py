@@ -77,6 +77,8 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
         ("Waiting times", ("assessment_wait_weeks", "support_wait_weeks")),
         ("Health and social care", ("health_care_costs",)),
         ("Practices that are likely to be unlawful", ("practices", *PRACTICE_EXAMPLES.values())),
+        # The briefing's section 7; late in the form, as few ever need it.
+        ("Multi-academy trust", ("trust",)),
         ("Sharing with the national office", ("consent_to_share",)),
     )
     # How the introduction names each required question, in the form's order.
@@ -136,6 +138,7 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
         fields = [
             "source",
             "phases",
+            "trust",
             "people_count",
             "meeting_date",
             "pressures",
@@ -195,6 +198,11 @@ class SubmissionForm(LimitedTextMixin, VersionedForm):
             field.widget.attrs["rows"] = 3
         self.fields["health_care_costs"].choices = self.fields["health_care_costs"].choices[1:]
         self.fields["source"].choices = self.fields["source"].choices[1:]
+        # The briefing's section 7: feedback about one trust's schools.
+        trust = self.fields["trust"]
+        trust.queryset = authority.trusts.order_by("name")
+        trust.empty_label = "Not about one trust"
+        trust.label = "Is the feedback about the schools of one multi-academy trust?"
         # The questions as asked, for the warning to name (without "(optional)").
         self.asked = {name: field.label for name, field in self.fields.items()}
         for name in self.asked_names():

@@ -30,11 +30,15 @@ from django.utils.deconstruct import deconstructible
 
 from authorities.access import NATIONAL_ROLES, READER_ROLES, Can
 from authorities.edits import Versioned
-from authorities.models import LocalAuthority, Membership
+from authorities.models import LocalAuthority, Membership, MultiAcademyTrust
 from plans.models import Plan, Question
 
 from .tallies import (
     COUNTED_FIELDS,
+    MAINSTREAM,
+    OTHER,
+    PHASE_GROUPS,
+    SPECIAL,
     STORED_FIELDS,
     Counts,
     count_by_term,
@@ -75,6 +79,20 @@ class Phase(models.TextChoices):
     SPECIAL = "special", "Special"
     ALTERNATIVE_PROVISION = "alternative_provision", "Alternative provision"
     POST_16 = "post_16", "Post-16"
+
+    @property
+    def group(self):
+        """special, mainstream or other (PhaseGroup), as the tallies count it."""
+        return PhaseGroup(PHASE_GROUPS[self.value])
+
+
+class PhaseGroup(models.TextChoices):
+    """The briefing's section 7 groups of setting phases (feedback/tallies.py
+    PHASE_GROUPS says which phase is in which), in the order pages show them."""
+
+    SPECIAL = SPECIAL, "Special schools"
+    MAINSTREAM = MAINSTREAM, "Mainstream schools"
+    OTHER = OTHER, "Other settings (early years, alternative provision, post-16)"
 
 
 class Pressure(models.TextChoices):
@@ -319,6 +337,15 @@ class FeedbackSubmission(Versioned):
     bureaucratic_example = _example(Practice.BUREAUCRATIC)
     refusing_example = _example(Practice.REFUSING)
     extra_information_example = _example(Practice.EXTRA_INFORMATION)
+    trust = models.ForeignKey(
+        MultiAcademyTrust,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="feedback_submissions",
+        verbose_name="multi-academy trust",
+        help_text="If the feedback is about schools in one trust, choose it.",
+    )
     consent_to_share = models.BooleanField(
         "the national office may use this feedback, without names, in its reports and campaigning",
         default=False,
@@ -404,6 +431,8 @@ class FeedbackSubmission(Versioned):
                 errors[field] = f"Tick “{practice.label}”, or clear its example"
         if self.meeting_date and self.meeting_date > timezone.localdate():
             errors["meeting_date"] = "The date of the meeting must be today or in the past"
+        if self.authority_id and self.trust_id and not self.trust.covers(self.authority_id):
+            errors["trust"] = "Choose a trust that runs schools in this authority"
         if errors:
             raise ValidationError(errors)
 
@@ -666,6 +695,8 @@ class FeedbackTally(models.Model):
     barriers = models.JSONField(default=dict)
     practices = models.JSONField(default=dict)
     latest_wait_on = models.DateField(null=True)
+    # {PhaseGroup: the stored counts of the submissions naming a phase in it}.
+    phase_groups = models.JSONField(default=dict)
 
     objects = FeedbackTallyQuerySet.as_manager()
 

@@ -28,10 +28,32 @@ COUNTED_FIELDS = (
     "pressures",
     "barriers",
     "practices",
+    "phases",
     "meeting_date",
 )
 # The multiple-choice answers, counted once a submission for each option.
 CHOICE_FIELDS = ("pressures", "barriers", "practices")
+
+# The briefing's section 7 asks about special schools beside mainstream
+# ones: each setting phase (feedback.models.Phase) falls in one of three
+# groups, and this is the one place that says which. A submission is
+# counted once in each group its phases fall in; one that names no phase
+# is in none.
+SPECIAL, MAINSTREAM, OTHER = "special", "mainstream", "other"
+PHASE_GROUPS = {
+    "special": SPECIAL,
+    "primary": MAINSTREAM,
+    "secondary": MAINSTREAM,
+    "all_through": MAINSTREAM,
+    "early_years": OTHER,
+    "alternative_provision": OTHER,
+    "post_16": OTHER,
+}
+
+
+def phase_groups(phases):
+    """The groups (PHASE_GROUPS) a submission's phases fall in, each once."""
+    return {PHASE_GROUPS[phase] for phase in phases or [] if phase in PHASE_GROUPS}
 
 
 def median(histogram):
@@ -67,13 +89,16 @@ class Counts:
     pressures: Counter = field(default_factory=Counter)  # {option: submissions ticking it}
     barriers: Counter = field(default_factory=Counter)
     practices: Counter = field(default_factory=Counter)
+    # {group: the Counts of the submissions naming a phase in it}, so every
+    # figure can be given group by group; the groups' own Counts have none.
+    phase_groups: dict = field(default_factory=dict)
     # The latest meeting that gave a wait for an assessment: when a rise in
     # the waits was last seen (feedback.models.WaitRise).
     latest_wait_on: date | None = None
 
     def add(self, people, assessment_wait, support_wait, health_care, *choices_and_date):
         """One submission's values, in COUNTED_FIELDS' order."""
-        *choices, meeting_date = choices_and_date
+        *choices, phases, meeting_date = choices_and_date
         self.submissions += 1
         self.people += people
         if assessment_wait is not None:
@@ -85,12 +110,21 @@ class Counts:
         self.health_care_costs[health_care] += 1
         for name, ticked in zip(CHOICE_FIELDS, choices, strict=True):
             getattr(self, name).update(set(ticked or []))
+        for group in phase_groups(phases):
+            in_group = self.phase_groups.setdefault(group, Counts())
+            in_group.add(
+                people, assessment_wait, support_wait, health_care, *choices, [], meeting_date
+            )
+            in_group.latest_wait_on = None  # not kept for a group (as_fields)
 
     def __iadd__(self, other):
         self.submissions += other.submissions
         self.people += other.people
         for name in ("assessment_waits", "support_waits", "health_care_costs", *CHOICE_FIELDS):
             getattr(self, name).update(getattr(other, name))
+        for group, counts in other.phase_groups.items():
+            self.phase_groups.setdefault(group, Counts())
+            self.phase_groups[group] += counts
         if other.latest_wait_on and (
             self.latest_wait_on is None or other.latest_wait_on > self.latest_wait_on
         ):
@@ -109,6 +143,12 @@ class Counts:
     HISTOGRAMS = ("assessment_waits", "support_waits")
 
     def as_fields(self):
+        # A group's counts are stored whole but for the date (JSON has none,
+        # and only the authority's own latest wait is ever read).
+        groups = {
+            group: {k: v for k, v in counts.as_fields().items() if k in GROUP_FIELDS}
+            for group, counts in sorted(self.phase_groups.items())
+        }
         return {
             "submissions": self.submissions,
             "people": self.people,
@@ -121,6 +161,7 @@ class Counts:
                 for name in ("health_care_costs", *CHOICE_FIELDS)
             },
             "latest_wait_on": self.latest_wait_on,
+            "phase_groups": groups,
         }
 
     @classmethod
@@ -135,6 +176,7 @@ class Counts:
         barriers,
         practices,
         latest_wait_on,
+        phase_groups,
     ):
         """From a FeedbackTally's columns, in STORED_FIELDS' order."""
         return cls(
@@ -147,6 +189,10 @@ class Counts:
             barriers=Counter(barriers),
             practices=Counter(practices),
             latest_wait_on=latest_wait_on,
+            phase_groups={
+                group: cls.from_fields(**fields, latest_wait_on=None, phase_groups={})
+                for group, fields in phase_groups.items()
+            },
         )
 
 
@@ -161,7 +207,10 @@ STORED_FIELDS = (
     "barriers",
     "practices",
     "latest_wait_on",
+    "phase_groups",
 )
+# What a phase group's Counts keep (FeedbackTally.phase_groups).
+GROUP_FIELDS = STORED_FIELDS[:8]
 
 
 def term_key(day):

@@ -95,7 +95,7 @@ def _submission(request, pk, *, change=False):
     submission = get_object_or_404(
         FeedbackSubmission.objects.for_user(request.user)
         .active()
-        .select_related("authority__region", "submitted_by"),
+        .select_related("authority__region", "submitted_by", "trust"),
         pk=pk,
     )
     if change and not submission.can_change(request.user):

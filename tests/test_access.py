@@ -15,7 +15,7 @@ import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
 from authorities.access import Role
-from authorities.models import AuthorityFinance, LocalAuthority, User
+from authorities.models import AuthorityFinance, Branch, LocalAuthority, MultiAcademyTrust, User
 from consultations.models import Action, Meeting, MeetingQuestion
 from dashboards.models import WarningDealtWith
 from feedback.models import FeedbackSubmission
@@ -76,6 +76,43 @@ OVERVIEW = Access(
 def camden_2024_figures():
     AuthorityFinance.objects.create(
         authority=LocalAuthority.objects.get(slug="camden"), financial_year=2024
+    )
+
+
+# Multi-academy trusts and local branches (tests/test_trusts_and_branches.py):
+# everyone covering an authority they cover reads them; national officers,
+# regional organisers and NEMs record and change them.
+def camden_trust():
+    trust = MultiAcademyTrust.objects.create(name="Camden Learning Trust")
+    trust.authorities.add(LocalAuthority.objects.get(slug="camden"))
+    return {"pk": trust.pk}
+
+
+def camden_branch():
+    branch = Branch.objects.create(name="Camden branch")
+    branch.authorities.add(LocalAuthority.objects.get(slug="camden"))
+    return {"pk": branch.pk}
+
+
+RECORDERS = ("national_officer", "london_organiser", "northwest_nem")
+COVERING_ADD = Access(
+    anonymous=LOGIN,
+    allowed=RECORDERS,
+    forbidden=tuple(p for p in PERSONAS if p not in RECORDERS),
+)
+
+
+def covering_page(setup):
+    return Access(anonymous=LOGIN, setup=setup, allowed=CAMDEN_SCOPE, not_found=OUTSIDE_CAMDEN)
+
+
+def covering_change(setup):
+    return Access(
+        anonymous=LOGIN,
+        setup=setup,
+        allowed=("national_officer", "london_organiser"),
+        forbidden=("camden_lns", "camden_forum_rep", "camden_senco_lead"),
+        not_found=OUTSIDE_CAMDEN,
     )
 
 
@@ -495,6 +532,16 @@ MATRIX = {
     "authorities:watch": Access(
         anonymous=LOGIN, kwargs={"slug": "camden"}, allowed=CAMDEN_SCOPE, not_found=OUTSIDE_CAMDEN
     ),
+    # Multi-academy trusts and local branches: lists of what is in scope for
+    # everyone signed in; pages for those covering an authority they cover.
+    "authorities:trusts": SIGNED_IN,
+    "authorities:trust_add": COVERING_ADD,
+    "authorities:trust_edit": covering_change(camden_trust),
+    "dashboards:trust": covering_page(camden_trust),
+    "authorities:branches": SIGNED_IN,
+    "authorities:branch_add": COVERING_ADD,
+    "authorities:branch_edit": covering_change(camden_branch),
+    "dashboards:branch": covering_page(camden_branch),
     # An invitation's link is public (the link is the credential); one that
     # is not valid is refused on a page saying whom to ask (test_invitations.py).
     "accept_invitation": Access(anonymous=200, kwargs={"who": "not-signed", "token": "1-2"}),

@@ -27,6 +27,7 @@ COLUMNS = {
     "con": Can.CONTRIBUTE,
     "plan": Can.PLAN_MEETINGS,
     "warn": Can.DEAL_WITH_WARNINGS,
+    "mt": Can.RECORD_TRUSTS_AND_BRANCHES,
     "pn": Can.SEE_PRIVATE_NOTES,
     "skip": Can.SKIP_LIFECYCLE,
     "cf": Can.SEE_CONFIDENTIAL_MEETINGS,
@@ -44,22 +45,23 @@ COLUMNS = {
 
 # Y: the role may (or, for 2s and sh, must); -: it may not. con: contribute;
 # plan: plan meetings and record what was asked at them; warn: mark early
-# warnings dealt with and reopen them;
+# warnings dealt with and reopen them; mt: record multi-academy trusts and
+# local branches;
 # pn: private notes; skip: skip the lifecycle; cf: confidential meetings;
 # sub: submit feedback; read: read submissions; ov: the overview; exp: export
 # feedback; 2s: sign in in two steps; sh: short sessions; few: figures from
 # fewer than 5 submissions; who: who submitted; aud: the audit trail; adm: the
 # Django admin (while staff).
 EXPECTED = """
-                   scope     edit con plan warn pn skip cf sub read ov exp 2s sh few who aud adm
-national_officer   national  Y    Y   Y    Y    Y  Y    Y  Y   Y    Y  Y   Y  Y  Y   Y   Y   Y
-regional_organiser regional  -    Y   Y    Y    -  -    -  -   Y    Y  Y   Y  Y  -   -   -   -
-nem                regional  -    Y   Y    Y    -  -    -  -   Y    Y  -   Y  Y  -   -   -   -
-lns                authority Y    Y   Y    Y    Y  -    Y  Y   Y    -  -   -  -  -   -   -   -
-schools_forum_rep  authority Y    Y   Y    Y    Y  -    Y  Y   Y    -  -   -  -  -   -   -   -
-jcnc_rep           authority Y    Y   Y    Y    Y  -    Y  Y   Y    -  -   -  -  -   -   -   -
-senco_lead         authority -    -   -    -    Y  -    -  Y   -    -  -   -  -   -   -   -   -
-headteacher_rep    authority -    -   -    -    Y  -    -  Y   -    -  -   -  -   -   -   -   -
+                   scope     edit con plan warn mt pn skip cf sub read ov exp 2s sh few who aud adm
+national_officer   national  Y    Y   Y    Y    Y  Y  Y    Y  Y   Y    Y  Y   Y  Y  Y   Y   Y   Y
+regional_organiser regional  -    Y   Y    Y    Y  -  -    -  -   Y    Y  Y   Y  Y  -   -   -   -
+nem                regional  -    Y   Y    Y    Y  -  -    -  -   Y    Y  -   Y  Y  -   -   -   -
+lns                authority Y    Y   Y    Y    -  Y  -    Y  Y   Y    -  -   -  -  -   -   -   -
+schools_forum_rep  authority Y    Y   Y    Y    -  Y  -    Y  Y   Y    -  -   -  -  -   -   -   -
+jcnc_rep           authority Y    Y   Y    Y    -  Y  -    Y  Y   Y    -  -   -  -  -   -   -   -
+senco_lead         authority -    -   -    -    -  Y  -    -  Y   -    -  -   -  -  -   -   -   -
+headteacher_rep    authority -    -   -    -    -  Y  -    -  Y   -    -  -   -  -  -   -   -   -
 """
 
 
@@ -149,6 +151,7 @@ AUTHORITY_QUESTIONS = {
     "can_contribute": Can.CONTRIBUTE,
     "can_plan_meetings": Can.PLAN_MEETINGS,
     "can_deal_with_warnings": Can.DEAL_WITH_WARNINGS,
+    "can_record_trusts_and_branches": Can.RECORD_TRUSTS_AND_BRANCHES,
     "can_see_private_notes": Can.SEE_PRIVATE_NOTES,
     "can_skip_lifecycle": Can.SKIP_LIFECYCLE,
     "can_submit_feedback": Can.SUBMIT_FEEDBACK,

@@ -125,6 +125,7 @@ WRITERS = {
     "create_demo_people": ((), {}, lambda: None),
     "load_timeline": ((), {}, lambda: None),
     "create_demo_reform_plans": ((), {}, lambda: None),
+    "create_demo_trusts": ((), {}, lambda: None),
     "create_demo_meetings": ((), {}, lambda: None),
     "create_demo_warnings_dealt_with": ((), {}, _demo_plans),
     "seed_scale": ((), {"scale": 0.01}, lambda: None),

@@ -67,6 +67,7 @@ def form_data(**changes):
         "refusing_example": "",
         "extra_information_example": "",
         "consent_to_share": "on",
+        "trust": "",
         # The version the form was opened at (edits only: authorities/edits.py).
         "base_version": "1",
     }

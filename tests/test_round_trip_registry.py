@@ -113,6 +113,8 @@ LEFT_AS_THEY_ARE = {
     # The reform questions have no plain words: the briefing predates them
     # (tests/test_plans.py WITHOUT_PLAIN_WORDS).
     "plans.Question.plain_words",
+    # A Schools Forum meeting is no branch meeting (Meeting.clean).
+    "consultations.Meeting.branch",
     # A held meeting is not planned again: its form does not ask.
     "consultations.Meeting.status",
     # Not on the person's form: what people may do comes from memberships.

@@ -12,11 +12,19 @@ def count_every_submission(apps, schema_editor):
     db = schema_editor.connection.alias
     FeedbackSubmission = apps.get_model("feedback", "FeedbackSubmission")
     FeedbackTally = apps.get_model("feedback", "FeedbackTally")
+    # Only the columns the tally has at this migration: later ones (phase
+    # groups, 0007) are counted by the migration that adds them.
+    columns = {field.name for field in FeedbackTally._meta.get_fields()}
     submissions = FeedbackSubmission.objects.using(db).filter(withdrawn_at__isnull=True)
     rows = submissions.order_by().values_list("authority_id", *COUNTED_FIELDS).iterator(10_000)
     FeedbackTally.objects.using(db).bulk_create(
         (
-            FeedbackTally(authority_id=authority_id, year=year, term=term, **counts.as_fields())
+            FeedbackTally(
+                authority_id=authority_id,
+                year=year,
+                term=term,
+                **{name: value for name, value in counts.as_fields().items() if name in columns},
+            )
             for (authority_id, (year, term)), counts in count_by_term(rows).items()
         ),
         batch_size=1000,

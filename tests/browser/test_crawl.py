@@ -53,7 +53,7 @@ from django.test import Client
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from authorities.models import LocalAuthority
+from authorities.models import Branch, LocalAuthority, MultiAcademyTrust
 from consultations.models import Action, Meeting, MeetingQuestion
 from dashboards.management.commands.seed_scale import Seeder
 from dashboards.models import WarningDealtWith
@@ -257,6 +257,30 @@ def crawl_data(request, transactional_db, reference_data):
     MeetingQuestion.objects.create(
         meeting=planned, question=answer.question, text=answer.question.text, position=1
     )
+    # The briefing's section 7: a trust with a meeting and feedback about
+    # it, and a branch with its branch meeting.
+    trust = MultiAcademyTrust.objects.create(
+        name="North London Learning Partnership", mainstream_schools=9, special_schools=2
+    )
+    trust.authorities.set([camden])
+    branch = Branch.objects.create(name="Camden branch")
+    branch.authorities.set([camden])
+    Meeting.objects.create(
+        authority=camden,
+        forum="other",
+        title="Meeting with the trust's chief executive",
+        held_on=timezone.localdate() - datetime.timedelta(days=6),
+        trust=trust,
+    )
+    Meeting.objects.create(
+        authority=camden,
+        forum="branch",
+        branch=branch,
+        held_on=timezone.localdate() - datetime.timedelta(days=8),
+        summary="School funding was on the agenda.",
+    )
+    submission.trust = trust
+    submission.save()
     # A plan of every kind (a reform plan has pages of its own), and a
     # security key to list.
     plans = [

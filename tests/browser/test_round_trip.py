@@ -41,8 +41,10 @@ from authorities.access import Role
 from authorities.models import (
     AuthorityAlias,
     AuthorityFinance,
+    Branch,
     Digest,
     Membership,
+    MultiAcademyTrust,
     User,
     Watch,
 )
@@ -84,6 +86,7 @@ from plans.models import (
 )
 from tests.factories import (
     CAMDEN,
+    KENT,
     PASSWORD,
     authority,
     give_security_key,
@@ -335,6 +338,32 @@ def full_finance():
     )
 
 
+def full_trust():
+    """A trust running schools in Camden and in Kent: a London organiser
+    is offered Camden only, and Kent must stay as it is. One, however many
+    records name it (a meeting and a feedback submission)."""
+    made = MultiAcademyTrust.objects.filter(name="Thames and Weald Academies").first()
+    if made is not None:
+        return made
+    trust = MultiAcademyTrust.objects.create(
+        name="Thames and Weald Academies",
+        mainstream_schools=17,
+        special_schools=3,
+        notes="Runs two special schools in Kent.\nIts Camden secondary has a resource base.",
+        updated_by=camden_colleague(),
+    )
+    trust.authorities.set([authority(CAMDEN), authority(KENT)])
+    return trust
+
+
+def full_branch():
+    branch = Branch.objects.create(
+        name="Camden and Kent Schools branch", updated_by=camden_colleague()
+    )
+    branch.authorities.set([authority(CAMDEN), authority(KENT)])
+    return branch
+
+
 def full_meeting(plan, *, confidential=True):
     """A Schools Forum meeting with its outcome and block transfer."""
     meeting = Meeting.objects.create(
@@ -355,6 +384,7 @@ def full_meeting(plan, *, confidential=True):
         minutes_page="Item 5",
         confidential=confidential,
         created_by=camden_colleague(),
+        trust=full_trust(),
         agenda="Apologies\nHigh needs budget 2026-27\nSafety Valve progress",
         papers=(
             "High needs budget 2026-27 https://democracy.camden.gov.uk/schools-forum/item5.pdf\n"
@@ -444,6 +474,7 @@ def full_submission(submitter):
         refusing_example="Every first request this term was refused by return.",
         extra_information_example="Two terms of provision maps before any request.",
         consent_to_share=True,
+        trust=full_trust(),
         submitted_by=submitter,
         submitted_at=submitted_at,
         # Told when it was submitted: it reports practices.
@@ -501,6 +532,16 @@ def finance_edit(editor):
     finance = full_finance()
     url = reverse("authorities:finance_edit", kwargs={"slug": "camden", "year": 2024})
     return Built(url, (finance,))
+
+
+def trust_edit(editor):
+    trust = full_trust()
+    return Built(reverse("authorities:trust_edit", kwargs={"pk": trust.pk}), (trust,))
+
+
+def branch_edit(editor):
+    branch = full_branch()
+    return Built(reverse("authorities:branch_edit", kwargs={"pk": branch.pk}), (branch,))
 
 
 def digest_edit(editor):
@@ -578,6 +619,13 @@ ROUND_TRIP = {
         finance_edit, ("camden_lns", "camden_forum_rep"), "Save the figures"
     ),
     "authorities:digest": RoundTrip(digest_edit, ("camden_lns", "london_organiser")),
+    # The organiser is offered Camden only: the trust's Kent must stay.
+    "authorities:trust_edit": RoundTrip(
+        trust_edit, ("london_organiser", "national_officer"), "Save the trust"
+    ),
+    "authorities:branch_edit": RoundTrip(
+        branch_edit, ("national_officer", "london_organiser"), "Save the branch"
+    ),
     # The page's first button ("Save the meeting") posts the same form.
     "consultations:edit": RoundTrip(
         meeting_edit, ("national_officer", "camden_forum_rep"), "Save the meeting and its details"
@@ -624,6 +672,12 @@ NOT_EDIT_FORMS = {
     "dashboards:region": READ_ONLY,
     "dashboards:overview": LIST,
     "authorities:audit": LIST,
+    "authorities:trusts": LIST,
+    "authorities:trust_add": ADD,
+    "dashboards:trust": READ_ONLY,
+    "authorities:branches": LIST,
+    "authorities:branch_add": ADD,
+    "dashboards:branch": READ_ONLY,
     "dashboards:overview_csv": DOWNLOAD,
     "dashboards:overview_xlsx": DOWNLOAD,
     "authorities:finance_add": ADD,
@@ -816,6 +870,16 @@ def admin_feedback_evidence(editor):
     return Built(admin_change_url(evidence), (evidence,))
 
 
+def admin_trust(editor):
+    trust = full_trust()
+    return Built(admin_change_url(trust), (trust,))
+
+
+def admin_branch(editor):
+    branch = full_branch()
+    return Built(admin_change_url(branch), (branch,))
+
+
 def admin(build):
     return RoundTrip(build, ADMIN_PERSONAS)
 
@@ -826,6 +890,8 @@ ADMIN_ROUND_TRIP = {
     "authorities.Region": admin(admin_region),
     "authorities.Membership": admin(admin_membership),
     "authorities.AuthorityFinance": admin(admin_finance),
+    "authorities.MultiAcademyTrust": admin(admin_trust),
+    "authorities.Branch": admin(admin_branch),
     "plans.Programme": admin(admin_programme),
     "plans.Recommendation": admin(admin_recommendation),
     "plans.Plan": admin(admin_plan),

@@ -16,12 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from authorities.caching import data_changed
-from authorities.models import LocalAuthority, User
+from authorities.models import Branch, LocalAuthority, User
 from plans.models import Answer, Plan, Question, needs_asking
 
 from ...models import Forum, Meeting, MeetingQuestion
 
 CAMDEN = "202"
+BRANCH = "Camden branch (demo)"  # authorities' create_demo_trusts
 TITLE = "Schools Forum: high needs budget (demo)"
 OWN_QUESTION = (
     "Which schools lose outreach support next year, and what replaces it for the pupils "
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         camden = LocalAuthority.objects.filter(la_code=CAMDEN).first()
         if camden is None:
             raise CommandError("Load the authorities first: manage.py load_reference_data")
+        self.branch_meeting(camden)
         if Meeting.objects.filter(authority=camden, title=TITLE).exists():
             self.stdout.write("Demo planned meeting: already there.")
             return
@@ -82,6 +84,25 @@ class Command(BaseCommand):
         # demo's absence must not outlive it.
         data_changed()
         self.stdout.write(f"Demo planned meeting: {meeting}, with {position + 1} questions.")
+
+    def branch_meeting(self, camden):
+        """The briefing's section 7: school funding on the agenda of the
+        local branch's meeting. Needs the demo branch (create_demo_trusts)."""
+        branch = Branch.objects.filter(name=BRANCH).first()
+        if branch is None or Meeting.objects.filter(branch=branch).exists():
+            return
+        Meeting.objects.create(
+            authority=camden,
+            forum=Forum.BRANCH,
+            branch=branch,
+            held_on=timezone.localdate() - datetime.timedelta(days=10),
+            union_invited="yes",
+            union_attended="yes",
+            summary="School funding and the recovery plan were on the agenda; members were "
+            "given the briefing and asked for their schools' SEND pressures.",
+            created_by=User.objects.filter(email="camden.lns@example.org").first(),
+        )
+        self.stdout.write(f"Demo branch meeting: {branch}.")
 
     @staticmethod
     def suggested(plan):
