@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Concat, Lower, Replace
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -403,6 +403,22 @@ class LocalAuthority(Versioned):
 
     def get_absolute_url(self):
         return reverse("dashboards:authority", kwargs={"slug": self.slug})
+
+    def trusts_and_branches(self):
+        """The multi-academy trusts running schools here, then the branches
+        covering it, each by name, as (kind, name, page) in one query.
+        Whoever may open the authority may open them (CoveringQuerySet.for_user)."""
+        trusts = MultiAcademyTrust.objects.filter(authorities=self).order_by()
+        branches = Branch.objects.filter(authorities=self).order_by()
+        trusts = trusts.values_list(Value("trust"), "pk", "name")
+        branches = branches.values_list(Value("branch"), "pk", "name")
+        rows = sorted(
+            trusts.union(branches, all=True), key=lambda row: (row[0] != "trust", row[2])
+        )
+        return [
+            (kind, name, reverse(f"dashboards:{kind}", kwargs={"pk": pk}))
+            for kind, pk, name in rows
+        ]
 
     def roles_of(self, user):
         """The roles through which `user` covers this authority (one query):

@@ -208,6 +208,8 @@ def _authority_page(user, pk):
         "feedback_chart": assessment_wait_chart(feedback)
         if feedback.count and not feedback.withheld
         else None,
+        # The briefing's section 7 (dashboards/_trusts_and_branches.html).
+        "trusts_and_branches": authority.trusts_and_branches(),
         "recent_meetings": list(
             Meeting.objects.for_user(user).filter(authority=authority).listed()[:5]
         ),

@@ -3,7 +3,9 @@
 import hashlib
 import itertools
 import os
+import time
 
+from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import (
     TOTP,
     format_hotp_value,
@@ -87,8 +89,14 @@ def give_security_key(user, name="Blue key"):
     return WebAuthn.add(user, name, credential).instance
 
 
-def totp_code(secret=TOTP_SECRET):
-    """The code an authenticator app set up with `secret` shows now."""
+def totp_code(secret=TOTP_SECRET, *, seconds_needed=0):
+    """The code an authenticator app set up with `secret` shows now, or, if
+    fewer than `seconds_needed` of its 30 seconds are left, the next one
+    (waited for): allauth takes a code only in its own 30 seconds, and a
+    browser typing and posting it on a busy machine can miss their end."""
+    left = mfa_settings.TOTP_PERIOD - time.time() % mfa_settings.TOTP_PERIOD
+    if left < seconds_needed:
+        time.sleep(left + 0.1)
     counter = next(yield_hotp_counters_from_time())
     return format_hotp_value(hotp_value(secret, counter))
 

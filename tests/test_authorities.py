@@ -245,8 +245,9 @@ class TestAuthorityDetail:
         # page with plans), plus the official figures and inspections
         # (tests/test_official.py), plus the reader's digest and whether they
         # watch it, plus the reports to the national office, plus its open
-        # warnings and similar authorities (tests/test_finance.py).
-        with django_assert_num_queries(23):
+        # warnings and similar authorities (tests/test_finance.py), plus its
+        # trusts and branches (tests/test_trusts_and_branches.py).
+        with django_assert_num_queries(24):
             client.get(reverse("dashboards:authority", args=["camden"]))
 
 

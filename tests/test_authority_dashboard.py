@@ -280,9 +280,9 @@ class TestPrivacy:
 # every kind counted in one query, the two kinds fill_camden makes read,
 # and the feedback tallies for rising waits; dashboards/warnings.py
 # warning_list's `few`); whether the reader watches the authority (with
-# their digest); the reports to the national office. Nothing from the page
-# cache: the cold page.
-AUTHORITY_PAGE_QUERIES = 35
+# their digest); its trusts and branches (one union); the reports to the
+# national office. Nothing from the page cache: the cold page.
+AUTHORITY_PAGE_QUERIES = 36
 # Asked again before the data changes, with the page cache on: session,
 # user and the authority; the rest is the cached page.
 AUTHORITY_PAGE_QUERIES_CACHED = 3

@@ -3,6 +3,7 @@ records them, their pages, the meetings and feedback linked to them, and
 the search box finding a trust. Who reaches which URL is tests/test_access.py."""
 
 import datetime
+import re
 from io import StringIO
 
 import pytest
@@ -186,6 +187,27 @@ class TestScope:
         with django_assert_num_queries(6):
             response = client.get(reverse("authorities:trusts"))
         assert response.context["page"].paginator.count == 6
+
+
+class TestOnTheAuthorityPage:
+    def test_its_trusts_then_its_branches_by_name(self, client_for, camden_lns):
+        make_trust(name="Zeta Trust")
+        make_trust(name="Alpha Trust")
+        make_branch()
+        make_trust(KENT, name="Weald Academies")
+        page = text(client_for(camden_lns).get(authority(CAMDEN).get_absolute_url()))
+        listed = re.sub(
+            r"<[^>]+>", "", page[page.index("Multi-academy trusts and local branches") :]
+        )
+        assert listed.index("Alpha Trust (runs schools here)") < listed.index(
+            "Zeta Trust (runs schools here)"
+        )
+        assert listed.index("Zeta Trust") < listed.index("Camden branch (local branch)")
+        assert "Weald Academies" not in page
+
+    def test_none_recorded_says_so(self, client_for, camden_lns):
+        page = text(client_for(camden_lns).get(authority(CAMDEN).get_absolute_url()))
+        assert "No multi-academy trust or local branch is recorded for Camden yet." in page
 
 
 class TestTheTrustPage:
