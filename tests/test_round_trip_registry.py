@@ -111,7 +111,7 @@ LEFT_AS_THEY_ARE = {
     # Most questions are asked of every programme's plans: none named.
     "plans.Question.programmes",
     # The reform questions have no plain words: the briefing predates them
-    # (tests/test_plans.py WITHOUT_PLAIN_WORDS).
+    # (tests/test_plans.py TestPlainWords).
     "plans.Question.plain_words",
     # A Schools Forum meeting is no branch meeting (Meeting.clean).
     "consultations.Meeting.branch",
