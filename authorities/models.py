@@ -259,6 +259,19 @@ def words_of(field):
     return Concat(models.Value(" "), expression, models.Value(" "))
 
 
+def coverage_lookups():
+    """Who covers an authority, directly or through its region (two
+    queries): for LocalAuthorityQuerySet.with_coverage, or for
+    prefetch_related_objects on an authority already read (its region with it)."""
+    people = Membership.objects.select_related("user", "region").order_by(
+        "role", "user__first_name", "user__last_name"
+    )
+    return [
+        models.Prefetch("memberships", queryset=people, to_attr="authority_memberships"),
+        models.Prefetch("region__memberships", queryset=people, to_attr="region_memberships"),
+    ]
+
+
 class LocalAuthorityQuerySet(models.QuerySet):
     def for_user(self, user):
         """The authorities a person may see, decided in one query.
@@ -340,13 +353,7 @@ class LocalAuthorityQuerySet(models.QuerySet):
     def with_coverage(self):
         """Prefetch who covers each authority, directly or through its region,
         so a list of any length costs a fixed number of queries."""
-        people = Membership.objects.select_related("user", "region").order_by(
-            "role", "user__first_name", "user__last_name"
-        )
-        return self.select_related("region").prefetch_related(
-            models.Prefetch("memberships", queryset=people, to_attr="authority_memberships"),
-            models.Prefetch("region__memberships", queryset=people, to_attr="region_memberships"),
-        )
+        return self.select_related("region").prefetch_related(*coverage_lookups())
 
     def get_by_name(self, name):
         """The authority called `name` (DfE spelling or an alias), ignoring case."""

@@ -10,7 +10,7 @@ import re
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists
+from django.db.models import Count, Exists, prefetch_related_objects
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +20,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from authorities import audit
 from authorities.access import AuthorityAccess
 from authorities.caching import authority_scope, cached_page, region_scope, render_body
-from authorities.models import Branch, Digest, LocalAuthority, MultiAcademyTrust, Region, Watch
+from authorities.models import (
+    Branch,
+    Digest,
+    LocalAuthority,
+    MultiAcademyTrust,
+    Region,
+    Watch,
+    coverage_lookups,
+)
 from consultations.models import (
     Action,
     BlockTransfer,
@@ -166,17 +174,18 @@ def authority_detail(request, slug):
 
 
 def _rendered_authority_page(request, authority):
-    context = _authority_page(request.user, authority.pk)
+    context = _authority_page(request.user, authority)
     return {
         "region_visible": context["region_visible"],
         "body": render_body(request, "dashboards/authority_detail.html", context),
     }
 
 
-def _authority_page(user, pk):
+def _authority_page(user, authority):
     """The authority page's context: lists and charts, read here, so the
-    page makes no query while it renders."""
-    authority = LocalAuthority.objects.with_coverage().prefetch_related("aliases").get(pk=pk)
+    page makes no query while it renders. `authority` comes with its region
+    (the view's scoped read); who covers it and its aliases are added."""
+    prefetch_related_objects([authority], *coverage_lookups(), "aliases")
     region_visible = Region.objects.for_user(user).filter(pk=authority.region_id).exists()
     # One look at this person's roles decides what they may record here.
     roles = authority.roles_of(user)

@@ -247,7 +247,7 @@ class TestAuthorityDetail:
         # watch it, plus the reports to the national office, plus its open
         # warnings and similar authorities (tests/test_finance.py), plus its
         # trusts and branches (tests/test_trusts_and_branches.py).
-        with django_assert_num_queries(24):
+        with django_assert_num_queries(23):
             client.get(reverse("dashboards:authority", args=["camden"]))
 
 

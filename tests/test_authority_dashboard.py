@@ -265,8 +265,8 @@ class TestPrivacy:
 # Speed ---------------------------------------------------------------------
 
 
-# Session and user; the authority (to check it is in scope), then again with
-# who covers it (2) and its aliases;
+# Session and user; the authority (in scope, with its region), who covers it
+# (2) and its aliases;
 # whether its region is visible; the person's roles; the finance years; the
 # feedback; the plans with their checklist counts (the latest question bank
 # and its size, then the plans), targets and progress; the history (the
@@ -282,7 +282,7 @@ class TestPrivacy:
 # warning_list's `few`); whether the reader watches the authority (with
 # their digest); its trusts and branches (one union); the reports to the
 # national office. Nothing from the page cache: the cold page.
-AUTHORITY_PAGE_QUERIES = 36
+AUTHORITY_PAGE_QUERIES = 35
 # Asked again before the data changes, with the page cache on: session,
 # user and the authority; the rest is the cached page.
 AUTHORITY_PAGE_QUERIES_CACHED = 3

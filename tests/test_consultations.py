@@ -889,7 +889,7 @@ class TestPagesWithSections:
         self.fill(rows, camden_lns)
         # tests/test_finance.py's pin for an LNS, which includes these
         # sections, and the overdue actions among its open warnings (1).
-        with django_assert_num_queries(25):
+        with django_assert_num_queries(24):
             response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         assert len(response.context["open_actions"]) == rows
         assert len(response.context["recent_meetings"]) == min(rows, 5)

@@ -539,7 +539,7 @@ class TestQueryCount:
     @pytest.mark.parametrize("years", [1, 10])
     # Both include the page's meetings, block transfers and actions (3), its
     # feedback figures (1), the Schools Forum's answers (1) and the authority
-    # read twice (in scope?, then for the page), and the official figures and
+    # (read once, in scope), and the official figures and
     # inspections (2), the reader's digest and whether they watch it (1), the
     # reports to the national office (1), its open warnings (every kind
     # counted in one query, and the feedback tallies for rising waits: 2 with
@@ -547,7 +547,7 @@ class TestQueryCount:
     # (1 with none loaded), and its trusts and branches (1). With plans, the
     # dashboard reads more: see tests/test_authority_dashboard.py.
     @pytest.mark.parametrize(
-        ("persona", "queries"), [("national_officer", 24), ("camden_lns", 24)]
+        ("persona", "queries"), [("national_officer", 23), ("camden_lns", 23)]
     )
     def test_pinned(
         self, request, client_for, camden, django_assert_num_queries, years, persona, queries
