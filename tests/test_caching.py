@@ -200,9 +200,9 @@ def pages_worked_out(client, monkeypatch, *slugs):
     real = dashboards_views._authority_page
     computed = []
 
-    def spy(user, pk):
-        computed.append(LocalAuthority.objects.get(pk=pk).slug)
-        return real(user, pk)
+    def spy(user, authority):
+        computed.append(authority.slug)
+        return real(user, authority)
 
     monkeypatch.setattr(dashboards_views, "_authority_page", spy)
     for slug in slugs:
