@@ -931,17 +931,6 @@ class CoveringQuerySet(models.QuerySet):
             LocalAuthority.objects.where_user_may(user, Can.RECORD_TRUSTS_AND_BRANCHES)
         )
 
-    def search(self, text):
-        """Every word of `text` in the name, the notes or a covered
-        authority's name (the dashboards' search does full text on
-        PostgreSQL; this is for lists)."""
-        found = self
-        for word in (text or "").split():
-            found = found.filter(
-                Q(name__icontains=word) | Q(authorities__name__icontains=word)
-            ).distinct()
-        return found
-
     def with_authorities(self):
         """Each with its authorities by name, in one query more."""
         return self.prefetch_related(
