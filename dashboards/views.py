@@ -55,7 +55,7 @@ from .models import DashboardExport
 from .needs import what_needs
 from .overview import Overview
 from .search import search
-from .warnings import warning_count, warning_list
+from .warnings import gravest_warnings, warning_count
 
 AUTHORITIES_PER_PAGE = 50
 # Block transfers listed on a region page (the newest years first).
@@ -193,14 +193,15 @@ def _authority_page(user, authority):
     finance_years = authority.finance_years.trend()
     feedback = authority_feedback(authority, user, roles)
     official = official_charts(official_figures(authority))
-    # Its open warnings, gravest first: one authority has few, so all are
-    # built (the kinds it has: warning_list's `few`) and the first few shown.
-    warnings = warning_list(user, LocalAuthority.objects.filter(pk=authority.pk), few=True)
+    # Its gravest open warnings, and how many it has.
+    warnings, warning_total = gravest_warnings(
+        user, LocalAuthority.objects.filter(pk=authority.pk), limit=AUTHORITY_WARNINGS
+    )
     return {
         "authority": authority,
         "region_visible": region_visible,
-        "warnings": warnings[:AUTHORITY_WARNINGS],
-        "warning_total": len(warnings),
+        "warnings": warnings,
+        "warning_total": warning_total,
         "plans": authority_plans(user, authority, access),
         # Whether this person's daily digest covers the authority, and how
         # (one query: their digest, and whether they watch it).

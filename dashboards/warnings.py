@@ -227,38 +227,59 @@ def warning_list(
     kinds=None,
     status=Status.OPEN,
     today=None,
-    few=False,
 ):
     """The warnings page's list: `user`'s warnings (of `kinds`, at
     `authorities`, arisen on or after `since`), open or dealt with
     (`status`), gravest first (severity()), then newest first. One query per
     kind asked for, and, for those dealt with, one for the records (each
-    warning given its `dealt_with`). `few`: where most kinds will have none
-    (one authority's), count each kind first, in one query, and read only
-    those with some."""
+    warning given its `dealt_with`)."""
     today = today or timezone.localdate()
     kinds = set(kinds or Kind)
-    if few:
-        counted = [
-            reader.kind_count(user, authorities, since, today, status=status)
-            for reader in KINDS
-            if reader.kind in kinds
-        ]
-        if counted:
-            first, *rest = counted
-            some = {kind for kind, n in first.union(*rest, all=True).order_by() if n}
-            kinds = {kind for kind in kinds if kind in some or kind == Kind.WAITS_RISING}
     found = []
     for reader in KINDS:
         if reader.kind in kinds:
             found.extend(reader.warnings(user, authorities, since, today, status=status))
     if Kind.WAITS_RISING in kinds:
         found.extend(waits_rising(user, authorities, since, today, status=status))
-    found = _newest_first(found, since)
-    found.sort(key=lambda warning: warning.severity)
+    found = _gravest_first(found, since)
     if status == Status.DEALT_WITH and found:
         records = _records_for(user, found)
         found = [w._replace(dealt_with=records[w.key]) for w in found if w.key in records]
+    return found
+
+
+def gravest_warnings(user, authorities, *, limit, today=None):
+    """The first `limit` of warning_list() (open warnings at `authorities`,
+    gravest first, then newest) and how many it would list, without
+    building the rest: an authority can have hundreds (every serious concern
+    and every report of a practice is one). Each kind is counted, in one
+    query (a UNION ALL); then, gravest kind first, each kind with some is
+    read newest first, at most `limit` of it, until `limit` are found: a
+    kind less grave than those can never come before them. (As in
+    warning_summary, of two of one kind on one day at the edge of `limit`,
+    which is kept may differ: KindReader.newest.)"""
+    today = today or timezone.localdate()
+    first, *rest = (reader.kind_count(user, authorities, None, today) for reader in KINDS)
+    counts = dict(first.union(*rest, all=True).order_by())
+    # Waiting times are worked out from the terms' tallies, read whole.
+    rising = waits_rising(user, authorities, None, today)
+    found = []
+    # (severity, its reader; None for the rising waits, already read)
+    to_read = [(severity(r.kind), r) for r in KINDS if counts.get(r.kind.value)]
+    if rising:
+        to_read.append((severity(Kind.WAITS_RISING), None))
+    for _, reader in sorted(to_read, key=lambda pair: pair[0]):
+        if len(found) >= limit:
+            break
+        found.extend(
+            rising if reader is None else reader.warnings(user, authorities, None, today, limit)
+        )
+    return _gravest_first(found, None)[:limit], sum(counts.values()) + len(rising)
+
+
+def _gravest_first(found, since):
+    found = _newest_first(found, since)
+    found.sort(key=lambda warning: warning.severity)
     return found
 
 

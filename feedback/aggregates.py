@@ -331,11 +331,11 @@ def figures_by_authority(tallies, *, reveal_small_numbers):
         return value if base >= SMALL_NUMBER or reveal_small_numbers else FEWER
 
     found = {}
-    for authority_id, counts in tallies.by_authority().items():
-        given = counts.assessment_waits.total()
+    for authority_id, (submissions, waits) in tallies.submissions_and_waits().items():
+        given = waits.total()
         found[authority_id] = AuthorityFigures(
-            submissions=shown(counts.submissions, counts.submissions),
-            assessment_wait=shown(given, median(counts.assessment_waits)) if given else None,
+            submissions=shown(submissions, submissions),
+            assessment_wait=shown(given, median(waits)) if given else None,
         )
     return found
 

@@ -23,6 +23,7 @@ from dashboards.warnings import (
     Status,
     early_warnings,
     find_warning,
+    gravest_warnings,
     warning_count,
     warning_list,
     warning_summary,
@@ -441,6 +442,32 @@ def test_the_authority_page_shows_a_few_and_counts_the_rest(national_officer, cl
     )
     assert len(page.context["warnings"]) == 5
     assert "See all 7 open warnings" in page.content.decode()
+
+
+def test_the_gravest_few_are_the_first_of_the_whole_list(
+    national_officer, django_assert_num_queries
+):
+    """gravest_warnings() gives the first `limit` of warning_list() and its
+    length, reading only the kinds it must: with every kind present and the
+    gravest alone enough, one kind is read after the counts. (Two of one
+    kind on one day at the edge of `limit` may come in either order:
+    KindReader.newest.)"""
+    camden = LocalAuthority.objects.filter(la_code=CAMDEN)
+    every_kind_at(camden)
+    plan = make_plan(CAMDEN, round_or_tranche="Round 2")
+    for year in range(2020, 2024):
+        money = withheld(plan, year)
+        set_since(money, TODAY - (1 + year % 7) * DAY)  # each on a day of its own
+    whole = warning_list(national_officer, camden)
+    assert len({w.kind for w in whole}) >= 10
+    for limit in (1, 2, 3, 5, 8, len(whole), len(whole) + 5):
+        assert gravest_warnings(national_officer, camden, limit=limit) == (
+            whole[:limit],
+            len(whole),
+        ), limit
+    # The counts (one UNION), the tallies for rising waits, the gravest kind.
+    with django_assert_num_queries(3):
+        gravest_warnings(national_officer, camden, limit=1)
 
 
 def test_home_and_the_region_page_link_to_every_warning(
