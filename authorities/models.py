@@ -205,13 +205,9 @@ class RegionQuerySet(models.QuerySet):
         regional roles their own region, authority roles none."""
         if not (user.is_authenticated and user.is_active):
             return self.none()
-        if user.is_superuser:
+        if user.has_national_scope:  # as LocalAuthorityQuerySet.for_user
             return self.all()
-        mine = Membership.objects.filter(user=user)
-        return self.filter(
-            Exists(mine.filter(role__in=NATIONAL_ROLES))
-            | Exists(mine.filter(region=OuterRef("pk")))
-        )
+        return self.filter(Exists(Membership.objects.filter(user=user, region=OuterRef("pk"))))
 
     def with_authority_count(self):
         return self.annotate(authority_count=models.Count("authorities"))
@@ -282,12 +278,13 @@ class LocalAuthorityQuerySet(models.QuerySet):
         """
         if not (user.is_authenticated and user.is_active):
             return self.none()
-        if user.is_superuser:
+        # National scope is every authority: no condition to build or run
+        # (the person's wide roles are read once per request, User.wide_roles).
+        if user.has_national_scope:
             return self.all()
         mine = Membership.objects.filter(user=user)
         return self.filter(
-            Exists(mine.filter(role__in=NATIONAL_ROLES))
-            | Exists(mine.filter(region=OuterRef("region_id")))
+            Exists(mine.filter(region=OuterRef("region_id")))
             | Exists(mine.filter(authority=OuterRef("pk")))
         )
 

@@ -48,6 +48,9 @@ class WhatNeedsYou:
     meeting_count: int
     warnings: list  # EarlyWarning, the newest SHOWN
     warning_count: int
+    # Every open warning in scope, new or not, theirs or not (the link to
+    # the warnings page), counted in the same query.
+    all_warning_count: int
     meetings_since: datetime.date
     warnings_since: datetime.date
 
@@ -76,7 +79,10 @@ def what_needs(user, *, memberships, my_actions, today=None):
         plan_count, other_plan_count = len(plans), len(other_plans)
         meetings, meeting_count = _meetings_waiting(user, recorded, meetings_since)
     warnings_since = today - WARNING_WINDOW
-    warnings, warning_count = _new_warnings(user, warnings_since, today)
+    # Their own overdue actions are listed already.
+    warnings = warning_summary(
+        user, since=warnings_since, limit=SHOWN, today=today, mine_too=False
+    )
     overdue, upcoming = [], []
     for action in my_actions:
         (overdue if action.is_overdue(today) else upcoming).append(action)
@@ -90,17 +96,12 @@ def what_needs(user, *, memberships, my_actions, today=None):
         other_plan_count=other_plan_count,
         meetings=meetings,
         meeting_count=meeting_count,
-        warnings=warnings,
-        warning_count=warning_count,
+        warnings=warnings.newest,
+        warning_count=warnings.count,
+        all_warning_count=warnings.every,
         meetings_since=meetings_since,
         warnings_since=warnings_since,
     )
-
-
-def _new_warnings(user, since, today):
-    # Their own overdue actions are listed already.
-    found = warning_summary(user, since=since, limit=SHOWN, today=today, mine_too=False)
-    return found.newest, found.count
 
 
 def _plans_waiting(user, recorded, *, everywhere):

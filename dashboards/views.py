@@ -55,7 +55,7 @@ from .models import DashboardExport
 from .needs import what_needs
 from .overview import Overview
 from .search import search
-from .warnings import gravest_warnings, warning_count
+from .warnings import gravest_warnings
 
 AUTHORITIES_PER_PAGE = 50
 # Block transfers listed on a region page (the newest years first).
@@ -93,6 +93,7 @@ def _home(user):
         .open()
         .overdue_first()
     )
+    needs = what_needs(user, memberships=memberships, my_actions=my_actions)
     return {
         "memberships": memberships,
         "regions": regions,
@@ -100,9 +101,9 @@ def _home(user):
         "authorities": None if user.has_national_scope else list(authorities.with_coverage()),
         "authority_count": authorities.count(),
         "my_actions": my_actions,
-        "needs": what_needs(user, memberships=memberships, my_actions=my_actions),
+        "needs": needs,
         # Every open warning in scope, counted for the link to the warnings page.
-        "warning_total": warning_count(user),
+        "warning_total": needs.all_warning_count,
         # The national timeline's next dates (plans/_coming_up.html).
         "coming_up": TimelineEntry.objects.coming_up(timezone.localdate()),
     }

@@ -177,37 +177,73 @@ class WarningSummary(NamedTuple):
     count: int
     newest: list  # EarlyWarning, the newest `limit`
     per_authority: dict  # {authority id: its number of warnings}
+    # Every open warning, whatever `since` and `mine_too` (warning_count()).
+    every: int = 0
 
 
 def warning_summary(user, authorities=None, since=None, *, limit, today=None, mine_too=True):
     """What a page shows of early_warnings() (the open ones): how many there
     are, how many for each authority, and the newest `limit`, without
-    building the rest: the counts in one query (each kind's rows counted by
-    authority, as one UNION ALL), and for each kind only its newest `limit`
-    rows read whole, as only they can be among the newest of all.
-    `mine_too=False` leaves out `user`'s own overdue actions (Home lists
-    them already)."""
+    building the rest. The counts come in one query (each kind's rows
+    counted by authority, with the newest day of each, as one UNION ALL);
+    then the kinds are read, newest first, only their newest `limit` rows
+    each, and only until `limit` have been found that are all newer than
+    anything a kind still unread could hold (usually one or two kinds, not
+    all twelve). `mine_too=False` leaves out `user`'s own overdue actions
+    (Home lists them already); `every` counts them all the same, as
+    warning_count() would, from the same query."""
     today = today or timezone.localdate()
-    per_authority, rising = _open_counts(user, authorities, since, today, mine_too=mine_too)
-    newest = list(rising)
-    for kind in KINDS:
-        newest.extend(kind.warnings(user, authorities, since, today, limit, mine_too=mine_too))
-    newest = _newest_first(newest, since)
-    return WarningSummary(sum(per_authority.values()), newest[:limit], dict(per_authority))
+    per_authority, newest_day, rising, every = _open_counts(
+        user, authorities, since, today, mine_too=mine_too
+    )
+    found = list(rising)
+    # Kinds with a dated warning first, the newest first; undated ones last.
+    unread = sorted(
+        (reader for reader in KINDS if reader.kind.value in newest_day),
+        key=lambda reader: newest_day[reader.kind.value] or datetime.date.min,
+        reverse=True,
+    )
+    for reader in unread:
+        if _already_newer(found, newest_day[reader.kind.value], limit):
+            break
+        found.extend(reader.warnings(user, authorities, since, today, limit, mine_too=mine_too))
+    newest = _newest_first(found, since)
+    return WarningSummary(sum(per_authority.values()), newest[:limit], dict(per_authority), every)
+
+
+def _already_newer(found, day, limit):
+    """Whether `limit` of the warnings `found` arose after `day` (None: a
+    kind whose warnings have no date, listed after every dated one), so that
+    none from a kind whose newest is `day` could be among the newest
+    `limit`. A tie is not enough: on one day the order goes on by
+    authority and kind."""
+    dates = sorted((w.on for w in found if w.on), reverse=True)
+    if len(dates) < limit:
+        return False
+    return day is None or dates[limit - 1] > day
 
 
 def _open_counts(user, authorities, since, today, *, mine_too=True):
-    """{authority id: its open warnings} and the rising waits (read whole)."""
+    """{authority id: its open warnings}; {kind: the newest day one of it
+    arose (None: none of it has a date)} for the kinds with some; and the
+    rising waits (read whole)."""
     counted = [kind.counts(user, authorities, since, today, mine_too=mine_too) for kind in KINDS]
     first, *rest = counted
-    per_authority = Counter()
-    for authority, n in first.union(*rest, all=True).order_by():
+    per_authority, newest_day, every = Counter(), {}, 0
+    for authority, kind, n, newest, n_all in first.union(*rest, all=True).order_by():
+        every += n_all
+        if not n:
+            continue
         per_authority[authority] += n
+        newest = READER[kind].arose_on(newest)
+        if newest_day.get(kind) is None or (newest and newest > newest_day[kind]):
+            newest_day[kind] = newest
     # Waiting times are worked out from the term's submissions, not counted
     # in SQL: few authorities rise, and all of them are read.
-    rising = _newest_first(waits_rising(user, authorities, since, today), since)
+    rising_all = waits_rising(user, authorities, None, today)
+    rising = _newest_first(rising_all, since)
     per_authority.update(warning.authority.pk for warning in rising)
-    return per_authority, rising
+    return per_authority, newest_day, rising, every + len(rising_all)
 
 
 def warning_count(user, authorities=None, *, today=None):
@@ -215,8 +251,8 @@ def warning_count(user, authorities=None, *, today=None):
     without building them (but rising waits, which are few): for a link to
     the warnings page that says how many it lists."""
     today = today or timezone.localdate()
-    per_authority, _ = _open_counts(user, authorities, None, today)
-    return sum(per_authority.values())
+    *_, every = _open_counts(user, authorities, None, today)
+    return every
 
 
 def warning_list(
@@ -331,12 +367,17 @@ class KindReader(NamedTuple):
             rows = rows.exclude(self.dealt_with())
         elif status == Status.DEALT_WITH:
             rows = rows.filter(self.dealt_with())
+        return rows.filter(self.narrowed(user, since, mine_too=mine_too))
+
+    def narrowed(self, user, since, *, mine_too=True):
+        """The condition `since` and `mine_too` put on the rows (rows())."""
+        condition = Q()
         if since:
             start = since - datetime.timedelta(days=1) if self.day_before else since
-            rows = rows.filter(**{f"{self.on}__gte": _start_of(start) if self.moment else start})
+            condition &= Q(**{f"{self.on}__gte": _start_of(start) if self.moment else start})
         if not mine_too and self.kind == Kind.ACTION_OVERDUE:
-            rows = rows.exclude(owner=user)
-        return rows
+            condition &= ~Q(owner=user)
+        return condition
 
     def newest(self):
         """Newest first, those with no date last, then by authority, as
@@ -391,12 +432,32 @@ class KindReader(NamedTuple):
         )
 
     def counts(self, user, authorities, since, today, *, mine_too=True):
+        """Rows of (authority id, this kind, how many `since` and
+        `mine_too` leave, the newest day one of those arose, how many open
+        in all), to be UNIONed with the other kinds' (warning_summary)."""
+        shown = self.narrowed(user, since, mine_too=mine_too) or None
         return (
-            self.rows(user, authorities, since, today, mine_too=mine_too)
+            self.rows(user, authorities, None, today)
             .order_by()
-            .values_list(self.authority)
-            .annotate(n=models.Count("pk"))
+            .annotate(warning_kind=models.Value(self.kind.value, output_field=models.CharField()))
+            .values_list(self.authority, "warning_kind")
+            .annotate(
+                n=models.Count("pk", filter=shown),
+                newest=models.Max(self.day(), filter=shown),
+                n_all=models.Count("pk"),
+            )
         )
+
+    def day(self):
+        """The day a row's `on` falls on, as SQL (the local day of a moment).
+        A warning dated `day_before` arose the day after (arose_on)."""
+        if self.moment:
+            return TruncDate(self.on, tzinfo=timezone.get_current_timezone())
+        return models.F(self.on)
+
+    def arose_on(self, day):
+        """The day a warning arose whose row's day() is `day`."""
+        return day + datetime.timedelta(days=1) if self.day_before and day else day
 
 
 def _value_at(row, path):
@@ -795,3 +856,4 @@ KINDS = (
         moment=True,
     ),
 )
+READER = {reader.kind.value: reader for reader in KINDS}

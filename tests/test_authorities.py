@@ -48,16 +48,13 @@ class TestHome:
             make_user(roles=[(Role.LNS, la)])
             make_user(roles=[(Role.SENCO_LEAD, la)])
         client = client_for(organiser)
-        # 9, plus the person's open actions (tests/test_consultations.py),
-        # plus the new early warnings under "What needs you" (counted in one
-        # query, the newest of each kind: 9, and 4 more for the reform
-        # plans' and the grant's kinds; tests/test_home.py; an organiser
-        # is not asked about checklists or meetings), plus the national
-        # timeline's next dates, less the three the page cache's absence
-        # saves (nothing cached: this is the cold page); plus "See all N
-        # open warnings" (every kind counted in one query, and rising waits:
-        # 2) and the official figures' kind of warning (1).
-        with django_assert_num_queries(19 + 4 + 3):
+        # Session, user, regions, memberships, their open actions, their
+        # authorities with who covers them (3) and their count: 9; the early
+        # warnings under "What needs you" and "See all N" (counted in one
+        # query, and rising waits: 2; no kind to read, as there are none;
+        # tests/test_home.py; an organiser is not asked about checklists or
+        # meetings); the national timeline's next dates.
+        with django_assert_num_queries(9 + 2 + 1):
             response = client.get(reverse("home"))
         assert len(response.context["authorities"]) == 33
 
@@ -252,14 +249,16 @@ class TestAuthorityDetail:
 
 
 # The region page, cold: session, user, region, its people; the early
-# warnings (their counts, and the newest of each kind but waiting times with
-# those: 14, the reform plans', the grant's and the official figures'
-# among them); the overview table's rows
+# warnings (counted, with each kind's newest day, in one query, and the
+# feedback tallies for rising waits; then the newest of each kind, newest
+# kind first, until twenty are found newer than any kind unread could give:
+# one query a kind read, none with no warnings, never more than one a kind,
+# dashboards/warnings.warning_summary); the overview table's rows
 # (programmes, authorities, who covers them (2), the checklist bank (2),
 # plans, instalments, meetings, actions, feedback, official figures:
 # tests/test_overview.py); plans agreed without consultation, the feedback
 # figures, meetings and block transfers (the newest and their count).
-REGION_PAGE_QUERIES = 33
+REGION_PAGE_QUERIES = 21  # and one for each kind of warning read
 
 
 class TestRegion:
