@@ -326,3 +326,18 @@ def test_the_home_page_for_an_organiser_of_a_region(client_for):
     instalment(make_plan(KENT))
     found = needs(client_for(organiser))
     assert [w.authority for w in found.warnings] == [authority(CAMDEN)]
+
+
+def test_your_authorities_names_the_first_three_who_cover_each(client_for, camden_lns):
+    """As on the region page (dashboards/_covered_by.html): at ten times
+    the data every name made an organiser's Home a megabyte."""
+    organiser = make_user(roles=[(Role.REGIONAL_ORGANISER, region("London"))])
+    for n in range(4):
+        make_user(f"camden.rep{n}@example.org", roles=[(Role.SENCO_LEAD, authority(CAMDEN))])
+    content = client_for(organiser).get(HOME).content.decode()
+    start = content.index('href="/authorities/camden/">Camden</a></th>')
+    row = content[start : content.index("</tr>", start)]
+    # Five cover Camden: three named, the rest a link to its page.
+    assert row.count("govuk-!-font-size-14") == 3
+    assert re.search(r"and 2 more<span[^>]*> covering Camden</span>", row)
+    assert 'href="/authorities/camden/#coverage"' in row
