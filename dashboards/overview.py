@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -518,6 +519,9 @@ COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 SORTS = [sort for column in COLUMNS for sort in (column.key, f"-{column.key}")]
 DEFAULT_SORT = "authority"
 WARNINGS_LISTED = 20  # the newest, above the table; the table counts them all
+# Rows on a page of the table: England's 153 in one table were 430 KB of HTML
+# and most of the page's time; the downloads have every row.
+ROWS_PER_PAGE = 50
 
 
 def build_rows(user, authorities, *, with_coverage=False, today=None):
@@ -630,9 +634,12 @@ class Overview:
         self.sort = self.form.cleaned_data.get("sort") or DEFAULT_SORT
         self.columns = [c for c in COLUMNS if region is None or c.key != "region"]
         self.reveal_small_numbers = user.can_see_small_numbers
-        # The links keep the filters: a heading changes only the sort.
+        # The links keep the filters: a heading changes only the sort (and
+        # goes back to the first page); a page link keeps the sort too.
         self.query = data.copy()
         self.query.pop("sort", None)
+        self.query.pop("page", None)
+        self.page_number = data.get("page")
         # The warnings of the authorities the table shows (its filters
         # applied): the list above the table shows the newest, the table
         # counts them all for each authority.
@@ -687,6 +694,20 @@ class Overview:
         for row in rows:
             row.warnings = self.warnings.per_authority.get(row.authority.pk, 0)
         return rows
+
+    @cached_property
+    def page(self):
+        """The rows of the page asked for (the last for a number past it,
+        the first for anything but a number)."""
+        return Paginator(self.rows, ROWS_PER_PAGE).get_page(self.page_number)
+
+    @property
+    def page_query(self):
+        """The query string a page link keeps: the filters and the sort."""
+        query = self.query.copy()
+        if self.form.cleaned_data.get("sort"):
+            query["sort"] = self.sort
+        return query.urlencode()
 
     @cached_property
     def undated_agreements(self):

@@ -469,6 +469,56 @@ class TestSort:
         assert 'Paid (£)<span class="govuk-visually-hidden">, sort descending</span>' in content
 
 
+class TestPages:
+    """England's table comes fifty rows a page; the status line counts them
+    all and the downloads have them all."""
+
+    def shown(self, response):
+        return re.findall(
+            r'<th scope="row" class="govuk-table__header"><a[^>]*>([^<]+)</a>',
+            (response.content.decode()),
+        )
+
+    def test_fifty_a_page_in_the_chosen_order(self, national_officer_client):
+        every = names(national_officer_client.get(OVERVIEW, {"sort": "-authority"}))
+        assert len(every) == 153
+        first = national_officer_client.get(OVERVIEW, {"sort": "-authority"})
+        assert self.shown(first) == every[:50]
+        content = first.content.decode()
+        assert "153 authorities: 1 to 50 below, page 1 of 4." in content
+        assert 'href="?sort=-authority&amp;page=2" rel="next"' in content
+        last = national_officer_client.get(OVERVIEW, {"sort": "-authority", "page": "4"})
+        assert self.shown(last) == every[150:]
+        assert "151 to 153 below, page 4 of 4" in last.content.decode()
+
+    def test_page_links_keep_the_filters_and_sort_and_headings_go_to_the_first(
+        self, national_officer_client
+    ):
+        response = national_officer_client.get(
+            OVERVIEW, {"programme": "dbv", "sort": "-paid", "page": "2"}
+        )
+        overview = response.context["overview"]
+        assert overview.page_query == "programme=dbv&sort=-paid"
+        urls = {h.column.key: h.url for h in overview.headers}
+        assert urls["paid"] == "?programme=dbv&sort=paid"
+        assert "page=" not in overview.csv_url
+
+    @pytest.mark.parametrize("asked", ["0", "99", "two", ""])
+    def test_a_page_that_is_not_there_shows_the_nearest(self, national_officer_client, asked):
+        response = national_officer_client.get(OVERVIEW, {"page": asked})
+        assert response.status_code == 200
+        assert len(self.shown(response)) in (50, 3)
+
+    def test_a_table_of_one_page_has_no_page_links(self, london_organiser_client):
+        content = london_organiser_client.get(OVERVIEW).content.decode()
+        assert "33 authorities." in content
+        assert "govuk-pagination" not in content
+
+    def test_the_downloads_have_every_row(self, national_officer_client):
+        response = national_officer_client.get(CSV, {"page": "2"})
+        assert len(csv_table(response)) == 153 + 1
+
+
 class TestEarlyWarnings:
     def test_the_column_counts_each_authority_s_warnings(
         self, national_officer, national_officer_client, london
