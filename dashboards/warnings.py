@@ -288,20 +288,17 @@ def gravest_warnings(user, authorities, *, limit, today=None):
     """The first `limit` of warning_list() (open warnings at `authorities`,
     gravest first, then newest) and how many it would list, without
     building the rest: an authority can have hundreds (every serious concern
-    and every report of a practice is one). Each kind is counted, in one
-    query (a UNION ALL); then, gravest kind first, each kind with some is
+    and every report of a practice is one). Each kind is counted, in the
+    one query warning_summary's counts come from; then, gravest kind first, each kind with some is
     read newest first, at most `limit` of it, until `limit` are found: a
     kind less grave than those can never come before them. (As in
     warning_summary, of two of one kind on one day at the edge of `limit`,
     which is kept may differ: KindReader.newest.)"""
     today = today or timezone.localdate()
-    first, *rest = (reader.kind_count(user, authorities, None, today) for reader in KINDS)
-    counts = dict(first.union(*rest, all=True).order_by())
-    # Waiting times are worked out from the terms' tallies, read whole.
-    rising = waits_rising(user, authorities, None, today)
+    _, newest_day, rising, every = _open_counts(user, authorities, None, today)
     found = []
-    # (severity, its reader; None for the rising waits, already read)
-    to_read = [(severity(r.kind), r) for r in KINDS if counts.get(r.kind.value)]
+    # (severity, its reader; None for the rising waits, already read whole)
+    to_read = [(severity(r.kind), r) for r in KINDS if r.kind.value in newest_day]
     if rising:
         to_read.append((severity(Kind.WAITS_RISING), None))
     for _, reader in sorted(to_read, key=lambda pair: pair[0]):
@@ -310,7 +307,7 @@ def gravest_warnings(user, authorities, *, limit, today=None):
         found.extend(
             rising if reader is None else reader.warnings(user, authorities, None, today, limit)
         )
-    return _gravest_first(found, None)[:limit], sum(counts.values()) + len(rising)
+    return _gravest_first(found, None)[:limit], every
 
 
 def _gravest_first(found, since):
@@ -420,16 +417,6 @@ class KindReader(NamedTuple):
         if limit is not None:
             rows = rows.order_by(*self.newest())[:limit]
         return self.build_all(rows)
-
-    def kind_count(self, user, authorities, since, today, *, status=Status.OPEN):
-        """One row: (this kind, how many of it), to be UNIONed with others."""
-        return (
-            self.rows(user, authorities, since, today, status=status)
-            .order_by()
-            .annotate(warning_kind=models.Value(self.kind.value, output_field=models.CharField()))
-            .values_list("warning_kind")
-            .annotate(n=models.Count("pk"))
-        )
 
     def counts(self, user, authorities, since, today, *, mine_too=True):
         """Rows of (authority id, this kind, how many `since` and
