@@ -12,13 +12,16 @@ Capabilities are of two kinds:
 - Over an authority, held through a role that covers it (national roles cover
   every authority, regional roles their region's, the rest their own): asked
   of `AuthorityAccess.of(user, authority)`, or, where a list is scoped, in the
-  query (`Meeting.objects.for_user` reads `CONFIDENTIAL_ROLES`).
+  query (`Meeting.objects.for_user` asks `covering` for `CONFIDENTIAL_ROLES`).
 - Person-wide (`PERSON_WIDE`), held wherever the role is: asked of the person
   (`User.may`). They are read from `User.wide_roles`, which is loaded with the
   person at no query, so only national and regional roles may hold them.
 
 Superusers hold everything a national officer holds. Scope itself (who sees
-which authority) is not here: it is the query, `LocalAuthority.objects.for_user`.
+which authority) is the query, `LocalAuthority.objects.for_user`; the
+condition it and other models' `for_user` put on their rows (through any
+role, or through the roles that hold a capability) is `covering`, built here
+from the person's memberships (`User.held`, loaded with the person).
 
 This module imports no model: authorities/models.py reads it.
 """
@@ -225,6 +228,37 @@ SUBMITTER_ROLES = ROLES_THAT[Can.SUBMIT_FEEDBACK]
 READER_ROLES = ROLES_THAT[Can.READ_SUBMISSIONS]
 
 
+class Held(NamedTuple):
+    """One of a person's memberships as plain values (User.held)."""
+
+    role: str
+    region_id: int | None
+    authority_id: int | None
+
+
+def covering(user, roles=None, *, region, authority):
+    """A condition on rows: those whose authority `user` covers through one
+    of `roles` (any role: None), as LocalAuthority.roles_of decides for one.
+    `region` and `authority` are the paths from a row to its authority's
+    region id and to its authority's id ("authority__region_id" and
+    "authority_id" on a meeting; "region_id" and "pk" on an authority).
+
+    It is built from the person's memberships as literal values (User.held,
+    read once per request), not from a subquery of memberships on each row:
+    the ORM builds a scope into most queries of every page, and a correlated
+    subquery cost milliseconds to build each time and a lookup per row to
+    run. Where every row is covered it is a condition Django leaves out of
+    the SQL; where none is, one it answers without asking the database."""
+    if user.is_superuser:
+        return ~models.Q(pk__in=[])
+    held = [h for h in user.held if roles is None or h.role in roles]
+    if any(h.role in NATIONAL_ROLES for h in held):
+        return ~models.Q(pk__in=[])
+    regions = sorted({h.region_id for h in held if h.region_id is not None})
+    authorities = sorted({h.authority_id for h in held if h.authority_id is not None})
+    return models.Q(**{f"{region}__in": regions}) | models.Q(**{f"{authority}__in": authorities})
+
+
 @dataclass(frozen=True)
 class AuthorityAccess:
     """What one person may do over one authority: everything any of the
@@ -235,7 +269,7 @@ class AuthorityAccess:
 
     @classmethod
     def of(cls, user, authority):
-        """One query: LocalAuthority.roles_of."""
+        """No query: LocalAuthority.roles_of."""
         return cls(frozenset(authority.roles_of(user)))
 
     def may(self, can):

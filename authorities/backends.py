@@ -13,12 +13,12 @@ _ANY_ID = -1
 
 @cache
 def _person_query(vendor):
-    """The SQL of User.objects.with_wide_roles() for one person, with
+    """The SQL of User.objects.with_held() for one person, with
     whether they have a second step to sign in with (authorities/mfa.py asks
     on every page for those who must), built once per process and database:
-    the ORM takes longer to build it (four subqueries) than the database to
+    the ORM takes longer to build it (its subqueries) than the database to
     answer it, on every request."""
-    people = User.objects.with_wide_roles().annotate(has_second_step=has_second_step_subquery())
+    people = User.objects.with_held().annotate(has_second_step=has_second_step_subquery())
     query = people.filter(pk=_ANY_ID).order_by().query
     sql, params = query.sql_with_params()
     return sql, params, params.index(_ANY_ID)
@@ -26,10 +26,10 @@ def _person_query(vendor):
 
 class AuthenticationBackend(AllauthBackend):
     """allauth's login by e-mail, loading the signed-in person on each request
-    together with their national and regional roles (User.wide_roles) and
-    whether they have a second step: every page's menu asks for the roles,
-    and the two-step middleware for the second step, and this way neither
-    costs a query of its own."""
+    together with their memberships (User.held) and whether they have a
+    second step: every page's menu asks for their roles, every scoped query
+    for what they cover, and the two-step middleware for the second step,
+    and this way none costs a query of its own."""
 
     def get_user(self, user_id):
         try:

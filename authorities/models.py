@@ -30,7 +30,9 @@ from .access import (
     WIDE_ROLES,
     AuthorityAccess,
     Can,
+    Held,
     Role,
+    covering,
 )
 from .edits import AddressedHistory, Versioned
 
@@ -43,16 +45,32 @@ def financial_year_label(year):
     return f"{year}-{(year + 1) % 100:02d}" if year else ""
 
 
+def _held(text):
+    """access.Held from "role:region id:authority id" (UserQuerySet.with_held)."""
+    role, region, authority = text.split(":")
+    return Held(role, int(region) if region else None, int(authority) if authority else None)
+
+
 class UserQuerySet(models.QuerySet):
-    def with_wide_roles(self):
-        """People with whether they hold each national or regional role, in
-        the same query (see User.wide_roles)."""
-        return self.annotate(
-            **{
-                f"holds_{role}": Exists(Membership.objects.filter(user=OuterRef("pk"), role=role))
-                for role in WIDE_ROLES
-            }
+    def with_held(self):
+        """People with their memberships as plain values, in the same query
+        (one string, "role:region id:authority id;…", that User.held reads)."""
+        text = models.functions.Cast
+        one = Concat(
+            "role",
+            Value(":"),
+            models.functions.Coalesce(text("region_id", models.CharField()), Value("")),
+            Value(":"),
+            models.functions.Coalesce(text("authority_id", models.CharField()), Value("")),
         )
+        held = (
+            Membership.objects.filter(user=OuterRef("pk"))
+            .order_by()
+            .values("user")
+            .annotate(held=models.StringAgg(one, delimiter=Value(";")))
+            .values("held")
+        )
+        return self.annotate(held_memberships=models.Subquery(held))
 
     def with_memberships(self, memberships=None):
         """People with their memberships and the places they cover, for
@@ -134,16 +152,27 @@ class User(Versioned, AbstractUser):
         return f"{self.display_name} — {held}" if held else self.display_name
 
     @cached_property
+    def held(self):
+        """The person's memberships as plain values (access.Held), read once
+        for the request (the request's user object keeps them): whether they
+        see all of England, which authorities a scoped query covers
+        (access.covering), what they may do at one (LocalAuthority.roles_of).
+        The login backend (authorities/backends.py) loads them with the
+        person, so on a page they cost no query at all; otherwise one query,
+        kept like the rest of the object (a membership made later is seen
+        when the person is next read, as on the next request)."""
+        if hasattr(self, "held_memberships"):  # loaded by with_held()
+            loaded = self.held_memberships or ""
+            return tuple(_held(part) for part in loaded.split(";") if part)
+        rows = self.memberships.values_list("role", "region_id", "authority_id")
+        return tuple(Held(*row) for row in rows)
+
+    @property
     def wide_roles(self):
-        """The national and regional roles this person holds, read once per
-        request (the request's user object keeps it): whether they see all
-        of England and whether they see the overview, the latter on every
-        page's menu. The login backend (authorities/backends.py) loads them
-        with the user, so on a page they cost no query at all."""
-        if hasattr(self, f"holds_{WIDE_ROLES[0]}"):  # loaded by with_wide_roles()
-            return frozenset(role for role in WIDE_ROLES if getattr(self, f"holds_{role}"))
-        roles = self.memberships.filter(role__in=WIDE_ROLES)
-        return frozenset(roles.values_list("role", flat=True))
+        """The national and regional roles this person holds (User.held):
+        whether they see all of England, and whether they see the overview,
+        the latter on every page's menu."""
+        return frozenset(held.role for held in self.held if held.role in WIDE_ROLES)
 
     @property
     def has_national_scope(self):
@@ -207,7 +236,7 @@ class RegionQuerySet(models.QuerySet):
             return self.none()
         if user.has_national_scope:  # as LocalAuthorityQuerySet.for_user
             return self.all()
-        return self.filter(Exists(Membership.objects.filter(user=user, region=OuterRef("pk"))))
+        return self.filter(pk__in=sorted({h.region_id for h in user.held if h.region_id}))
 
     def with_authority_count(self):
         return self.annotate(authority_count=models.Count("authorities"))
@@ -278,15 +307,7 @@ class LocalAuthorityQuerySet(models.QuerySet):
         """
         if not (user.is_authenticated and user.is_active):
             return self.none()
-        # National scope is every authority: no condition to build or run
-        # (the person's wide roles are read once per request, User.wide_roles).
-        if user.has_national_scope:
-            return self.all()
-        mine = Membership.objects.filter(user=user)
-        return self.filter(
-            Exists(mine.filter(region=OuterRef("region_id")))
-            | Exists(mine.filter(authority=OuterRef("pk")))
-        )
+        return self.filter(covering(user, region="region_id", authority="pk"))
 
     def where_user_may(self, user, can):
         """Those of these authorities over which `user` holds `can` (a Can
@@ -295,14 +316,7 @@ class LocalAuthorityQuerySet(models.QuerySet):
         the action on (AuthorityAccess answers for one authority)."""
         if not (user.is_authenticated and user.is_active):
             return self.none()
-        if user.is_superuser:
-            return self.all()
-        mine = Membership.objects.filter(user=user, role__in=ROLES_THAT[can])
-        return self.filter(
-            Exists(mine.filter(role__in=NATIONAL_ROLES))
-            | Exists(mine.filter(region=OuterRef("region_id")))
-            | Exists(mine.filter(authority=OuterRef("pk")))
-        )
+        return self.filter(covering(user, ROLES_THAT[can], region="region_id", authority="pk"))
 
     def search(self, text):
         """Match a name, an alias (so "Hull" finds "Kingston upon Hull, City
@@ -425,23 +439,27 @@ class LocalAuthority(Versioned):
         ]
 
     def roles_of(self, user):
-        """The roles through which `user` covers this authority (one query):
-        national roles anywhere, regional roles in its region, authority roles
-        here. What they may do there is AuthorityAccess(roles)."""
+        """The roles through which `user` covers this authority: national
+        roles anywhere, regional roles in its region, authority roles here;
+        a superuser as a national officer. What they may do there is
+        AuthorityAccess(roles). From the memberships read once per request
+        (User.held): no query."""
         if not (user.is_authenticated and user.is_active):
             return set()
-        roles = set(
-            user.memberships.filter(
-                Q(role__in=NATIONAL_ROLES) | Q(region=self.region_id) | Q(authority=self)
-            ).values_list("role", flat=True)
-        )
+        roles = {
+            Role(held.role)
+            for held in user.held
+            if held.role in NATIONAL_ROLES
+            or (held.region_id is not None and held.region_id == self.region_id)
+            or (held.authority_id is not None and held.authority_id == self.pk)
+        }
         if user.is_superuser:
             roles.add(Role.NATIONAL_OFFICER)
-        return {Role(role) for role in roles}
+        return roles
 
     def can_edit_finance(self, user):
-        """Whether `user` may record this authority's finance figures (one
-        query): Can.EDIT."""
+        """Whether `user` may record this authority's finance figures
+        (Can.EDIT): no query (roles_of)."""
         return AuthorityAccess.of(user, self).can_edit
 
     def coverage(self):

@@ -26,12 +26,11 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from authorities.access import CONFIDENTIAL_ROLES, CONTRIBUTOR_ROLES, NATIONAL_ROLES
+from authorities.access import CONFIDENTIAL_ROLES, CONTRIBUTOR_ROLES, covering
 from authorities.edits import Versioned
 from authorities.models import (
     Branch,
     LocalAuthority,
-    Membership,
     MultiAcademyTrust,
     financial_year_label,
 )
@@ -95,15 +94,12 @@ class MeetingQuerySet(models.QuerySet):
         if not (user.is_authenticated and user.is_active):
             return self.none()
         in_scope = self.filter(authority__in=LocalAuthority.objects.for_user(user))
-        if user.is_superuser:
-            return in_scope
         # A role that sees confidential meetings, held over the meeting's authority.
-        mine = Membership.objects.filter(user=user, role__in=CONFIDENTIAL_ROLES)
         return in_scope.filter(
             Q(confidential=False)
-            | Exists(mine.filter(role__in=NATIONAL_ROLES))
-            | Exists(mine.filter(region=OuterRef("authority__region_id")))
-            | Exists(mine.filter(authority=OuterRef("authority_id")))
+            | covering(
+                user, CONFIDENTIAL_ROLES, region="authority__region_id", authority="authority_id"
+            )
         )
 
     def listed(self):
@@ -635,13 +631,10 @@ class ActionQuerySet(models.QuerySet):
         """Each action with `may_change`: whether `user` may open it to
         change it (Can.CONTRIBUTE over its authority, as AuthorityAccess
         decides), so a list links only those; in the same query."""
-        if user.is_superuser:
-            return self.annotate(may_change=models.Value(True))
-        mine = Membership.objects.filter(user=user, role__in=CONTRIBUTOR_ROLES)
         return self.annotate(
-            may_change=Exists(mine.filter(role__in=NATIONAL_ROLES))
-            | Exists(mine.filter(region=OuterRef("authority__region_id")))
-            | Exists(mine.filter(authority=OuterRef("authority_id")))
+            may_change=covering(
+                user, CONTRIBUTOR_ROLES, region="authority__region_id", authority="authority_id"
+            )
         )
 
     def open(self):

@@ -22,15 +22,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
-from authorities.access import NATIONAL_ROLES, READER_ROLES, Can
+from authorities.access import READER_ROLES, Can, covering
 from authorities.edits import Versioned
-from authorities.models import LocalAuthority, Membership, MultiAcademyTrust
+from authorities.models import LocalAuthority, MultiAcademyTrust
 from plans.models import Plan, Question
 
 from .tallies import (
@@ -185,13 +185,8 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
         if not (user.is_authenticated and user.is_active):
             return self.none()
         in_scope = self.filter(authority__in=LocalAuthority.objects.for_user(user))
-        if user.is_superuser:
-            return in_scope
-        mine = Membership.objects.filter(user=user, role__in=READER_ROLES)
         return in_scope.filter(
-            Exists(mine.filter(role__in=NATIONAL_ROLES))
-            | Exists(mine.filter(region=OuterRef("authority__region_id")))
-            | Exists(mine.filter(authority=OuterRef("authority_id")))
+            covering(user, READER_ROLES, region="authority__region_id", authority="authority_id")
             | Q(submitted_by=user)
         )
 
@@ -204,14 +199,9 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
         if not (user.is_authenticated and user.is_active):
             return self.none()
         in_scope = list(LocalAuthority.objects.for_user(user).values_list("pk", flat=True))
-        if user.is_superuser:
-            return self.filter(authority__in=in_scope)
-        mine = Membership.objects.filter(user=user, role__in=READER_ROLES)
         # for_user()'s conditions, asked of each authority in scope.
         reads_all = LocalAuthority.objects.filter(pk__in=in_scope).filter(
-            Exists(mine.filter(role__in=NATIONAL_ROLES))
-            | Exists(mine.filter(region=OuterRef("region_id")))
-            | Exists(mine.filter(authority=OuterRef("pk")))
+            covering(user, READER_ROLES, region="region_id", authority="pk")
         )
         reads_all = list(reads_all.values_list("pk", flat=True))
         return self.filter(

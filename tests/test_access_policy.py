@@ -193,9 +193,9 @@ def test_a_person_wide_capability_is_not_asked_of_an_authority():
 
 def person(*roles, is_superuser=False, is_staff=False):
     """An unsaved person holding `roles`, with what the login backend loads
-    for them (User.wide_roles): no query needed."""
+    for them (User.held): no query needed."""
     user = User(email="someone@example.org", is_superuser=is_superuser, is_staff=is_staff)
-    user.__dict__["wide_roles"] = frozenset(role for role in roles if role in access.WIDE_ROLES)
+    user.__dict__["held"] = tuple(access.Held(role, None, None) for role in roles)
     return user
 
 

@@ -762,9 +762,10 @@ def test_answer_page_queries_do_not_grow(
     django_assert_num_queries, camden_lns_client, camden_lns, plan, times
 ):
     add_activity(plan, camden_lns, times)
-    # session, user, plan, question, roles, answer, links, comments, history,
-    # the question list (previous/next), the feedback linked to it
-    with django_assert_num_queries(11):
+    # session, user, plan, question, answer, links, comments, history, the
+    # question list (previous/next), the feedback linked to it (the person's
+    # roles come with them: User.held)
+    with django_assert_num_queries(10):
         response = camden_lns_client.get(url("plans:answer", plan))
     assert len(re.findall(r"Comment \d+", text(response))) == times
 
@@ -772,9 +773,9 @@ def test_answer_page_queries_do_not_grow(
 def test_answer_page_queries_before_the_first_answer(
     django_assert_num_queries, camden_lns_client, plan
 ):
-    # session, user, plan, latest question set, question, roles, question list,
-    # the feedback linked to it
-    with django_assert_num_queries(8):
+    # session, user, plan, latest question set, question, question list, the
+    # feedback linked to it
+    with django_assert_num_queries(7):
         camden_lns_client.get(url("plans:answer", plan))
 
 

@@ -648,10 +648,11 @@ class TestActions:
         action = Action.objects.create(
             authority=authority(CAMDEN), title="Chase", owner=camden_lns
         )
-        # session, user, the action, the roles that allow it; the history
-        # and the names it may give; the people offered and their roles (one
-        # query each however many); the plans and the meetings offered.
-        with django_assert_num_queries(10):
+        # session, user, the action (the roles that allow it come with the
+        # user); the history and the names it may give; the people offered
+        # and their roles (one query each however many); the plans and the
+        # meetings offered.
+        with django_assert_num_queries(9):
             response = camden_lns_client.get(
                 reverse("consultations:action_edit", args=[action.pk])
             )
@@ -889,7 +890,7 @@ class TestPagesWithSections:
         self.fill(rows, camden_lns)
         # tests/test_finance.py's pin for an LNS, which includes these
         # sections, and the overdue actions among its open warnings (1).
-        with django_assert_num_queries(24):
+        with django_assert_num_queries(22):
             response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         assert len(response.context["open_actions"]) == rows
         assert len(response.context["recent_meetings"]) == min(rows, 5)
@@ -915,12 +916,12 @@ class TestPagesWithSections:
     @pytest.mark.parametrize("rows", [2, 12])
     def test_home(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
         self.fill(rows, camden_lns)
-        # tests/test_authorities.py's home pin (9, with the actions; the
+        # tests/test_home.py's pin for an LNS (8, with the actions; the
         # warnings counted, 2; the national timeline, 1), plus what "What
         # needs you" asks an LNS (tests/test_home.py): plans to answer (1
         # with none to answer), meetings with no outcome (2) and the one
         # kind of warning these make, read.
-        with django_assert_num_queries(9 + 2 + 1 + 1 + 2 + 1):
+        with django_assert_num_queries(8 + 2 + 1 + 1 + 2 + 1):
             response = camden_lns_client.get(reverse("home"))
         assert len(response.context["my_actions"]) == rows
 
@@ -931,7 +932,7 @@ class TestPagesWithSections:
             make_meeting(plan=plan, held_on=TODAY - n * DAY)
         # The plan page with nothing else on it (the national timeline's
         # next dates among it), its meetings and the flag's check.
-        with django_assert_num_queries(19):
+        with django_assert_num_queries(18):
             response = camden_lns_client.get(plan.get_absolute_url())
         assert len(response.context["consultation_timeline"].meetings) == rows
 
@@ -943,8 +944,8 @@ class TestPagesWithSections:
                 meeting=make_meeting(held_on=TODAY - n * DAY), extra_funding=f"£{n}m"
             )
         url = reverse("plans:answer", kwargs={"pk": plan.pk, "key": "extra-funding-amount"})
-        # tests/test_checklist.py's 8 for an unanswered question, plus the offer.
-        with django_assert_num_queries(9):
+        # tests/test_checklist.py's 7 for an unanswered question, plus the offer.
+        with django_assert_num_queries(8):
             response = camden_lns_client.get(url)
         assert len(response.context["meeting_evidence"].items) == rows
 

@@ -290,12 +290,12 @@ class TestQueryCount:
         fill([CAMDEN], rows)
         for n in range(rows):
             action(owner=camden_lns, due_on=TODAY - DAY, title=f"Mine {n}")
-        # Session, user, regions, memberships, my actions, my authorities
-        # with who covers them (3) and their count: 9. Then the plans to
-        # answer (the plans, their questions and answers:
-        # 3), the meetings (count and rows: 2), the warnings, and the
-        # national timeline's next dates: 1.
-        with django_assert_num_queries(9 + 3 + 2 + new_warning_queries(kinds_read) + 1):
+        # Session, user, memberships, my actions, my authorities with who
+        # covers them (3) and their count: 8 (no regions: an LNS covers
+        # none, User.held). Then the plans to answer (the plans, their
+        # questions and answers: 3), the meetings (count and rows: 2), the
+        # warnings, and the national timeline's next dates: 1.
+        with django_assert_num_queries(8 + 3 + 2 + new_warning_queries(kinds_read) + 1):
             response = camden_lns_client.get(HOME)
         found = response.context["needs"]
         assert len(found.overdue_actions) == rows
@@ -311,9 +311,9 @@ class TestQueryCount:
     ):
         la_codes = LocalAuthority.objects.order_by("name").values_list("la_code", flat=True)
         fill(list(la_codes[:authorities]), 1)
-        # As for an LNS, less the authorities with who covers them (national
-        # scope is shown its regions).
-        with django_assert_num_queries(9 + 3 + 2 + new_warning_queries(kinds_read) + 1 - 3):
+        # As for an LNS, with the regions (1) and less the authorities with
+        # who covers them (3): national scope is shown its regions.
+        with django_assert_num_queries(8 + 3 + 2 + new_warning_queries(kinds_read) + 1 + 1 - 3):
             response = national_officer_client.get(HOME)
         found = response.context["needs"]
         assert found.meeting_count == authorities

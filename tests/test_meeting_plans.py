@@ -530,15 +530,15 @@ def fill_meeting(rows):
 
 
 class TestQueryCounts:
-    # Session and user; the meeting; the person's roles; the plan with its
-    # checklist counts and targets; instalment totals; its answers; the
-    # questions with the plan's answers to them; the feedback; the audit
+    # Session and user (with their roles, User.held); the meeting; the plan
+    # with its checklist counts and targets; instalment totals; its answers;
+    # the questions with the plan's answers to them; the feedback; the audit
     # trail's record.
-    SHORT_PACK = 12
+    SHORT_PACK = 11
     # Session and user; the meeting with its plan's question bank; the
-    # person's roles; the questions to pick from and the plan's answers;
-    # the questions put and the plan's answers to them.
-    QUESTIONS = 8
+    # questions to pick from and the plan's answers; the questions put and
+    # the plan's answers to them.
+    QUESTIONS = 7
 
     @pytest.mark.parametrize("rows", [2, 8])
     def test_the_short_pack_is_pinned(
@@ -562,10 +562,10 @@ class TestQueryCounts:
             response = client.get(reverse("consultations:questions", args=[meeting.pk]))
         assert len(response.context["questions"]) == rows
 
-    # Session and user; the meeting; the person's roles; its history and
-    # its questions' history (each with who saved); the questions and the
-    # plan's answers to them; who is going; its actions.
-    DETAIL = 10
+    # Session and user; the meeting; its history and its questions' history
+    # (each with who saved); the questions and the plan's answers to them;
+    # who is going; its actions.
+    DETAIL = 9
 
     @pytest.mark.parametrize("rows", [2, 8])
     def test_the_meeting_page_is_pinned(

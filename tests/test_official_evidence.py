@@ -150,10 +150,10 @@ class TestTheAnswerPage:
         response = camden_lns_client.get(answer_url(plan, "cuts-not-efficiency"))
         assert "Official figures for" not in words(response)
         # As tests/test_checklist.py pins it before the first answer.
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(7):
             camden_lns_client.get(answer_url(plan, "cuts-not-efficiency"))
         # One more on a question they bear on: the figures, whatever is loaded.
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(8):
             camden_lns_client.get(answer_url(plan))
 
 

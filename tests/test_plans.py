@@ -352,10 +352,11 @@ class TestPlanPage:
             target.recommendations.set(Recommendation.objects.all()[:3])
             TargetUpdate.objects.create(target=target, status="on_track")
         client = client_for(camden_lns)
-        # 21 (the national timeline's next dates among them), plus the
-        # plan's meetings (tests/test_consultations.py) and the feedback
-        # linked to its checklist (tests/test_feedback.py).
-        with django_assert_num_queries(23):
+        # 20 (the national timeline's next dates among them; the person's
+        # roles come with them, User.held), plus the plan's meetings
+        # (tests/test_consultations.py) and the feedback linked to its
+        # checklist (tests/test_feedback.py).
+        with django_assert_num_queries(22):
             client.get(camden_plan.get_absolute_url())
 
 
@@ -763,7 +764,7 @@ class TestHistory:
             a.save()
         client = client_for(camden_lns)
         # the history's own reads (plans/history.py)
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(10):
             client.get(reverse("plans:history", args=[camden_plan.pk]))
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
 from authorities.access import Role
+from authorities.backends import AuthenticationBackend
 from authorities.models import LocalAuthority, Membership, Region
 
 from .factories import authority, make_user, region
@@ -105,3 +106,53 @@ def test_the_same_role_twice_in_one_place_is_refused(camden_lns, camden):
 def test_emails_are_unique_whatever_their_case(camden_lns):
     with pytest.raises(IntegrityError), transaction.atomic():
         make_user("CAMDEN.lns@Example.org")
+
+
+class TestScopeFromTheMembershipsReadOnce:
+    """access.covering: scope built from the memberships the login backend
+    loads with the person (User.held), as literal values, not a subquery of
+    memberships in every query."""
+
+    def loaded(self, user):
+        return AuthenticationBackend().get_user(user.pk)
+
+    def test_the_backend_loads_every_membership(self, camden, kent):
+        person = make_user(
+            roles=[(Role.LNS, camden), (Role.LNS, kent), (Role.NEM, region("North East"))]
+        )
+        loaded = self.loaded(person)
+        assert sorted(loaded.held) == sorted(person.held)
+        assert {held.role for held in loaded.held} == {Role.LNS, Role.NEM}
+        assert {h.authority_id for h in loaded.held} == {camden.pk, kent.pk, None}
+        assert self.loaded(make_user(email="nobody@example.org")).held == ()
+
+    def test_a_loaded_person_sees_what_the_query_would_show(
+        self, camden, kent, london_organiser, national_officer, no_role_user
+    ):
+        person = make_user(roles=[(Role.LNS, kent), (Role.NEM, region("North East"))])
+        for user in (person, london_organiser, national_officer, no_role_user):
+            assert visible(self.loaded(user)) == visible(user)
+            assert set(Region.objects.for_user(self.loaded(user))) == set(
+                Region.objects.for_user(user)
+            )
+
+    def test_no_membership_is_read_again(self, london_organiser, django_assert_num_queries):
+        organiser = self.loaded(london_organiser)
+        with django_assert_num_queries(1) as captured:
+            assert len(visible(organiser)) == 33
+        assert "authorities_membership" not in captured.captured_queries[0]["sql"]
+
+    def test_no_role_is_no_row_without_asking_the_database(
+        self, no_role_user, django_assert_num_queries
+    ):
+        nobody = self.loaded(no_role_user)
+        with django_assert_num_queries(0):
+            assert not visible(nobody)
+
+    def test_roles_at_an_authority_need_no_query(
+        self, camden, london_organiser, django_assert_num_queries
+    ):
+        organiser, kent = self.loaded(london_organiser), authority("886")
+        with django_assert_num_queries(0):
+            assert camden.roles_of(organiser) == {Role.REGIONAL_ORGANISER}
+            assert kent.roles_of(organiser) == set()
