@@ -185,8 +185,7 @@ class FeedbackSummary:
         term, oldest first."""
         by_term = {}
         for *_, term, counts in parts:
-            by_term.setdefault(term, Counts())
-            by_term[term] += counts
+            by_term.setdefault(term, Counts()).add_some(counts, "assessment_waits")
         self.assessment_wait_weeks = []  # beside each line, see below
         lines = []
         for term, counts in sorted(by_term.items()):
@@ -235,8 +234,7 @@ class FeedbackSummary:
     def _authorities(self, parts):
         by_authority = {}
         for name, slug, _, counts in parts:
-            by_authority.setdefault((name, slug), Counts())
-            by_authority[(name, slug)] += counts
+            by_authority.setdefault((name, slug), Counts()).add_some(counts)
         return [
             AuthorityLine(
                 name=name,

@@ -117,11 +117,20 @@ class Counts:
             )
             in_group.latest_wait_on = None  # not kept for a group (as_fields)
 
-    def __iadd__(self, other):
+    def add_some(self, other, *names):
+        """Add `other`'s submissions and people, and of its histograms and
+        counts only those `names`: for a figure that shows no more (a line
+        a term or an authority), without adding up all the rest."""
         self.submissions += other.submissions
         self.people += other.people
-        for name in ("assessment_waits", "support_waits", "health_care_costs", *CHOICE_FIELDS):
+        for name in names:
             getattr(self, name).update(getattr(other, name))
+        return self
+
+    def __iadd__(self, other):
+        self.add_some(
+            other, "assessment_waits", "support_waits", "health_care_costs", *CHOICE_FIELDS
+        )
         for group, counts in other.phase_groups.items():
             self.phase_groups.setdefault(group, Counts())
             self.phase_groups[group] += counts
