@@ -29,6 +29,7 @@ from typing import NamedTuple
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
+from django.db.models.lookups import IsNull
 from django.urls import reverse
 from django.utils import timezone
 
@@ -395,12 +396,16 @@ class KindReader(NamedTuple):
         row and its cause as it stands (a standing WarningDealtWith of this
         kind for the row, whose cause is the row's `on`: a new cause finds
         none, and the warning is open again)."""
-        records = WarningDealtWith.objects.current().filter(
-            kind=self.kind.value, subject_id=OuterRef("pk")
-        )
         typed = "cause_at" if self.moment else "cause_on"
-        return Exists(records.filter(**{typed: OuterRef(self.on)})) | (
-            Q(**{f"{self.on}__isnull": True}) & Exists(records.filter(cause=""))
+        # One EXISTS, the cause compared inside it: PostgreSQL runs it as
+        # one (anti-)join with the records, where two EXISTS under an OR
+        # were run again for every row.
+        return Exists(
+            WarningDealtWith.objects.current().filter(
+                Q(**{typed: OuterRef(self.on)}) | Q(IsNull(OuterRef(self.on), True), cause=""),
+                kind=self.kind.value,
+                subject_id=OuterRef("pk"),
+            )
         )
 
     def build_all(self, rows):
