@@ -631,9 +631,14 @@ class ActionQuerySet(models.QuerySet):
         """Each action with `may_change`: whether `user` may open it to
         change it (Can.CONTRIBUTE over its authority, as AuthorityAccess
         decides), so a list links only those; in the same query."""
+        may = covering(
+            user, CONTRIBUTOR_ROLES, region="authority__region_id", authority="authority_id"
+        )
+        # A Case, so that a condition true of every row, or of none, is
+        # still a boolean (True or False) rather than SQL's bare 1 or 0.
         return self.annotate(
-            may_change=covering(
-                user, CONTRIBUTOR_ROLES, region="authority__region_id", authority="authority_id"
+            may_change=models.Case(
+                models.When(may, then=models.Value(True)), default=models.Value(False)
             )
         )
 

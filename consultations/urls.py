@@ -28,6 +28,7 @@ urlpatterns = [
         name="link_evidence",
     ),
     path("actions/", views.action_list, name="actions"),
+    path("authorities/<slug:slug>/actions/", views.action_list, name="authority_actions"),
     path("authorities/<slug:slug>/actions/add/", views.action_add, name="action_add"),
     path("authorities/<slug:slug>/actions/briefing/", views.action_starter, name="action_starter"),
     path("actions/<int:pk>/", views.action_edit, name="action_edit"),

@@ -474,23 +474,32 @@ def question_evidence(request, pk):
 
 
 @require_GET
-def action_list(request):
+def action_list(request, slug=None):
+    """Actions across everything in scope, or at one authority (whose page
+    lists only its first few open ones)."""
+    authority = None
+    if slug:
+        authority, _ = _authority(request, slug)
     # Rendered once per person and address until the data next changes
     # (authorities/caching.py).
     page = cached_page(
-        request, "action-list-page", request.GET.urlencode(), lambda: _action_list(request)
+        request,
+        "action-list-page",
+        (authority and authority.pk, request.GET.urlencode()),
+        lambda: _action_list(request, authority),
+        scope=authority_scope(authority) if authority else ENGLAND,
     )
-    return render(request, "consultations/action_list.html", page)
+    return render(request, "consultations/action_list.html", {"authority": authority, **page})
 
 
-def _action_list(request):
+def _action_list(request, authority):
     form = ActionFilterForm(request.GET)
     form.is_valid()
-    actions = form.filter(
-        Action.objects.for_user(request.user).with_may_change(request.user), request.user
-    )
-    page, page_query = _page(request, actions.overdue_first())
-    context = {"form": form, "page": page, "page_query": page_query}
+    actions = Action.objects.for_user(request.user).with_may_change(request.user)
+    if authority is not None:
+        actions = actions.filter(authority=authority)
+    page, page_query = _page(request, form.filter(actions, request.user).overdue_first())
+    context = {"form": form, "page": page, "page_query": page_query, "authority": authority}
     return {
         "has_errors": bool(form.errors),
         "body": render_body(request, "consultations/action_list.html", context),

@@ -454,6 +454,7 @@ MATRIX = {
         },
     ),
     "consultations:actions": SIGNED_IN,
+    "consultations:authority_actions": camden_plan_page(setup=lambda: {"slug": "camden"}),
     "consultations:action_add": camden_contribution(setup=lambda: {"slug": "camden"}),
     "consultations:action_starter": camden_contribution(setup=lambda: {"slug": "camden"}),
     "consultations:action_edit": camden_contribution(setup=camden_action),

@@ -797,6 +797,50 @@ class TestActions:
         assert list(response.context["my_actions"]) == [overdue, later, undated]
         assert "Overdue</strong>" in text(response)
 
+    def test_an_authority_s_list_has_its_actions_alone(
+        self, national_officer_client, django_assert_num_queries
+    ):
+        camden = authority(CAMDEN)
+        for title, place, status in [
+            ("Chase the minutes", camden, "to_do"),
+            ("Finished", camden, "done"),
+            ("Kent's papers", authority(KENT), "to_do"),
+        ]:
+            Action.objects.create(authority=place, title=title, status=status)
+        url = reverse("consultations:authority_actions", args=["camden"])
+        # session, user, the authority, the page of actions, its count
+        with django_assert_num_queries(5):
+            response = national_officer_client.get(url)
+        assert [a.title for a in response.context["page"]] == ["Chase the minutes"]
+        page = text(response)
+        assert '<span class="govuk-caption-l">Camden</span>' in page
+        assert "Back to Camden" in page
+        assert ">Authority</th>" not in page  # one authority: no column for it
+        every = national_officer_client.get(url, {"status": ""})
+        assert {a.title for a in every.context["page"]} == {"Chase the minutes", "Finished"}
+
+    def test_none_open_at_an_authority_is_said(self, camden_lns_client):
+        url = reverse("consultations:authority_actions", args=["camden"])
+        assert "No actions match. None is open at Camden." in text(camden_lns_client.get(url))
+
+    @pytest.mark.parametrize("rows", [3, 12])
+    def test_the_authority_page_lists_ten_and_links_to_the_rest(self, camden_lns_client, rows):
+        for n in range(rows):
+            due = TODAY + n * DAY
+            Action.objects.create(authority=authority(CAMDEN), title=f"A{n}", due_on=due)
+        response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
+        assert [a.title for a in response.context["open_actions"]] == [
+            f"A{n}" for n in range(min(rows, 10))
+        ]
+        page, url = text(response), reverse("consultations:authority_actions", args=["camden"])
+        content = response.content.decode()
+        if rows > 10:
+            assert "The first 10 of 12, overdue first." in page
+            assert f'href="{url}">All 12 open actions for Camden</a>' in content
+        else:
+            assert "The first" not in page
+            assert f'href="{url}?status=">Every action for Camden, done and dropped too' in content
+
     @pytest.mark.parametrize("rows", [3, 30])
     def test_action_list_query_count_is_pinned(
         self, camden_lns_client, camden_lns, django_assert_num_queries, rows
@@ -892,7 +936,9 @@ class TestPagesWithSections:
         # sections, and the overdue actions among its open warnings (1).
         with django_assert_num_queries(22):
             response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
-        assert len(response.context["open_actions"]) == rows
+        # The first ten, overdue first; the rest on the authority's list.
+        assert len(response.context["open_actions"]) == min(rows, 10)
+        assert response.context["open_action_count"] == rows
         assert len(response.context["recent_meetings"]) == min(rows, 5)
 
     @pytest.mark.parametrize("rows", [2, 12])

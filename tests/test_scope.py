@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from authorities.access import Role
 from authorities.backends import AuthenticationBackend
 from authorities.models import LocalAuthority, Membership, Region
+from consultations.models import Action
 
 from .factories import authority, make_user, region
 
@@ -156,3 +157,19 @@ class TestScopeFromTheMembershipsReadOnce:
         with django_assert_num_queries(0):
             assert camden.roles_of(organiser) == {Role.REGIONAL_ORGANISER}
             assert kent.roles_of(organiser) == set()
+
+    def test_who_may_change_an_action_is_true_or_false(
+        self, camden, camden_senco_lead, camden_lns, national_officer, reference_data
+    ):
+        """A condition on no row, or on every row, is still a boolean in
+        the SELECT (with_may_change's Case), on either database."""
+        Action.objects.create(authority=camden, title="Chase")
+        admin = make_user(is_superuser=True, is_staff=True)
+        for person, may in [
+            (camden_senco_lead, False),  # none: network leads do not contribute
+            (camden_lns, True),
+            (national_officer, True),  # every row
+            (admin, True),
+        ]:
+            [action] = Action.objects.with_may_change(self.loaded(person))
+            assert action.may_change is may, person

@@ -713,6 +713,7 @@ NOT_EDIT_FORMS = {
     "consultations:link_evidence": f"{NO_FIELDS} (links a meeting as evidence)",
     "official:link_evidence": f"{NO_FIELDS} (links an official figure as evidence)",
     "consultations:actions": LIST,
+    "consultations:authority_actions": LIST,
     "consultations:action_add": ADD,
     "consultations:action_starter": f"{ADD} (picks which of the briefing's actions to add)",
     "feedback:list": LIST,
