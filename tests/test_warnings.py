@@ -16,6 +16,7 @@ from authorities.access import Role
 from authorities.models import LocalAuthority
 from consultations.models import Action, BlockTransfer, Meeting
 from dashboards.warnings import (
+    READER,
     EarlyWarning,
     Kind,
     early_warnings,
@@ -917,6 +918,29 @@ def test_the_summary_is_the_whole_list_counted_and_cut(national_officer, limit):
     assert summary.count == count == 39
     assert summary.per_authority == per_authority
     assert summary.newest == found[:limit]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 5, 6, 7])
+def test_the_newest_reports_of_practices_are_cut_at_the_right_day(national_officer, limit):
+    """A wide kind's newest are narrowed to those from the day of the
+    `limit`-th (KindReader.from_day_of_the_last) before they are read: the
+    same as the whole list's first `limit`, the day's authorities in order
+    of name whatever the time of day."""
+    reports = [(KENT, 0, 9), (CAMDEN, 0, 17), (KENT, 1, 23), (CAMDEN, 1, 1), (CAMDEN, 3, 12)]
+    for la_code, days_ago, hour in [*reports, (KENT, 7, 12)]:
+        report = submission(la_code, practices=["refusing"])
+        at = datetime.datetime.combine(TODAY - days_ago * DAY, datetime.time(hour))
+        FeedbackSubmission.objects.filter(pk=report.pk).update(
+            submitted_at=timezone.make_aware(at)
+        )
+    whole = early_warnings(national_officer)
+    assert [w.kind for w in whole] == [Kind.UNLAWFUL_PRACTICE] * 6
+    reader = READER[Kind.UNLAWFUL_PRACTICE]
+    assert reader.wide
+    newest = reader.warnings(national_officer, None, None, TODAY, limit)
+    assert [(w.authority.name, w.on) for w in newest] == [
+        (w.authority.name, w.on) for w in whole[:limit]
+    ]
 
 
 def test_the_summary_narrows_as_the_list_does(camden_lns, national_officer):
