@@ -364,6 +364,15 @@ class FeedbackSubmission(Versioned):
             # The lists' order: a page of the newest is read off the index
             # instead of sorting every submission in scope.
             models.Index(fields=["-meeting_date", "-id"], name="feedback_newest_first_idx"),
+            # The active submissions of each authority, with who made them:
+            # the lists count those a person may read (their scope, or their
+            # own) off this index alone. Counting London's 215,000 at 10x
+            # data read a page of the table for each: 272 → 33 ms.
+            models.Index(
+                fields=["authority", "submitted_by"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="feedback_active_idx",
+            ),
             # The few that report a likely-unlawful practice, by authority
             # and newest first, for the early warnings (reporting_practices):
             # read off this rather than by looking at every submission's
