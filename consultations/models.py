@@ -635,6 +635,11 @@ class ActionQuerySet(models.QuerySet):
             Q(meeting__isnull=True) | Q(meeting__in=Meeting.objects.for_user(user))
         )
 
+    def listed_for(self, user):
+        """The actions `user` may see, each with whether they may change it
+        (with_may_change), overdue first: what every list of actions shows."""
+        return self.for_user(user).with_may_change(user).overdue_first()
+
     def with_may_change(self, user):
         """Each action with `may_change`: whether `user` may open it to
         change it (Can.CONTRIBUTE over its authority, as AuthorityAccess

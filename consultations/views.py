@@ -245,10 +245,7 @@ def meeting_detail(request, pk):
             "questions": questions,
             "attending": attending,
             "may_change": _may_change_meeting(access, meeting),
-            "actions": Action.objects.for_user(request.user)
-            .with_may_change(request.user)
-            .filter(meeting=meeting)
-            .overdue_first(),
+            "actions": Action.objects.listed_for(request.user).filter(meeting=meeting),
             "history": history,
         },
     )
@@ -495,10 +492,10 @@ def action_list(request, slug=None):
 def _action_list(request, authority):
     form = ActionFilterForm(request.GET)
     form.is_valid()
-    actions = Action.objects.for_user(request.user).with_may_change(request.user)
+    actions = Action.objects.listed_for(request.user)
     if authority is not None:
         actions = actions.filter(authority=authority)
-    page, page_query = _page(request, form.filter(actions, request.user).overdue_first())
+    page, page_query = _page(request, form.filter(actions, request.user))
     context = {"form": form, "page": page, "page_query": page_query, "authority": authority}
     return {
         "has_errors": bool(form.errors),

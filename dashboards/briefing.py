@@ -195,12 +195,10 @@ def briefing_pack(user, authority, roles, *, plan_pk=None):
         # Open actions, less those that follow a confidential meeting (see
         # forum_answers).
         actions=list(
-            Action.objects.for_user(user)
-            .with_may_change(user)
+            Action.objects.listed_for(user)
             .filter(authority=authority)
             .exclude(meeting__confidential=True)
             .open()
-            .overdue_first()
         ),
         charts=[chart for chart in charts if chart.bars],
         meetings=_printable_meetings(user, authority)[:PACK_MEETINGS],

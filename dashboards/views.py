@@ -89,13 +89,7 @@ def _home(user):
     # Lists, read here rather than while rendering; "what needs you" is
     # worked out from the memberships and actions too.
     memberships = list(user.memberships.select_related("region", "authority"))
-    my_actions = list(
-        Action.objects.for_user(user)
-        .with_may_change(user)
-        .filter(owner=user)
-        .open()
-        .overdue_first()
-    )
+    my_actions = list(Action.objects.listed_for(user).filter(owner=user).open())
     needs = what_needs(user, memberships=memberships, my_actions=my_actions)
     return {
         "memberships": memberships,
@@ -305,14 +299,8 @@ RECENT_REPORTS = 5
 def _open_actions(user, authority):
     """The first AUTHORITY_ACTIONS of the authority's open actions, overdue
     first, and how many there are, in one query (each row counts them all)."""
-    actions = list(
-        Action.objects.for_user(user)
-        .with_may_change(user)
-        .filter(authority=authority)
-        .open()
-        .overdue_first()
-        .annotate(open_count=Window(Count("pk")))[:AUTHORITY_ACTIONS]
-    )
+    actions = Action.objects.listed_for(user).filter(authority=authority).open()
+    actions = list(actions.annotate(open_count=Window(Count("pk")))[:AUTHORITY_ACTIONS])
     return {"open_actions": actions, "open_action_count": actions[0].open_count if actions else 0}
 
 
