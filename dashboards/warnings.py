@@ -290,9 +290,10 @@ def gravest_warnings(user, authorities, *, limit, today=None):
     gravest first, then newest) and how many it would list, without
     building the rest: an authority can have hundreds (every serious concern
     and every report of a practice is one). Each kind is counted, in the
-    one query warning_summary's counts come from; then, gravest kind first, each kind with some is
-    read newest first, at most `limit` of it, until `limit` are found: a
-    kind less grave than those can never come before them. (As in
+    one query warning_summary's counts come from; then, gravest kind
+    first, each kind with some is read newest first, at most `limit` of it,
+    until `limit` are found: a kind less grave than those can never come
+    before them. (As in
     warning_summary, of two of one kind on one day at the edge of `limit`,
     which is kept may differ: KindReader.newest.)"""
     today = today or timezone.localdate()
