@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Value
-from django.db.models.functions import Concat, Lower, Replace
+from django.db.models.functions import Cast, Coalesce, Concat, Lower, Replace
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -55,14 +55,12 @@ class UserQuerySet(models.QuerySet):
     def with_held(self):
         """People with their memberships as plain values, in the same query
         (one string, "role:region id:authority id;…", that User.held reads)."""
-        text = models.functions.Cast
-        one = Concat(
-            "role",
-            Value(":"),
-            models.functions.Coalesce(text("region_id", models.CharField()), Value("")),
-            Value(":"),
-            models.functions.Coalesce(text("authority_id", models.CharField()), Value("")),
-        )
+
+        def id_or_nothing(field):
+            return Coalesce(Cast(field, models.CharField()), Value(""))
+
+        region, authority = id_or_nothing("region_id"), id_or_nothing("authority_id")
+        one = Concat("role", Value(":"), region, Value(":"), authority)
         held = (
             Membership.objects.filter(user=OuterRef("pk"))
             .order_by()

@@ -16,7 +16,8 @@ show its reader:
 - "agreed with no consultation logged" is decided over every meeting, as the
   plan page decides it (plans_agreed_without_consultation explains why).
 
-One query per kind, so eight whatever the number of authorities and rows.
+One query per kind, so twelve (and the feedback tallies for rising waits)
+whatever the number of authorities and rows.
 A page that shows only the newest few and counts the rest asks
 warning_summary(), which reads whole only the rows it may show.
 """
