@@ -9,12 +9,14 @@ the roles they hold over the plan's authority
 
 import datetime
 import itertools
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
@@ -104,36 +106,21 @@ class PlanQuerySet(models.QuerySet):
         """What lists and dashboards show for each plan, in one query: the
         checklist's size (the latest bank's for a plan not yet assessed),
         answers given (carried-forward ones still to confirm do not count)
-        and serious concerns."""
-
-        def count(queryset, group_by):
-            counted = queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n")
-            return models.Subquery(counted)
-
-        # Read through the plan's assessment, joined once: each count is
-        # then an index lookup of its answers.
-        answers = Answer.objects.filter(assessment=OuterRef("assessment"))
-        # Only the questions asked of the plan's programme count.
-        questions = Question.objects.filter(
-            question_set=OuterRef("assessment__question_set")
-        ).for_programme(OuterRef("programme"))
+        and serious concerns, read from the counts each checklist keeps
+        (AssessmentQuerySet.recount)."""
+        # Only the questions asked of the plan's programme count; counted
+        # here only for a plan with no checklist yet (COALESCE goes no
+        # further than the first value it finds).
         latest = QuestionSet.objects.order_by("-version").values("pk")[:1]
         latest_questions = Question.objects.filter(
             question_set=models.Subquery(latest)
         ).for_programme(OuterRef("programme"))
         return self.select_related("authority__region", "programme").annotate(
             question_count=Coalesce(
-                count(questions, "question_set"),
-                count(latest_questions, "question_set"),
-                models.Value(0),
+                F("assessment__question_count"), _count(latest_questions, "question_set")
             ),
-            answered_count=Coalesce(
-                count(answers.filter(carried_forward=False), "assessment"), models.Value(0)
-            ),
-            serious_count=Coalesce(
-                count(answers.filter(concern=Answer.Concern.SERIOUS), "assessment"),
-                models.Value(0),
-            ),
+            answered_count=Coalesce(F("assessment__answered_count"), models.Value(0)),
+            serious_count=Coalesce(F("assessment__serious_count"), models.Value(0)),
         )
 
     def with_involvement(self, user):
@@ -756,6 +743,55 @@ class Question(models.Model):
         return not named or programme_id in named
 
 
+class AssessmentQuerySet(models.QuerySet):
+    def recount(self):
+        """Count again each of these checklists' questions (its bank's that
+        are asked of its plan's programme), answers given (a carried-forward
+        one still to confirm is not) and serious concerns, and store them,
+        in the current transaction: every list of plans then reads three
+        columns (PlanQuerySet.summary) rather than counting each plan's
+        checklist. Three queries however many checklists.
+
+        The rows are locked first, so two saves to one checklist count one
+        after the other: each count is a new statement, which on PostgreSQL
+        sees what the other committed, where two counts side by side would
+        each store a total without the other's answer (as
+        feedback.models.FeedbackTallyQuerySet.refresh)."""
+        with transaction.atomic(using=self.db):
+            ids = list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
+            if not ids:
+                return
+            answers = Answer.objects.filter(assessment=OuterRef("pk"))
+            questions = Question.objects.filter(
+                question_set=OuterRef("question_set")
+            ).for_programme(OuterRef("plan__programme"))
+            counted = (
+                Assessment.objects.using(self.db)
+                .filter(pk__in=ids)
+                .annotate(
+                    questions=_count(questions, "question_set"),
+                    answered=_count(answers.filter(carried_forward=False), "assessment"),
+                    serious=_count(answers.filter(concern=Answer.Concern.SERIOUS), "assessment"),
+                )
+                .only("pk")
+            )
+            changed = []
+            for assessment in counted:
+                assessment.question_count = assessment.questions
+                assessment.answered_count = assessment.answered
+                assessment.serious_count = assessment.serious
+                changed.append(assessment)
+            Assessment.objects.using(self.db).bulk_update(
+                changed, ["question_count", "answered_count", "serious_count"], batch_size=1000
+            )
+
+
+def _count(queryset, group_by):
+    """How many rows `queryset` has, as a subquery (0 for none)."""
+    counted = queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n")
+    return Coalesce(models.Subquery(counted), models.Value(0))
+
+
 class Assessment(models.Model):
     """The union's checklist for one plan."""
 
@@ -767,6 +803,15 @@ class Assessment(models.Model):
         QuestionSet, on_delete=models.PROTECT, related_name="assessments"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Its counts, kept by AssessmentQuerySet.recount() in the transaction of
+    # every write that changes them (keep_checklist_counts): read by every
+    # list of plans, and at ten times the data counting them on each read
+    # was most of the national overview's query.
+    question_count = models.PositiveIntegerField(default=0, editable=False)
+    answered_count = models.PositiveIntegerField(default=0, editable=False)
+    serious_count = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = AssessmentQuerySet.as_manager()
 
     def __str__(self):
         return f"Checklist for {self.plan}"
@@ -1543,3 +1588,91 @@ class TimelineEntry(models.Model):
             return self.date.replace(month=12, day=31)
         following = self.date.replace(day=28) + datetime.timedelta(days=4)
         return following - datetime.timedelta(days=following.day)
+
+
+# Keeping the checklists' counts -------------------------------------------
+
+# Inside counting_checklists_later(): the checklists whose answers writes
+# have touched, counted again at its end rather than at each write.
+_touched = ContextVar("checklists_touched", default=None)
+
+
+@contextmanager
+def counting_checklists_later():
+    """Gather the checklists that the answers written inside touch and
+    count them again once, at the end: for writes of many answers (a
+    revision's carried-forward checklist), which would otherwise count one
+    checklist again for each. Inside another, the outer one counts. Nothing
+    is counted if the block raises: its transaction is being rolled back."""
+    outer = _touched.get()
+    if outer is not None:
+        yield outer
+        return
+    touched = set()
+    token = _touched.set(touched)
+    try:
+        yield touched
+    finally:
+        _touched.reset(token)
+    Assessment.objects.filter(pk__in=touched).recount()
+
+
+def _answer_written(sender, instance, **kwargs):
+    touched = _touched.get()
+    if touched is not None:
+        touched.add(instance.assessment_id)
+    else:
+        Assessment.objects.filter(pk=instance.assessment_id).recount()
+
+
+def _assessment_saved(sender, instance, created, raw=False, **kwargs):
+    # A new checklist's size; its bank and plan are not changed afterwards.
+    if created and not raw:
+        Assessment.objects.filter(pk=instance.pk).recount()
+
+
+def _plan_saved(sender, instance, created, raw=False, **kwargs):
+    # A plan moved to another programme is asked other questions. (A new
+    # plan has no checklist yet.)
+    if not created and not raw:
+        Assessment.objects.filter(plan=instance.pk).recount()
+
+
+def _question_changed(sender, instance, raw=False, **kwargs):
+    # A question added to, taken from or moved between programmes of a bank
+    # already in use (the admin; load_programmes makes a new bank instead).
+    if not raw:
+        Assessment.objects.filter(question_set=instance.question_set_id).recount()
+
+
+def _question_programmes_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if not action.startswith("post_"):
+        return
+    if not reverse:
+        checklists = Assessment.objects.filter(question_set=instance.question_set_id)
+    elif pk_set is None:  # a programme cleared of its questions: which is not known
+        checklists = Assessment.objects.all()
+    else:  # from the programme's side: `pk_set` names the questions
+        banks = Question.objects.filter(pk__in=pk_set).values("question_set")
+        checklists = Assessment.objects.filter(question_set__in=banks)
+    checklists.recount()
+
+
+def keep_checklist_counts():
+    """Called once, from PlansConfig.ready(): every write that changes what
+    a checklist counts counts it again (bulk writes, which send no signal,
+    call AssessmentQuerySet.recount themselves)."""
+    for signal in (models.signals.post_save, models.signals.post_delete):
+        signal.connect(_answer_written, sender=Answer, dispatch_uid=f"checklist-answer-{signal!r}")
+        signal.connect(
+            _question_changed, sender=Question, dispatch_uid=f"checklist-question-{signal!r}"
+        )
+    models.signals.post_save.connect(
+        _assessment_saved, sender=Assessment, dispatch_uid="checklist-assessment"
+    )
+    models.signals.post_save.connect(_plan_saved, sender=Plan, dispatch_uid="checklist-plan")
+    models.signals.m2m_changed.connect(
+        _question_programmes_changed,
+        sender=Question.programmes.through,
+        dispatch_uid="checklist-question-programmes",
+    )

@@ -20,6 +20,7 @@ from .models import (
     QuestionSet,
     ReformPlanDetails,
     Target,
+    counting_checklists_later,
 )
 
 
@@ -217,6 +218,14 @@ def revise_plan(*, plan, user):
     )
     asked = Question.objects.filter(question_set=new.question_set_id)
     questions = {q.key: q for q in asked.for_programme(revision.programme_id)}
+    with counting_checklists_later():
+        _carry_forward(old, new, questions, user)
+    return revision
+
+
+def _carry_forward(old, new, questions, user):
+    """Copy the answers of checklist `old` to `new` ({key: question} of
+    `new`), marked carried forward, with their evidence links."""
     for answer in old.answers.select_related("question").prefetch_related("links"):
         question = questions.get(answer.question.key)
         if question is None:
@@ -249,7 +258,6 @@ def revise_plan(*, plan, user):
             default_user=user,
             default_change_reason="carried forward to the revised plan",
         )
-    return revision
 
 
 def move_to_revision(*, plan, revision):
