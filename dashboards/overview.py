@@ -526,14 +526,22 @@ ROWS_PER_PAGE = 50
 
 def build_rows(user, authorities, *, with_coverage=False, today=None):
     """An OverviewRow for each of `authorities` (already scoped to `user`),
-    by name, in a fixed number of queries: the authorities, their current
-    plans (with the checklist bank's two, and a reform plan's details and
-    grant), instalments, meetings, actions, feedback and the official
-    figures; two more `with_coverage`."""
-    authorities = authorities.select_related("region").with_latest_deficit().order_by("name")
+    by name, in a fixed number of queries: the authorities (each with its
+    last meeting held), their current plans (with the checklist bank's
+    two, and a reform plan's details and grant), instalments, actions,
+    feedback and the official figures; two more `with_coverage`."""
+    authorities = (
+        authorities.select_related("region")
+        .with_latest_deficit()
+        .annotate(last_meeting=Meeting.objects.for_user(user).last_held())
+        .order_by("name")
+    )
     if with_coverage:
         authorities = authorities.with_coverage()
-    rows = {authority.pk: OverviewRow(authority) for authority in authorities}
+    rows = {
+        authority.pk: OverviewRow(authority, last_meeting=authority.last_meeting)
+        for authority in authorities
+    }
     ids = list(rows)
     if not ids:
         return []
@@ -551,10 +559,6 @@ def build_rows(user, authorities, *, with_coverage=False, today=None):
         row.withheld = (row.withheld or ZERO) + totals.get("withheld", ZERO)
         if plan.status == Plan.Status.UNDER_REVIEW and not totals.get("withheld"):
             row.withheld_unrecorded.append(plan)
-
-    meetings = Meeting.objects.for_user(user).filter(authority__in=ids)
-    for authority_id, held_on in meetings.last_held_by_authority().items():
-        rows[authority_id].last_meeting = held_on
 
     actions = Action.objects.for_user(user).filter(authority__in=ids)
     for authority_id, (open_, overdue) in actions.counts_by_authority(today=today).items():

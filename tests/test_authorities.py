@@ -254,11 +254,11 @@ class TestAuthorityDetail:
 # kind first, until twenty are found newer than any kind unread could give:
 # one query a kind read, none with no warnings, never more than one a kind,
 # dashboards/warnings.warning_summary); the overview table's rows
-# (programmes, authorities, who covers them (2), the checklist bank (2),
-# plans, instalments, meetings, actions, feedback, official figures:
+# (programmes, authorities with their last meeting, who covers them (2), the
+# checklist bank (2), plans, instalments, actions, feedback, official figures:
 # tests/test_overview.py); plans agreed without consultation, the feedback
 # figures, meetings and block transfers (the newest and their count).
-REGION_PAGE_QUERIES = 21  # and one for each kind of warning read
+REGION_PAGE_QUERIES = 20  # and one for each kind of warning read
 
 
 class TestRegion:

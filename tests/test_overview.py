@@ -879,16 +879,16 @@ def populate(count):
 
 
 # session, user, regions in scope, programmes, authorities (with their latest
-# deficit), the checklist bank (latest version, its size), plans (with their
-# checklist counts and consultation flag, and a reform plan's details and
-# grant joined), instalments, meetings, actions, feedback, the official
+# deficit and last meeting), the checklist bank (latest version, its size),
+# plans (with their checklist counts and consultation flag, and a reform
+# plan's details and grant joined), instalments, actions, feedback, the official
 # figures (every row's in one query: official.comparisons.compare), and the
 # early warnings (counted by authority and kind in one query, with each
 # kind's newest day, and the tallies for rising waits; then the newest of
 # each kind, newest kind first, until twenty are found newer than any kind
 # unread could give: dashboards/warnings.warning_summary). Cold: nothing from
 # the page cache.
-OVERVIEW_ROWS_QUERIES = 13  # and one for each kind of warning read
+OVERVIEW_ROWS_QUERIES = 12  # and one for each kind of warning read
 # populate() makes six kinds: for one authority five are read to find the
 # twenty newest; from ten, the instalments, grants and serious concerns of
 # today are more than twenty, and only the first kind read is needed.
