@@ -248,7 +248,10 @@ def covering(user, roles=None, *, region, authority):
     the ORM builds a scope into most queries of every page, and a correlated
     subquery cost milliseconds to build each time and a lookup per row to
     run. Where every row is covered it is a condition Django leaves out of
-    the SQL; where none is, one it answers without asking the database."""
+    the SQL; where none is (nobody signed in, or deactivated, too), one it
+    answers without asking the database."""
+    if not (user.is_authenticated and user.is_active):
+        return models.Q(pk__in=[])
     if user.is_superuser:
         return ~models.Q(pk__in=[])
     held = [h for h in user.held if roles is None or h.role in roles]
@@ -257,6 +260,17 @@ def covering(user, roles=None, *, region, authority):
     regions = sorted({h.region_id for h in held if h.region_id is not None})
     authorities = sorted({h.authority_id for h in held if h.authority_id is not None})
     return models.Q(**{f"{region}__in": regions}) | models.Q(**{f"{authority}__in": authorities})
+
+
+def in_scope(user, path):
+    """A condition on rows: those whose authority, at `path` from the row
+    ("authority" on a meeting, "plan__authority" on an instalment), is one
+    `user` may see: as LocalAuthority.objects.for_user decides, written into
+    the row's own query rather than as a subquery of authorities, so that
+    for a national officer it is no condition at all, and for anyone else
+    one the database checks on the row (or its authority, joined) with no
+    second look at the authorities."""
+    return covering(user, region=f"{path}__region_id", authority=f"{path}_id")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Authorities, regions, people and who in the union covers what.
 
-Everything else in the app hangs off a `LocalAuthority` and is scoped through
-`LocalAuthority.objects.for_user(user)`: what a person may see is decided in the
-query, so an out-of-scope object is simply not found (404), never leaked.
+Everything else in the app hangs off a `LocalAuthority` and is scoped by
+`LocalAuthority.objects.for_user(user)`'s rule (each app's `for_user` writes it
+into its rows' own query: `access.in_scope`): what a person may see is decided
+in the query, so an out-of-scope object is simply not found (404), never leaked.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -301,8 +302,8 @@ class LocalAuthorityQuerySet(models.QuerySet):
 
         National scope: all of England. Regional organisers and NEMs: every
         authority in their region. Everyone else: the authorities they cover.
-        Later models' `for_user` filter on this queryset.
-        """
+        Other models' `for_user` write the same rule into their own rows'
+        query (access.in_scope)."""
         if not (user.is_authenticated and user.is_active):
             return self.none()
         return self.filter(covering(user, region="region_id", authority="pk"))

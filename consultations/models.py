@@ -7,8 +7,8 @@ authority's LNS, Schools Forum and JCNC/JCC representatives (CONFIDENTIAL_ROLES,
 the people who see its papers). Regional organisers, NEMs and the SENCO and
 headteacher network people of the authority do not see it: for them it is a
 404 and it is never counted in their lists. The rule lives in
-`MeetingQuerySet.for_user`, and every other model here reads its meetings
-through it.
+`readable_meetings`, which `MeetingQuerySet.for_user` and every other model
+here that hangs off a meeting apply to their rows.
 
 Who may do what (`authorities.access.AuthorityAccess`): editors (Can.EDIT) log and
 change meetings, outcomes and block transfers; contributors (editors plus the
@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from authorities.access import CONFIDENTIAL_ROLES, CONTRIBUTOR_ROLES, covering
+from authorities.access import CONFIDENTIAL_ROLES, CONTRIBUTOR_ROLES, covering, in_scope
 from authorities.edits import Versioned
 from authorities.models import (
     Branch,
@@ -85,6 +85,23 @@ CONSULTING_FORUMS = (
 CONSULTED_THE_UNION = Q(status="held", union_consulted=YesNo.YES, forum__in=CONSULTING_FORUMS)
 
 
+def readable_meetings(user, path=""):
+    """A condition on rows: those whose meeting (at `path` from the row,
+    "meeting__" from a block transfer; "" for meetings) `user` may read:
+    of an authority in scope, and not confidential unless they hold a role
+    that sees confidential meetings over its authority (the module
+    docstring)."""
+    return in_scope(user, f"{path}authority") & (
+        Q(**{f"{path}confidential": False})
+        | covering(
+            user,
+            CONFIDENTIAL_ROLES,
+            region=f"{path}authority__region_id",
+            authority=f"{path}authority_id",
+        )
+    )
+
+
 class MeetingQuerySet(models.QuerySet):
     def held(self):
         """Meetings that have taken place: what counts as engagement (the
@@ -97,16 +114,7 @@ class MeetingQuerySet(models.QuerySet):
     def for_user(self, user):
         """Meetings of the authorities in scope, less the confidential ones
         this person may not see (see the module docstring)."""
-        if not (user.is_authenticated and user.is_active):
-            return self.none()
-        in_scope = self.filter(authority__in=LocalAuthority.objects.for_user(user))
-        # A role that sees confidential meetings, held over the meeting's authority.
-        return in_scope.filter(
-            Q(confidential=False)
-            | covering(
-                user, CONFIDENTIAL_ROLES, region="authority__region_id", authority="authority_id"
-            )
-        )
+        return self.filter(readable_meetings(user))
 
     def listed(self):
         """What a list of meetings shows, in one query however long."""
@@ -510,7 +518,7 @@ def with_agreed_without_consultation(plans):
 
 class BlockTransferQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(meeting__in=Meeting.objects.for_user(user))
+        return self.filter(readable_meetings(user, "meeting__"))
 
     def listed(self):
         return self.select_related("meeting__authority").order_by(
@@ -640,8 +648,8 @@ class ActionQuerySet(models.QuerySet):
     def for_user(self, user):
         """Actions on authorities in scope; one that follows a meeting this
         person may not see (a confidential one) is not shown either."""
-        return self.filter(authority__in=LocalAuthority.objects.for_user(user)).filter(
-            Q(meeting__isnull=True) | Q(meeting__in=Meeting.objects.for_user(user))
+        return self.filter(in_scope(user, "authority")).filter(
+            Q(meeting__isnull=True) | readable_meetings(user, "meeting__")
         )
 
     def listed_for(self, user):
@@ -811,7 +819,7 @@ class MeetingQuestionQuerySet(models.QuerySet):
     def for_user(self, user):
         """Questions of the meetings this person may see (confidential ones
         included only for those who see them)."""
-        return self.filter(meeting__in=Meeting.objects.for_user(user))
+        return self.filter(readable_meetings(user, "meeting__"))
 
 
 class MeetingQuestion(Versioned):

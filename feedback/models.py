@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
-from authorities.access import READER_ROLES, Can, covering
+from authorities.access import READER_ROLES, Can, covering, in_scope
 from authorities.edits import Versioned
 from authorities.models import LocalAuthority, MultiAcademyTrust
 from plans.models import Plan, Question
@@ -182,12 +182,9 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
     def for_user(self, user):
         """Submissions a person may read one by one (one query): see the
         module's docstring. Withdrawn ones are included; see active()."""
-        if not (user.is_authenticated and user.is_active):
-            return self.none()
-        in_scope = self.filter(authority__in=LocalAuthority.objects.for_user(user))
-        return in_scope.filter(
+        return self.filter(in_scope(user, "authority")).filter(
             covering(user, READER_ROLES, region="authority__region_id", authority="authority_id")
-            | Q(submitted_by=user)
+            | Q(submitted_by=user.pk)
         )
 
     def readable_by(self, user):

@@ -2,7 +2,8 @@
 union's checklist answered per plan.
 
 Scope comes from the authority: `Plan.objects.for_user(user)` is the plans of
-`LocalAuthority.objects.for_user(user)`. What a person may change is decided by
+`LocalAuthority.objects.for_user(user)`, the rule written into the plan's own
+query (`authorities.access.in_scope`). What a person may change is decided by
 the roles they hold over the plan's authority
 (`authorities.access.AuthorityAccess`).
 """
@@ -23,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from authorities.access import in_scope
 from authorities.edits import AddressedHistory, Versioned
 from authorities.models import (
     FIRST_FINANCIAL_YEAR,
@@ -83,7 +85,7 @@ class Recommendation(models.Model):
 
 class PlanQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(authority__in=LocalAuthority.objects.for_user(user))
+        return self.filter(in_scope(user, "authority"))
 
     def with_reform(self):
         """Each plan with its reform plan details and stability grant, where
@@ -414,7 +416,7 @@ class InstalmentQuerySet(models.QuerySet):
         return self.aggregate(**self._sums())
 
     def for_user(self, user):
-        return self.filter(plan__in=Plan.objects.for_user(user))
+        return self.filter(in_scope(user, "plan__authority"))
 
     def held_back(self):
         """Instalments withheld, or paid reduced (part withheld), with their
@@ -819,7 +821,7 @@ class Assessment(models.Model):
 
 class AnswerQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(assessment__plan__in=Plan.objects.for_user(user))
+        return self.filter(in_scope(user, "assessment__plan__authority"))
 
     def serious(self):
         """Serious concerns on current plans (a revised plan's answers are
@@ -1084,7 +1086,7 @@ REFORM_DEADLINE_WARNING = datetime.timedelta(weeks=8)
 
 class ReformPlanQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(plan__in=Plan.objects.for_user(user))
+        return self.filter(in_scope(user, "plan__authority"))
 
     def current(self):
         """Those of plans not replaced by a later revision, with the plan,
@@ -1379,7 +1381,7 @@ def written_off_part(deficit):
 
 class GrantQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(plan__in=Plan.objects.for_user(user))
+        return self.filter(in_scope(user, "plan__authority"))
 
     def held_back(self):
         """Grants withheld, or paid reduced, on plans not since revised

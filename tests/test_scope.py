@@ -4,12 +4,24 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
-from authorities.access import Role
+from authorities.access import CONFIDENTIAL_ROLES, READER_ROLES, Role
 from authorities.backends import AuthenticationBackend
 from authorities.models import LocalAuthority, Membership, Region
-from consultations.models import Action
+from consultations.models import Action, BlockTransfer, Meeting
+from feedback.models import FeedbackSubmission
+from plans.models import Answer, FundingInstalment
+from plans.services import assessment_for
 
-from .factories import authority, make_user, region
+from .factories import (
+    CAMDEN,
+    KENT,
+    MANCHESTER,
+    authority,
+    checklist_questions,
+    make_plan,
+    make_user,
+    region,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +185,123 @@ class TestScopeFromTheMembershipsReadOnce:
         ]:
             [action] = Action.objects.with_may_change(self.loaded(person))
             assert action.may_change is may, person
+
+
+class TestScopeInTheRowsOwnQuery:
+    """Each app's `for_user` writes the scope into the row's own query
+    (access.in_scope, consultations.models.readable_meetings) rather than as
+    a subquery of authorities: the rows are those the rules give, worked out
+    here one by one from the authorities in scope and the person's roles
+    there (LocalAuthority.roles_of)."""
+
+    @pytest.fixture
+    def rows(self, reference_data):
+        """At Camden (London), Kent (South East) and Manchester (North
+        West): a plan with an answer and an instalment, a meeting open and
+        one confidential (each with a block transfer and an action), an
+        action with no meeting, and a submission."""
+        made = {"submitter": make_user(email="submitter@example.org")}
+        for code in (CAMDEN, KENT, MANCHESTER):
+            place = authority(code)
+            plan = make_plan(code)
+            Answer.objects.create(
+                assessment=assessment_for(plan),
+                question=checklist_questions().first(),
+                response="no",
+                concern="serious",
+            )
+            FundingInstalment.objects.create(plan=plan, financial_year=2024, amount=1)
+            for confidential in (False, True):
+                meeting = Meeting.objects.create(
+                    authority=place,
+                    forum="schools_forum",
+                    held_on="2026-10-01",
+                    confidential=confidential,
+                )
+                BlockTransfer.objects.create(meeting=meeting, financial_year=2025, percent=1)
+                Action.objects.create(authority=place, meeting=meeting, title="Follow up")
+            Action.objects.create(authority=place, title="Chase")
+            FeedbackSubmission.objects.create(
+                authority=place,
+                submitted_by=made["submitter"],
+                source="senco_network",
+                phases=["primary"],
+                people_count=3,
+                meeting_date="2026-10-01",
+                health_care_costs="no",
+            )
+        return made
+
+    @staticmethod
+    def expected(user, model):
+        """The rows of `model` `user` may see, by the rules, in Python."""
+        in_scope = set(LocalAuthority.objects.for_user(user))
+
+        def may_read(meeting):
+            roles = meeting.authority.roles_of(user)
+            return meeting.authority in in_scope and (
+                not meeting.confidential or bool(roles & set(CONFIDENTIAL_ROLES))
+            )
+
+        found = set()
+        for row in model.objects.all():
+            if model is Answer:
+                seen = row.assessment.plan.authority in in_scope
+            elif model is FundingInstalment:
+                seen = row.plan.authority in in_scope
+            elif model in (Meeting, BlockTransfer):
+                seen = may_read(row if model is Meeting else row.meeting)
+            elif model is Action:
+                seen = row.authority in in_scope and (row.meeting is None or may_read(row.meeting))
+            else:  # FeedbackSubmission: read by its readers there, and by whoever made it
+                roles = row.authority.roles_of(user)
+                seen = row.authority in in_scope and (
+                    bool(roles & set(READER_ROLES)) or row.submitted_by_id == user.pk
+                )
+            if seen:
+                found.add(row.pk)
+        return found
+
+    def test_each_app_gives_the_rows_the_rules_give(
+        self,
+        rows,
+        camden_lns,
+        camden_senco_lead,
+        camden_forum_rep,
+        london_organiser,
+        northwest_nem,
+        national_officer,
+        no_role_user,
+    ):
+        admin = make_user(email="admin@example.org", is_superuser=True, is_staff=True)
+        gone = make_user(email="gone@example.org", roles=[(Role.LNS, authority(KENT))])
+        gone.is_active = False
+        gone.save()
+        people = [
+            camden_lns,
+            camden_senco_lead,
+            camden_forum_rep,
+            london_organiser,
+            northwest_nem,
+            national_officer,
+            no_role_user,
+            rows["submitter"],
+            admin,
+            gone,
+            AnonymousUser(),
+        ]
+        models = (Answer, FundingInstalment, Meeting, BlockTransfer, Action, FeedbackSubmission)
+        for person in people:
+            loaded = person if person.is_anonymous else AuthenticationBackend().get_user(person.pk)
+            loaded = loaded or person  # the backend gives no deactivated person
+            for model in models:
+                got = set(model.objects.for_user(loaded).values_list("pk", flat=True))
+                assert got == self.expected(loaded, model), (person, model.__name__)
+        # Not a test of nothing: of each, someone sees some rows and not all,
+        # and among Camden's people one sees fewer than another (confidential
+        # meetings, others' submissions).
+        for model in models:
+            every = set(model.objects.values_list("pk", flat=True))
+            seen = [self.expected(person, model) for person in people[:5]]
+            assert any(0 < len(rows) < len(every) for rows in seen), model
+        assert self.expected(camden_senco_lead, Meeting) < self.expected(camden_lns, Meeting)
