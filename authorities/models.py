@@ -34,6 +34,7 @@ from .access import (
     Held,
     Role,
     covering,
+    in_scope,
 )
 from .edits import AddressedHistory, Versioned
 
@@ -624,7 +625,7 @@ class Figure(NamedTuple):
 class AuthorityFinanceQuerySet(models.QuerySet):
     def for_user(self, user):
         """Finance rows of the authorities a person may see."""
-        return self.filter(authority__in=LocalAuthority.objects.for_user(user))
+        return self.filter(in_scope(user, "authority"))
 
     def trend(self):
         """The rows oldest first, in one query, each given `previous_year`:

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from authorities.access import in_scope
 from authorities.edits import Versioned
 from authorities.models import LocalAuthority, User
 from plans.models import Answer
@@ -72,7 +73,7 @@ class WarningDealtWithQuerySet(models.QuerySet):
         """Records at the authorities a person may see. Which warnings they
         may see is the warnings' readers' business (dashboards/warnings.py):
         a record is only ever shown beside its warning."""
-        return self.filter(authority__in=LocalAuthority.objects.for_user(user))
+        return self.filter(in_scope(user, "authority"))
 
     def current(self):
         """Those not reopened: their warnings are not open."""

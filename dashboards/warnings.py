@@ -34,6 +34,7 @@ from django.db.models.lookups import IsNull
 from django.urls import reverse
 from django.utils import timezone
 
+from authorities.access import in_scope
 from authorities.models import LocalAuthority, financial_year_label, format_pounds
 from consultations.models import Action, BlockTransfer, plans_agreed_without_consultation
 from feedback.models import FeedbackSubmission, FeedbackTally, Practice, term_of
@@ -618,7 +619,7 @@ def waits_rising(user, authorities, since, today, *, status=Status.OPEN):
     # Aggregates, like the authority page's: every submission in scope
     # counts, suppressed below SMALL_NUMBER a term.
     tallies = _narrow(
-        FeedbackTally.objects.filter(authority__in=LocalAuthority.objects.for_user(user)),
+        FeedbackTally.objects.filter(in_scope(user, "authority")),
         "authority",
         authorities,
     )

@@ -19,8 +19,7 @@ from typing import NamedTuple
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from authorities.access import AuthorityAccess
-from authorities.models import LocalAuthority
+from authorities.access import AuthorityAccess, in_scope
 
 from .models import (  # SMALL_NUMBER and FEWER: read from here by the pages
     FEWER,
@@ -298,10 +297,8 @@ def trust_feedback(trust, user):
     """A multi-academy trust's page: the figures of the feedback linked to
     it from authorities in the person's scope, counted from the submissions
     (no tally is kept by trust; a trust's are few), in one query."""
-    in_scope = FeedbackSubmission.objects.filter(
-        trust=trust, authority__in=LocalAuthority.objects.for_user(user)
-    )
-    summary = summarise(in_scope, reveal_small_numbers=user.can_see_small_numbers)
+    linked = FeedbackSubmission.objects.filter(in_scope(user, "authority"), trust=trust)
+    summary = summarise(linked, reveal_small_numbers=user.can_see_small_numbers)
     summary.place = trust.name
     return summary
 

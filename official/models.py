@@ -11,6 +11,7 @@ so that they are reported and nothing is dropped silently.
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
 
+from authorities.access import in_scope
 from authorities.models import LocalAuthority, Region
 
 OGL = "Open Government Licence v3.0"
@@ -122,7 +123,7 @@ class FigureQuerySet(models.QuerySet):
     def for_user(self, user):
         """The figures of the authorities in `user`'s scope (a region's
         and England's are published for all, and read through beside())."""
-        return self.filter(authority__in=LocalAuthority.objects.for_user(user))
+        return self.filter(in_scope(user, "authority"), authority__isnull=False)
 
     def worse_than_england_and_last_year(self):
         """Authorities' figures, in the latest year England has one for, of

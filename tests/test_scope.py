@@ -6,9 +6,10 @@ from django.db import IntegrityError, transaction
 
 from authorities.access import CONFIDENTIAL_ROLES, READER_ROLES, Role
 from authorities.backends import AuthenticationBackend
-from authorities.models import LocalAuthority, Membership, Region
+from authorities.models import AuthorityFinance, LocalAuthority, Membership, Region
 from consultations.models import Action, BlockTransfer, Meeting
 from feedback.models import FeedbackSubmission
+from official.models import Figure
 from plans.models import Answer, FundingInstalment
 from plans.services import assessment_for
 
@@ -22,6 +23,7 @@ from .factories import (
     make_user,
     region,
 )
+from .test_official_evidence import REFUSALS, figures, release
 
 pytestmark = pytest.mark.django_db
 
@@ -305,3 +307,33 @@ class TestScopeInTheRowsOwnQuery:
             seen = [self.expected(person, model) for person in people[:5]]
             assert any(0 < len(rows) < len(every) for rows in seen), model
         assert self.expected(camden_senco_lead, Meeting) < self.expected(camden_lns, Meeting)
+
+    def test_official_figures_and_finance_are_of_the_authorities_in_scope(
+        self, camden_lns, london_organiser, national_officer, no_role_user
+    ):
+        """England's and a region's official figures belong to no authority:
+        never among the authorities' figures, even for a national officer,
+        who has no condition on the authority at all."""
+        figures(
+            REFUSALS,
+            "2024",
+            england="25",
+            values={CAMDEN: "40", KENT: "30", MANCHESTER: "20"},
+            source=release(),
+        )
+        for code in (CAMDEN, KENT, MANCHESTER):
+            AuthorityFinance.objects.create(
+                authority=authority(code), financial_year=2024, dsg_cumulative_deficit=1
+            )
+        assert Figure.objects.filter(authority__isnull=True).exists()
+        for person, places in [
+            (camden_lns, {"Camden"}),
+            (london_organiser, {"Camden"}),
+            (national_officer, {"Camden", "Kent", "Manchester"}),
+            (no_role_user, set()),
+        ]:
+            loaded = AuthenticationBackend().get_user(person.pk)
+            for model in (Figure, AuthorityFinance):
+                found = model.objects.for_user(loaded).values_list("authority__name", flat=True)
+                assert set(found) == places, (person, model.__name__)
+                assert None not in set(found)
