@@ -18,7 +18,7 @@ from authorities.models import AuthorityFinance, LocalAuthority
 from consultations.models import Action, Meeting
 from dashboards.filters import months_before
 from dashboards.models import DashboardExport
-from dashboards.overview import SORTS
+from dashboards.overview import COLUMNS, SORTS
 from dashboards.warnings import early_warnings
 from feedback.aggregates import FEWER
 from feedback.models import FeedbackSubmission
@@ -490,6 +490,27 @@ class TestPages:
         last = national_officer_client.get(OVERVIEW, {"sort": "-authority", "page": "4"})
         assert self.shown(last) == every[150:]
         assert "151 to 153 below, page 4 of 4" in last.content.decode()
+
+    @pytest.mark.parametrize("sort", [None, "authority", "-authority"])
+    def test_sorted_by_name_only_the_page_s_rows_are_built(
+        self, national_officer_client, london, sort
+    ):
+        """Each the row the whole table has (every column, as the
+        downloads write them), in its place."""
+
+        def values(row):
+            return [part(row) for column in COLUMNS for _, part in column.exported]
+
+        asked = {"sort": sort} if sort else {}
+        for number in (1, 2, 4):
+            response = national_officer_client.get(OVERVIEW, {**asked, "page": number})
+            overview = response.context["overview"]
+            assert "rows" not in overview.__dict__  # the whole table was not built
+            shown = list(overview.page)
+            whole = overview.rows[(number - 1) * 50 : number * 50]  # built now, as to sort
+            assert [row.authority.name for row in shown] == [row.authority.name for row in whole]
+            assert [values(row) for row in shown] == [values(row) for row in whole]
+        assert any(row.plans and row.warnings for row in overview.rows)  # not empty rows
 
     def test_page_links_keep_the_filters_and_sort_and_headings_go_to_the_first(
         self, national_officer_client
