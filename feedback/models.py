@@ -13,8 +13,6 @@ Who may see what:
 """
 
 from collections import Counter
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -31,6 +29,7 @@ from django.utils.deconstruct import deconstructible
 from authorities.access import READER_ROLES, Can, covering, in_scope
 from authorities.edits import Versioned
 from authorities.models import LocalAuthority, MultiAcademyTrust
+from authorities.recounting import Recount
 from plans.models import Plan, Question
 
 from .tallies import (
@@ -504,29 +503,10 @@ class FeedbackSubmission(Versioned):
 # it is in): an update() of any other leaves the tallies as they are.
 COUNTS_DEPEND_ON = frozenset({*COUNTED_FIELDS, "authority", "authority_id", "withdrawn_at"})
 
-# Inside counting_later(): the tally keys writes have touched, counted
-# again at its end rather than at each write.
-_touched = ContextVar("feedback_tallies_touched", default=None)
-
-
-@contextmanager
-def counting_later():
-    """Gather the tally keys that the writes inside touch (the set
-    yielded) and count them again once, at the end: for bulk writes, which
-    would otherwise count one term again for each row. Inside another, the
-    outer one counts. Nothing is counted if the block raises: its
-    transaction is being rolled back."""
-    outer = _touched.get()
-    if outer is not None:
-        yield outer
-        return
-    touched = set()
-    token = _touched.set(touched)
-    try:
-        yield touched
-    finally:
-        _touched.reset(token)
-    FeedbackTally.objects.refresh(touched)
+# The tallies' keys that writes touch, counted again (FeedbackTally.objects.
+# refresh) at each write, or once at the end of counting_later().
+_tallies = Recount("feedback_tallies_touched", lambda keys: FeedbackTally.objects.refresh(keys))
+counting_later = _tallies.later
 
 
 def _count_again(sender, instance, **kwargs):
@@ -534,11 +514,7 @@ def _count_again(sender, instance, **kwargs):
     in and the term it is in now (a new date or authority moves it)."""
     keys = {getattr(instance, "_counted_in", None), instance.tally_key()}
     instance._counted_in = instance.tally_key()
-    touched = _touched.get()
-    if touched is not None:
-        touched.update(keys)
-    else:
-        FeedbackTally.objects.refresh(keys)
+    _tallies.touched(keys)
 
 
 def keep_tallies():

@@ -10,8 +10,6 @@ the roles they hold over the plan's authority
 
 import datetime
 import itertools
-from contextlib import contextmanager
-from contextvars import ContextVar
 from decimal import Decimal
 
 from django.conf import settings
@@ -33,6 +31,7 @@ from authorities.models import (
     Membership,
 )
 from authorities.models import financial_year_label as year_label
+from authorities.recounting import Recount
 
 year_validators = [MinValueValidator(FIRST_FINANCIAL_YEAR), MaxValueValidator(LAST_FINANCIAL_YEAR)]
 money_field = {"max_digits": 14, "decimal_places": 2}
@@ -746,6 +745,13 @@ class Question(models.Model):
 
 
 class AssessmentQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """A bulk write sends no signal: the new checklists are counted here."""
+        with transaction.atomic(using=self.db):
+            made = super().bulk_create(objs, *args, **kwargs)
+            Assessment.objects.using(self.db).filter(pk__in=[a.pk for a in made]).recount()
+        return made
+
     def recount(self):
         """Count again each of these checklists' questions (its bank's that
         are asked of its plan's programme), answers given (a carried-forward
@@ -819,9 +825,39 @@ class Assessment(models.Model):
         return f"Checklist for {self.plan}"
 
 
+# The fields whose change changes a checklist's counts: an update() of any
+# other leaves them as they are.
+CHECKLIST_COUNTS_DEPEND_ON = frozenset(
+    {"assessment", "assessment_id", "concern", "carried_forward"}
+)
+
+
 class AnswerQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(in_scope(user, "assessment__plan__authority"))
+
+    # Writes that send no signal for each row still keep the checklists'
+    # counts: those they touch are counted again once, in the same
+    # transaction (a delete sends a signal for each answer).
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic(using=self.db), counting_checklists_later() as touched:
+            made = super().bulk_create(objs, *args, **kwargs)
+            touched.update(answer.assessment_id for answer in objs)
+        return made
+
+    def update(self, **values):
+        if not CHECKLIST_COUNTS_DEPEND_ON & set(values):
+            return super().update(**values)
+        with transaction.atomic(using=self.db), counting_checklists_later() as touched:
+            touched.update(self._checklists())
+            changed = super().update(**values)
+            touched.update(self._checklists())
+        return changed
+
+    def _checklists(self):
+        return set(self.order_by().values_list("assessment_id", flat=True).distinct())
 
     def serious(self):
         """Serious concerns on current plans (a revised plan's answers are
@@ -1605,37 +1641,18 @@ class TimelineEntry(models.Model):
 
 # Keeping the checklists' counts -------------------------------------------
 
-# Inside counting_checklists_later(): the checklists whose answers writes
-# have touched, counted again at its end rather than at each write.
-_touched = ContextVar("checklists_touched", default=None)
-
-
-@contextmanager
-def counting_checklists_later():
-    """Gather the checklists that the answers written inside touch and
-    count them again once, at the end: for writes of many answers (a
-    revision's carried-forward checklist), which would otherwise count one
-    checklist again for each. Inside another, the outer one counts. Nothing
-    is counted if the block raises: its transaction is being rolled back."""
-    outer = _touched.get()
-    if outer is not None:
-        yield outer
-        return
-    touched = set()
-    token = _touched.set(touched)
-    try:
-        yield touched
-    finally:
-        _touched.reset(token)
-    Assessment.objects.filter(pk__in=touched).recount()
+# The checklists whose answers writes touch, counted again
+# (AssessmentQuerySet.recount) at each write, or once at the end of
+# counting_checklists_later(): for writes of many answers (a revision's
+# carried-forward checklist, a bulk write).
+_checklists = Recount(
+    "checklists_touched", lambda ids: Assessment.objects.filter(pk__in=ids).recount()
+)
+counting_checklists_later = _checklists.later
 
 
 def _answer_written(sender, instance, **kwargs):
-    touched = _touched.get()
-    if touched is not None:
-        touched.add(instance.assessment_id)
-    else:
-        Assessment.objects.filter(pk=instance.assessment_id).recount()
+    _checklists.touched({instance.assessment_id})
 
 
 def _assessment_saved(sender, instance, created, raw=False, **kwargs):
@@ -1673,8 +1690,9 @@ def _question_programmes_changed(sender, instance, action, reverse, pk_set, **kw
 
 def keep_checklist_counts():
     """Called once, from PlansConfig.ready(): every write that changes what
-    a checklist counts counts it again (bulk writes, which send no signal,
-    call AssessmentQuerySet.recount themselves)."""
+    a checklist counts counts it again (bulk writes of answers, which send
+    no signal, through AnswerQuerySet's own; the rest, as seed_scale's
+    checklists, call AssessmentQuerySet.recount themselves)."""
     for signal in (models.signals.post_save, models.signals.post_delete):
         signal.connect(_answer_written, sender=Answer, dispatch_uid=f"checklist-answer-{signal!r}")
         signal.connect(

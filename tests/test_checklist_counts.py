@@ -171,17 +171,36 @@ class TestKeptInStep:
             fail()
         assert stored(assessment)[1:] == (0, 0)
 
-    def test_recount_mends_counts_a_bulk_write_left_behind(self, plan):
+    def test_bulk_writes(self, plan):
         assessment = assessment_for(plan)
+        questions = list(checklist_questions("sv")[:3])
         Answer.objects.bulk_create(
             [
                 Answer(assessment=assessment, question=q, response="no", concern=SERIOUS)
-                for q in checklist_questions("sv")[:2]
+                for q in questions
             ]
         )
-        assert stored(assessment)[1:] == (0, 0)
-        Assessment.objects.all().recount()
+        assert stored(assessment)[1:] == (3, 3)
+        Answer.objects.filter(question=questions[0]).update(concern=SOME)
+        assert stored(assessment)[1:] == (3, 2)
+        Answer.objects.filter(question=questions[1]).update(carried_forward=True)
         assert stored(assessment)[1:] == (2, 2)
+        Answer.objects.filter(question=questions[2]).delete()
+        assert stored(assessment)[1:] == (1, 1)
+        [other] = Assessment.objects.bulk_create(
+            [Assessment(plan=make_plan(CAMDEN, "dbv"), question_set=assessment.question_set)]
+        )
+        assert stored(other) == (checklist_questions("dbv").count(), 0, 0)
+        assert_in_step()
+
+    def test_recount_mends_counts_a_write_behind_the_orm_s_back(self, plan):
+        assessment = assessment_for(plan)
+        give(assessment, checklist_questions("sv").first(), SERIOUS)
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE plans_answer SET concern = 'none'")
+        assert stored(assessment)[1:] == (1, 1)
+        Assessment.objects.all().recount()
+        assert stored(assessment)[1:] == (1, 0)
 
 
 @settings(

@@ -868,8 +868,6 @@ def populate(count):
         for a in assessments
         for q in questions
     )
-    # Bulk writes send no signal: counted as seed_scale counts them.
-    Assessment.objects.filter(pk__in=[a.pk for a in assessments]).recount()
     Meeting.objects.bulk_create(
         Meeting(authority=la, forum="jcnc", held_on=TODAY - n * DAY, confidential=n % 2)
         for la in places

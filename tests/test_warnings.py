@@ -821,8 +821,6 @@ def every_kind_at(authorities):
             for a in assessments
         ]
     )
-    # Bulk writes send no signal: counted as seed_scale counts them.
-    Assessment.objects.filter(pk__in=[a.pk for a in assessments]).recount()
     meetings = Meeting.objects.bulk_create(
         [
             Meeting(authority=la, forum="schools_forum", held_on=TODAY - 3 * DAY)

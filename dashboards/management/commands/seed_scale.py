@@ -313,8 +313,6 @@ class Seeder:
                     answer.serious_since = answer.answered_at
                 answers.append(answer)
         bulk_create_with_history(answers, Answer, batch_size=BATCH)
-        # Bulk writes send no signal: the checklists are counted here.
-        assessments.recount()
 
     def meetings(self, count, plans, people):
         forums = [choice for choice, _ in Forum.choices]
