@@ -691,7 +691,8 @@ class Overview:
     def rows(self):
         """The rows, sorted; cached per person, filters and day until the
         data next changes (authorities/caching.py). Read only when the table
-        is rendered or exported: a page served from the cache needs none."""
+        is sorted by another column than the name (page) or exported: a page
+        served from the cache needs none."""
         rows = cached(
             "overview-rows",
             self.user,

@@ -146,7 +146,8 @@ class FigureQuerySet(models.QuerySet):
         )
         # Each measure's latest year found once (not for every figure, as a
         # subquery correlated with the figure's measure would be), so only
-        # that year's figures are read: nationally 8 → 2 ms.
+        # that year's figures are read: the warnings' count of them
+        # nationally 8 → 5.6 ms.
         in_latest_year = Q(pk__in=[])
         for measure in WORSE_WHEN:
             latest = Figure.objects.filter(

@@ -1690,9 +1690,10 @@ def _question_programmes_changed(sender, instance, action, reverse, pk_set, **kw
 
 def keep_checklist_counts():
     """Called once, from PlansConfig.ready(): every write that changes what
-    a checklist counts counts it again (bulk writes of answers, which send
-    no signal, through AnswerQuerySet's own; the rest, as seed_scale's
-    checklists, call AssessmentQuerySet.recount themselves)."""
+    a checklist counts counts it again (bulk writes of answers and
+    checklists, which send no signal, through their querysets' own
+    bulk_create and update; a write behind the ORM's back calls
+    AssessmentQuerySet.recount itself)."""
     for signal in (models.signals.post_save, models.signals.post_delete):
         signal.connect(_answer_written, sender=Answer, dispatch_uid=f"checklist-answer-{signal!r}")
         signal.connect(
