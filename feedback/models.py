@@ -29,7 +29,7 @@ from django.utils.deconstruct import deconstructible
 from authorities.access import READER_ROLES, Can, covering, in_scope
 from authorities.edits import Versioned
 from authorities.models import LocalAuthority, MultiAcademyTrust
-from authorities.recounting import Recount
+from authorities.recounting import Recount, RecountedQuerySet
 from plans.models import Plan, Question
 
 from .tallies import (
@@ -177,7 +177,7 @@ class WaitRise(NamedTuple):
     latest: date  # the latest meeting this term that gave a wait
 
 
-class FeedbackSubmissionQuerySet(models.QuerySet):
+class FeedbackSubmissionQuerySet(RecountedQuerySet):
     def for_user(self, user):
         """Submissions a person may read one by one (one query): see the
         module's docstring. Withdrawn ones are included; see active()."""
@@ -230,32 +230,25 @@ class FeedbackSubmissionQuerySet(models.QuerySet):
         return self.active().exclude(practices=[]).select_related("authority")
 
     # Writes that send no signal for each row still keep the tallies: the
-    # terms they touch are counted again once, in the same transaction.
+    # terms they touch are counted again once, in the same transaction
+    # (RecountedQuerySet, and delete() here). The fields whose change
+    # changes a submission's counts, or which counts it is in:
+    counts_depend_on = frozenset({*COUNTED_FIELDS, "authority", "authority_id", "withdrawn_at"})
 
-    def bulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
-        with transaction.atomic(using=self.db), counting_later() as touched:
-            made = super().bulk_create(objs, *args, **kwargs)
-            touched.update(submission.tally_key() for submission in objs)
-        return made
+    def recount(self):
+        return _tallies
 
-    def update(self, **values):
-        if not COUNTS_DEPEND_ON & set(values):
-            return super().update(**values)
-        with transaction.atomic(using=self.db), counting_later() as touched:
-            touched.update(self._tally_keys())
-            changed = super().update(**values)
-            touched.update(self._tally_keys())
-        return changed
+    def recount_key(self, submission):
+        return submission.tally_key()
+
+    def recount_keys(self):
+        rows = self.order_by().values_list("authority_id", "meeting_date").distinct()
+        return {(authority_id, term_key(day)) for authority_id, day in rows}
 
     def delete(self):
         with transaction.atomic(using=self.db), counting_later() as touched:
-            touched.update(self._tally_keys())
+            touched.update(self.recount_keys())
             return super().delete()
-
-    def _tally_keys(self):
-        rows = self.order_by().values_list("authority_id", "meeting_date").distinct()
-        return {(authority_id, term_key(day)) for authority_id, day in rows}
 
     def with_enough_per_authority(self):
         """Only submissions of authorities with at least SMALL_NUMBER of them
@@ -498,10 +491,6 @@ class FeedbackSubmission(Versioned):
 
 
 # Keeping the tallies ------------------------------------------------------
-
-# The fields whose change changes a submission's counts (or which counts
-# it is in): an update() of any other leaves the tallies as they are.
-COUNTS_DEPEND_ON = frozenset({*COUNTED_FIELDS, "authority", "authority_id", "withdrawn_at"})
 
 # The tallies' keys that writes touch, counted again (FeedbackTally.objects.
 # refresh) at each write, or once at the end of counting_later().

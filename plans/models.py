@@ -31,7 +31,7 @@ from authorities.models import (
     Membership,
 )
 from authorities.models import financial_year_label as year_label
-from authorities.recounting import Recount
+from authorities.recounting import Recount, RecountedQuerySet
 
 year_validators = [MinValueValidator(FIRST_FINANCIAL_YEAR), MaxValueValidator(LAST_FINANCIAL_YEAR)]
 money_field = {"max_digits": 14, "decimal_places": 2}
@@ -825,38 +825,21 @@ class Assessment(models.Model):
         return f"Checklist for {self.plan}"
 
 
-# The fields whose change changes a checklist's counts: an update() of any
-# other leaves them as they are.
-CHECKLIST_COUNTS_DEPEND_ON = frozenset(
-    {"assessment", "assessment_id", "concern", "carried_forward"}
-)
-
-
-class AnswerQuerySet(models.QuerySet):
+class AnswerQuerySet(RecountedQuerySet):
     def for_user(self, user):
         return self.filter(in_scope(user, "assessment__plan__authority"))
 
-    # Writes that send no signal for each row still keep the checklists'
-    # counts: those they touch are counted again once, in the same
-    # transaction (a delete sends a signal for each answer).
+    # Bulk writes keep the checklists' counts (RecountedQuerySet; a delete
+    # sends a signal for each answer).
+    counts_depend_on = frozenset({"assessment", "assessment_id", "concern", "carried_forward"})
 
-    def bulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
-        with transaction.atomic(using=self.db), counting_checklists_later() as touched:
-            made = super().bulk_create(objs, *args, **kwargs)
-            touched.update(answer.assessment_id for answer in objs)
-        return made
+    def recount(self):
+        return _checklists
 
-    def update(self, **values):
-        if not CHECKLIST_COUNTS_DEPEND_ON & set(values):
-            return super().update(**values)
-        with transaction.atomic(using=self.db), counting_checklists_later() as touched:
-            touched.update(self._checklists())
-            changed = super().update(**values)
-            touched.update(self._checklists())
-        return changed
+    def recount_key(self, answer):
+        return answer.assessment_id
 
-    def _checklists(self):
+    def recount_keys(self):
         return set(self.order_by().values_list("assessment_id", flat=True).distinct())
 
     def serious(self):
