@@ -5,8 +5,9 @@ than 5" to everyone but national officers, so nobody can work out who said
 what from a page or an export.
 
 The pages add up FeedbackTally rows, each authority's counts for a school
-term, kept in step with the submissions (feedback/tallies.py): a region's
-page reads a few dozen rows where its submissions are tens of thousands,
+term, kept in step with the submissions (feedback/tallies.py), and a
+region's page each authority's FeedbackTotal (its tallies added up, kept
+with them): a few dozen rows where its submissions are tens of thousands,
 and a median comes exactly from a histogram of the waits, the same on
 PostgreSQL and SQLite. summarise() counts a set of submissions itself, in
 the same way, for any set no tally covers.
@@ -28,6 +29,7 @@ from .models import (  # SMALL_NUMBER and FEWER: read from here by the pages
     FeedbackEvidence,
     FeedbackSubmission,
     FeedbackTally,
+    FeedbackTotal,
     HealthCosts,
     PhaseGroup,
     Practice,
@@ -70,7 +72,7 @@ def _percent(part, whole):
     return f"{round(100 * part / whole)}%"
 
 
-def summarise(submissions, *, reveal_small_numbers, by_authority=False):
+def summarise(submissions, *, reveal_small_numbers):
     """The aggregates of `submissions` (withdrawn ones left out), counted
     from one query's rows: for a set of submissions no tally covers (the
     pages read FeedbackTally instead, summary_of)."""
@@ -78,30 +80,27 @@ def summarise(submissions, *, reveal_small_numbers, by_authority=False):
     parts = [
         (name, slug, term, counts) for (name, slug, term), counts in count_by_term(rows).items()
     ]
-    return FeedbackSummary(
-        parts, reveal_small_numbers=reveal_small_numbers, by_authority=by_authority
-    )
+    return FeedbackSummary.of_parts(parts, reveal_small_numbers=reveal_small_numbers)
 
 
-def summary_of(tallies, *, reveal_small_numbers, by_authority=False):
+def summary_of(tallies, *, reveal_small_numbers):
     """The aggregates of the FeedbackTally rows `tallies`, in one query."""
-    return FeedbackSummary(
-        tallies.parts(), reveal_small_numbers=reveal_small_numbers, by_authority=by_authority
-    )
+    return FeedbackSummary.of_parts(tallies.parts(), reveal_small_numbers=reveal_small_numbers)
 
 
 class FeedbackSummary:
     """What the authority and region pages show about feedback, from the
-    counts of each authority and term (feedback/tallies.py): `parts` are
-    (authority name, slug, (year, term), Counts)."""
+    counts of each authority and term (feedback/tallies.py): `total`, the
+    Counts of all of it; `terms`, [((year, term), Counts)], of which a line
+    a term shows the submissions, people and assessment waits; and
+    `authorities`, [(name, slug, Counts)] for a line an authority (its
+    submissions and people), or None for none."""
 
     place = ""  # the authority or region, for the page
     add_url = ""  # where this person gives feedback for it, if they may
 
-    def __init__(self, parts, *, reveal_small_numbers, by_authority=False):
+    def __init__(self, total, terms, authorities=None, *, reveal_small_numbers):
         self.reveal_small_numbers = reveal_small_numbers
-        parts = list(parts)
-        total = Counts.total(counts for *_, counts in parts)
         self.count = total.submissions
         # Too few to show anything but that there are few.
         self.withheld = 0 < self.count < SMALL_NUMBER and not reveal_small_numbers
@@ -115,9 +114,20 @@ class FeedbackSummary:
         self.pressures = self._frequencies(total.pressures, Pressure)
         self.barriers = self._frequencies(total.barriers, Barrier)
         self.practices = self._frequencies(total.practices, Practice)
-        self.terms = self._terms(parts)
+        self.terms = self._terms(terms)
         self.phase_groups = self._phase_groups(total.phase_groups)
-        self.authorities = self._authorities(parts) if by_authority else []
+        self.authorities = self._authorities(authorities or [])
+
+    @classmethod
+    def of_parts(cls, parts, *, reveal_small_numbers):
+        """From `parts`, [(authority name, slug, (year, term), Counts)], a
+        whole Counts an authority and term, with no line an authority."""
+        parts = list(parts)
+        return cls(
+            Counts.total(counts for *_, counts in parts),
+            [(term, counts) for *_, term, counts in parts],
+            reveal_small_numbers=reveal_small_numbers,
+        )
 
     # Suppression ------------------------------------------------------------
 
@@ -179,11 +189,11 @@ class FeedbackSummary:
         order = {label: -counts[value] for value, label in choices.choices}
         return sorted(lines, key=lambda line: order[line.label])
 
-    def _terms(self, parts):
+    def _terms(self, terms):
         """Submissions, people and the median wait for an assessment, term by
         term, oldest first."""
         by_term = {}
-        for *_, term, counts in parts:
+        for term, counts in terms:
             by_term.setdefault(term, Counts()).add_some(counts, "assessment_waits")
         self.assessment_wait_weeks = []  # beside each line, see below
         lines = []
@@ -230,10 +240,7 @@ class FeedbackSummary:
             )
         return lines
 
-    def _authorities(self, parts):
-        by_authority = {}
-        for name, slug, _, counts in parts:
-            by_authority.setdefault((name, slug), Counts()).add_some(counts)
+    def _authorities(self, authorities):
         return [
             AuthorityLine(
                 name=name,
@@ -241,7 +248,7 @@ class FeedbackSummary:
                 submissions=self._count(counts.submissions),
                 people=self._shown(counts.submissions, lambda c=counts: f"{c.people:,}"),
             )
-            for (name, slug), counts in sorted(by_authority.items())
+            for name, slug, counts in sorted(authorities, key=lambda line: line[:2])
         ]
 
     def frequency_tables(self):
@@ -281,12 +288,15 @@ def authority_feedback(authority, user, roles):
 
 
 def region_feedback(region, user):
-    """The region page's feedback figures, with a line per authority (one
-    query)."""
-    summary = summary_of(
-        FeedbackTally.objects.filter(authority__region=region),
+    """The region page's feedback figures, with a line per authority (two
+    queries: the authorities' totals, and their tallies' lines a term)."""
+    in_region = {"authority__region": region}
+    lines = FeedbackTotal.objects.filter(**in_region).lines()
+    summary = FeedbackSummary(
+        Counts.total(counts for *_, counts in lines),
+        FeedbackTally.objects.filter(**in_region).by_term(),
+        lines,
         reveal_small_numbers=user.can_see_small_numbers,
-        by_authority=True,
     )
     summary.place = region.name
     summary.add_url = ""  # feedback is given for an authority

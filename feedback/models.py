@@ -41,6 +41,7 @@ from .tallies import (
     STORED_FIELDS,
     Counts,
     count_by_term,
+    histogram,
     median,
     term_dates,
     term_key,
@@ -557,21 +558,30 @@ class FeedbackTallyQuerySet(models.QuerySet):
                 for (authority_id, (year, term)), counts in found.items()
                 if whole or (authority_id, (year, term)) in keys
             )
+            FeedbackTotal.objects.using(self.db).add_up(authority_ids)
 
     def rebuild(self):
-        """Every tally counted again from every submission: `manage.py
+        """Every tally counted again from every submission, and every
+        authority's total added up again: `manage.py
         count_feedback_again`, should they ever be in doubt."""
         with transaction.atomic(using=self.db):
             FeedbackTally.objects.using(self.db).all().delete()
+            FeedbackTotal.objects.using(self.db).all().delete()
             submissions = FeedbackSubmission.objects.using(self.db).active().order_by()
             rows = submissions.values_list("authority_id", *COUNTED_FIELDS).iterator(10_000)
+            by_term = count_by_term(rows)
             FeedbackTally.objects.using(self.db).bulk_create(
                 (
                     FeedbackTally(authority_id=a, year=year, term=term, **counts.as_fields())
-                    for (a, (year, term)), counts in count_by_term(rows).items()
+                    for (a, (year, term)), counts in by_term.items()
                 ),
                 batch_size=1000,
             )
+            totals = {}
+            for (authority_id, _), counts in by_term.items():
+                totals.setdefault(authority_id, Counts())
+                totals[authority_id] += counts
+            FeedbackTotal.objects.using(self.db).store(totals)
 
     def parts(self):
         """[(authority name, slug, (year, term), Counts)] in one query: what
@@ -584,6 +594,26 @@ class FeedbackTallyQuerySet(models.QuerySet):
             for name, slug, year, term, *rest in rows
         ]
 
+    def by_term(self):
+        """[((year, term), Counts)] in one query, a row an authority and
+        term, each with only its submissions, people and assessment waits:
+        what a line a term shows (FeedbackSummary), read without the rest
+        of each tally."""
+        rows = self.order_by().values_list(
+            "year", "term", "submissions", "people", "assessment_waits"
+        )
+        return [
+            (
+                (year, term),
+                Counts(
+                    submissions=submissions,
+                    people=people,
+                    assessment_waits=histogram(waits),
+                ),
+            )
+            for year, term, submissions, people, waits in rows
+        ]
+
     def submissions_and_waits(self):
         """{authority id: (submissions, Counter of assessment waits in
         weeks)} over all its terms, in one query: what a row of the overview
@@ -593,7 +623,7 @@ class FeedbackTallyQuerySet(models.QuerySet):
         rows = self.order_by().values_list("authority_id", "submissions", "assessment_waits")
         for authority_id, submissions, waits in rows:
             total, counted = found.get(authority_id, (0, Counter()))
-            counted.update({int(weeks): n for weeks, n in waits.items()})
+            counted.update(histogram(waits))
             found[authority_id] = (total + submissions, counted)
         return found
 
@@ -626,7 +656,7 @@ class FeedbackTallyQuerySet(models.QuerySet):
         this_term, previous_term, latest = {}, {}, {}
         for *authority, row_year, row_term, waits, latest_on in rows:
             authority = tuple(authority)
-            waits = Counter({int(weeks): n for weeks, n in waits.items()})
+            waits = histogram(waits)
             if (row_year, row_term) == (year, term):
                 this_term[authority] = waits
                 latest[authority] = latest_on
@@ -655,15 +685,11 @@ class FeedbackTallyQuerySet(models.QuerySet):
         return sorted(found, key=lambda rise: rise.authority.name)
 
 
-class FeedbackTally(models.Model):
-    """The counts of one authority's active feedback in one school term
-    (feedback/tallies.py), kept in step with its submissions in the
-    transaction that changes them: the pages add these up rather than
-    count the submissions themselves."""
+class StoredCounts(models.Model):
+    """tallies.Counts as stored: the sums, histograms and counts of some
+    active submissions (Counts.as_fields and from_fields, in
+    STORED_FIELDS' order)."""
 
-    authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    term = models.PositiveSmallIntegerField(choices=[(1, "Spring"), (2, "Summer"), (3, "Autumn")])
     submissions = models.PositiveIntegerField()
     people = models.PositiveIntegerField()
     # Histograms, {"weeks": submissions}, and counts, {"option": submissions}.
@@ -677,6 +703,20 @@ class FeedbackTally(models.Model):
     # {PhaseGroup: the stored counts of the submissions naming a phase in it}.
     phase_groups = models.JSONField(default=dict)
 
+    class Meta:
+        abstract = True
+
+
+class FeedbackTally(StoredCounts):
+    """The counts of one authority's active feedback in one school term
+    (feedback/tallies.py), kept in step with its submissions in the
+    transaction that changes them: the pages add these up rather than
+    count the submissions themselves."""
+
+    authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    term = models.PositiveSmallIntegerField(choices=[(1, "Spring"), (2, "Summer"), (3, "Autumn")])
+
     objects = FeedbackTallyQuerySet.as_manager()
 
     class Meta:
@@ -688,6 +728,59 @@ class FeedbackTally(models.Model):
 
     def __str__(self):
         return f"{self.authority_id} {term_label((self.year, self.term))}"
+
+
+class FeedbackTotalQuerySet(models.QuerySet):
+    def add_up(self, authority_ids):
+        """Add up again the tallies of each of `authority_ids` and store
+        the totals: in the transaction, and under the lock, of the recount
+        of their tallies (FeedbackTallyQuerySet.refresh); an authority with
+        no tally left loses its total."""
+        rows = (
+            FeedbackTally.objects.using(self.db)
+            .filter(authority_id__in=authority_ids)
+            .order_by()
+            .values_list("authority_id", *STORED_FIELDS)
+        )
+        totals = {}
+        for authority_id, *stored in rows:
+            totals.setdefault(authority_id, Counts())
+            totals[authority_id] += Counts.from_fields(*stored)
+        self.filter(authority_id__in=authority_ids).delete()
+        self.store(totals)
+
+    def store(self, totals):
+        """Save {authority id: Counts} as the authorities' totals."""
+        self.bulk_create(
+            (
+                self.model(authority_id=authority_id, **counts.as_fields())
+                for authority_id, counts in totals.items()
+            ),
+            batch_size=1000,
+        )
+
+    def lines(self):
+        """[(authority name, slug, Counts)] in one query: what a page with a
+        line for each authority adds up (feedback.aggregates.FeedbackSummary)."""
+        rows = self.order_by().values_list("authority__name", "authority__slug", *STORED_FIELDS)
+        return [(name, slug, Counts.from_fields(*rest)) for name, slug, *rest in rows]
+
+
+class FeedbackTotal(StoredCounts):
+    """All one authority's tallies added up, kept with them (in the same
+    transaction, FeedbackTallyQuerySet.refresh): a region's page adds up a
+    row an authority, where its tallies are one an authority and term (at
+    10x data London's are 3,300, and decoding and adding them was a
+    quarter of the page's time)."""
+
+    authority = models.OneToOneField(
+        LocalAuthority, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+
+    objects = FeedbackTotalQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.authority_id} all terms"
 
 
 class Stance(models.TextChoices):

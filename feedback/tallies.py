@@ -191,8 +191,8 @@ class Counts:
         return cls(
             submissions=submissions,
             people=people,
-            assessment_waits=Counter({int(k): n for k, n in assessment_waits.items()}),
-            support_waits=Counter({int(k): n for k, n in support_waits.items()}),
+            assessment_waits=histogram(assessment_waits),
+            support_waits=histogram(support_waits),
             health_care_costs=Counter(health_care_costs),
             pressures=Counter(pressures),
             barriers=Counter(barriers),
@@ -203,6 +203,11 @@ class Counts:
                 for group, fields in phase_groups.items()
             },
         )
+
+
+def histogram(stored):
+    """A histogram as stored, {"weeks": submissions}, as a Counter of weeks."""
+    return Counter({int(weeks): n for weeks, n in stored.items()})
 
 
 # FeedbackTally's columns that Counts.from_fields takes.

@@ -257,8 +257,11 @@ class TestAuthorityDetail:
 # (programmes, authorities with their last meeting, who covers them (2), the
 # checklist bank (2), plans, instalments, actions, feedback, official figures:
 # tests/test_overview.py); plans agreed without consultation, the feedback
-# figures, meetings and block transfers (the newest and their count).
-REGION_PAGE_QUERIES = 20  # and one for each kind of warning read
+# figures (each authority's total, then the tallies' lines a term: at 10x
+# adding up a total an authority takes a tenth of adding up every term's,
+# feedback.aggregates.region_feedback), meetings and block transfers (the
+# newest and their count).
+REGION_PAGE_QUERIES = 21  # and one for each kind of warning read
 
 
 class TestRegion:

@@ -21,7 +21,13 @@ from django.utils import timezone
 
 from authorities.models import LocalAuthority, Role
 from feedback import exports
-from feedback.aggregates import FEWER, FeedbackSummary, figures_by_authority, summarise
+from feedback.aggregates import (
+    FEWER,
+    FeedbackSummary,
+    figures_by_authority,
+    region_feedback,
+    summarise,
+)
 from feedback.identifying import looks_identifying, place_words
 from feedback.models import (
     Barrier,
@@ -37,7 +43,7 @@ from feedback.models import (
     term_of,
 )
 
-from .factories import CAMDEN, authority, make_plan, make_user
+from .factories import CAMDEN, KENT, authority, make_plan, make_user
 from .test_authorities import REGION_PAGE_QUERIES
 
 ADD = reverse("feedback:add", args=["camden"])
@@ -646,6 +652,44 @@ class TestAggregates:
             summary = summarise(FeedbackSubmission.objects.all(), reveal_small_numbers=False)
         assert summary.count == 3000
         assert isinstance(summary, FeedbackSummary)
+
+    @pytest.mark.parametrize("persona", ["london_organiser", "national_officer"])
+    def test_a_region_s_figures_are_its_submissions_counted(
+        self, request, reference_data, persona
+    ):
+        """From each authority's total and the tallies' lines a term, the
+        same as counting the region's submissions one by one."""
+        user = request.getfixturevalue(persona)
+        many(CAMDEN, 40)
+        many("203", 3)  # Greenwich: too few to show, but for national officers
+        many(KENT, 12)  # the South East: not London's
+        moved = submission(assessment_wait_weeks=90, people_count=30)
+        moved.authority = authority(KENT)  # out of London
+        moved.save()
+        submission(withdrawn_at=timezone.now(), people_count=100)  # counts nowhere
+        london = authority(CAMDEN).region
+        shown = region_feedback(london, user)
+        reveal = user.can_see_small_numbers
+        counted = summarise(
+            FeedbackSubmission.objects.filter(authority__region=london),
+            reveal_small_numbers=reveal,
+        )
+        figures = (
+            "count withheld submissions people assessment_wait support_wait health_care "
+            "pressures barriers practices terms assessment_wait_weeks phase_groups"
+        )
+        for name in figures.split():
+            assert getattr(shown, name) == getattr(counted, name), name
+        by_authority = [
+            summarise(
+                FeedbackSubmission.objects.filter(authority=place), reveal_small_numbers=reveal
+            )
+            for place in (authority(CAMDEN), authority("203"))
+        ]
+        assert [(line.submissions, line.people) for line in shown.authorities] == [
+            (each.submissions, each.people) for each in by_authority
+        ]
+        assert [line.name for line in shown.authorities] == ["Camden", "Greenwich"]
 
     @pytest.mark.parametrize("rows", [6, 3000])
     def test_region_page_queries_do_not_grow(

@@ -13,6 +13,7 @@ from plans.models import Answer, Plan, QuestionSet
 
 from .factories import checklist_questions
 from .test_checklist_counts import assert_in_step
+from .test_tallies import assert_in_step as assert_tallies_in_step
 
 SMALL = 0.01  # 30 people, 4 plans, 200 meetings, 50 actions, 1,000 submissions
 
@@ -70,8 +71,10 @@ def test_seeds_every_kind_of_row(reference_data, debug):
     assert Answer.objects.filter(assessment__plan__sources="seed_scale").count() == questions
     # The checklist answers come with their history.
     assert Answer.history.count() == questions
-    # And each checklist counts what it holds (bulk writes send no signal).
+    # And each checklist counts what it holds (bulk writes send no signal),
+    # as feedback's tallies and totals do.
     assert_in_step()
+    assert_tallies_in_step()
 
 
 def test_refuses_to_seed_twice_and_replaces_when_asked(reference_data, debug):

@@ -2,18 +2,21 @@
 submissions by every kind of write, so that what the pages add up is what
 counting the submissions themselves would give."""
 
+import importlib
 import statistics
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.db import connection, connections, transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback.models import FeedbackSubmission, FeedbackTally, counting_later
+from feedback.models import FeedbackSubmission, FeedbackTally, FeedbackTotal, counting_later
 from feedback.services import save_submission
 from feedback.tallies import (
     COUNTED_FIELDS,
@@ -42,8 +45,26 @@ def tallies():
     }
 
 
+def totals():
+    """{authority id: Counts} as stored (FeedbackTotal)."""
+    rows = FeedbackTotal.objects.values_list("authority_id", *STORED_FIELDS)
+    return {authority_id: Counts.from_fields(*stored) for authority_id, *stored in rows}
+
+
+def added_up(by_term):
+    """{authority id: Counts} from {(authority id, term): Counts}."""
+    found = {}
+    for (authority_id, _), counts in by_term.items():
+        found.setdefault(authority_id, Counts())
+        found[authority_id] += counts
+    return found
+
+
 def assert_in_step():
-    assert tallies() == counted_afresh()
+    afresh = counted_afresh()
+    assert tallies() == afresh
+    # Each authority's total is its terms added up; none for one with none.
+    assert totals() == added_up(afresh)
 
 
 def values(**changes):
@@ -144,9 +165,26 @@ class TestKeptInStep:
             new(
                 CAMDEN if n % 3 else KENT, assessment_wait_weeks=n, practices=["refusing"][: n % 2]
             )
-        before = tallies()
+        before, totals_before = tallies(), totals()
+        FeedbackTotal.objects.all().delete()  # mended too
         FeedbackTally.objects.rebuild()
         assert tallies() == before == counted_afresh()
+        assert totals() == totals_before
+        assert_in_step()
+
+
+def test_the_migration_adds_up_the_tallies_already_stored(reference_data):
+    """feedback 0012 gave every authority its total from its tallies."""
+    migration = importlib.import_module("feedback.migrations.0012_feedback_totals")
+    for n in range(8):
+        new(
+            CAMDEN if n % 2 else KENT,
+            assessment_wait_weeks=n,
+            meeting_date=date(2025 + n % 2, 3, 1),
+        )
+    FeedbackTotal.objects.all().delete()
+    migration.add_up_every_tally(apps, SimpleNamespace(connection=connection))
+    assert_in_step()
 
 
 @settings(max_examples=200, deadline=None)
