@@ -89,7 +89,8 @@ def _plan_list(request):
 def plan_detail(request, pk):
     plan = get_object_or_404(
         Plan.objects.for_user(request.user)
-        .select_related("authority__region", "programme")
+        # Its checklist and question bank too, or that there is none yet.
+        .select_related("authority__region", "programme", "assessment__question_set")
         .with_reform(),
         pk=pk,
     )

@@ -977,8 +977,9 @@ class TestPagesWithSections:
         for n in range(rows):
             make_meeting(plan=plan, held_on=TODAY - n * DAY)
         # The plan page with nothing else on it (the national timeline's
-        # next dates among it), its meetings and the flag's check.
-        with django_assert_num_queries(18):
+        # next dates among it; no checklist yet, so the latest question
+        # bank), its meetings and the flag's check.
+        with django_assert_num_queries(17):
             response = camden_lns_client.get(plan.get_absolute_url())
         assert len(response.context["consultation_timeline"].meetings) == rows
 

@@ -352,11 +352,12 @@ class TestPlanPage:
             target.recommendations.set(Recommendation.objects.all()[:3])
             TargetUpdate.objects.create(target=target, status="on_track")
         client = client_for(camden_lns)
-        # 20 (the national timeline's next dates among them; the person's
-        # roles come with them, User.held), plus the plan's meetings
+        # 18 (the plan with its checklist and question bank; the national
+        # timeline's next dates among them; the person's roles come with
+        # them, User.held), plus the plan's meetings
         # (tests/test_consultations.py) and the feedback linked to its
         # checklist (tests/test_feedback.py).
-        with django_assert_num_queries(22):
+        with django_assert_num_queries(20):
             client.get(camden_plan.get_absolute_url())
 
 
