@@ -85,7 +85,13 @@ def home(request):
 
 def _home(user):
     regions = list(Region.objects.for_user(user).with_authority_count())
-    authorities = LocalAuthority.objects.for_user(user)
+    # National scope means all 153: the regions table is the way in, and
+    # its counts add up to them (every authority is in a region).
+    if user.has_national_scope:
+        authorities, authority_count = None, sum(region.authority_count for region in regions)
+    else:
+        authorities = list(LocalAuthority.objects.for_user(user).with_coverage())
+        authority_count = len(authorities)
     # Lists, read here rather than while rendering; "what needs you" is
     # worked out from the memberships and actions too.
     memberships = list(user.memberships.select_related("region", "authority"))
@@ -94,9 +100,8 @@ def _home(user):
     return {
         "memberships": memberships,
         "regions": regions,
-        # National scope means all 153: the regions table is the way in.
-        "authorities": None if user.has_national_scope else list(authorities.with_coverage()),
-        "authority_count": authorities.count(),
+        "authorities": authorities,
+        "authority_count": authority_count,
         "my_actions": my_actions,
         "needs": needs,
         # Every open warning in scope, counted for the link to the warnings page.

@@ -962,12 +962,12 @@ class TestPagesWithSections:
     @pytest.mark.parametrize("rows", [2, 12])
     def test_home(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
         self.fill(rows, camden_lns)
-        # tests/test_home.py's pin for an LNS (8, with the actions; the
+        # tests/test_home.py's pin for an LNS (7, with the actions; the
         # warnings counted, 2; the national timeline, 1), plus what "What
         # needs you" asks an LNS (tests/test_home.py): plans to answer (1
         # with none to answer), meetings with no outcome (2) and the one
         # kind of warning these make, read.
-        with django_assert_num_queries(8 + 2 + 1 + 1 + 2 + 1):
+        with django_assert_num_queries(7 + 2 + 1 + 1 + 2 + 1):
             response = camden_lns_client.get(reverse("home"))
         assert len(response.context["my_actions"]) == rows
 

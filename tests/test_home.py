@@ -291,11 +291,11 @@ class TestQueryCount:
         for n in range(rows):
             action(owner=camden_lns, due_on=TODAY - DAY, title=f"Mine {n}")
         # Session, user, memberships, my actions, my authorities with who
-        # covers them (3) and their count: 8 (no regions: an LNS covers
-        # none, User.held). Then the plans to answer (the plans, their
-        # questions and answers: 3), the meetings (count and rows: 2), the
-        # warnings, and the national timeline's next dates: 1.
-        with django_assert_num_queries(8 + 3 + 2 + new_warning_queries(kinds_read) + 1):
+        # covers them (3; their count is the list's length): 7 (no regions:
+        # an LNS covers none, User.held). Then the plans to answer (the
+        # plans, their questions and answers: 3), the meetings (count and
+        # rows: 2), the warnings, and the national timeline's next dates: 1.
+        with django_assert_num_queries(7 + 3 + 2 + new_warning_queries(kinds_read) + 1):
             response = camden_lns_client.get(HOME)
         found = response.context["needs"]
         assert len(found.overdue_actions) == rows
@@ -304,6 +304,7 @@ class TestQueryCount:
         assert found.warning_count == rows * 4  # not consulted, withheld, concern, action
         # Every open one, the reader's own overdue actions too.
         assert response.context["warning_total"] == rows * 5
+        assert response.context["authority_count"] == 1  # Camden
 
     @pytest.mark.parametrize(("authorities", "kinds_read"), [(1, 4), (10, 3), (150, 3)])
     def test_for_a_national_officer(
@@ -312,12 +313,14 @@ class TestQueryCount:
         la_codes = LocalAuthority.objects.order_by("name").values_list("la_code", flat=True)
         fill(list(la_codes[:authorities]), 1)
         # As for an LNS, with the regions (1) and less the authorities with
-        # who covers them (3): national scope is shown its regions.
-        with django_assert_num_queries(8 + 3 + 2 + new_warning_queries(kinds_read) + 1 + 1 - 3):
+        # who covers them (3): national scope is shown its regions, whose
+        # counts add up to every authority.
+        with django_assert_num_queries(7 + 3 + 2 + new_warning_queries(kinds_read) + 1 + 1 - 3):
             response = national_officer_client.get(HOME)
         found = response.context["needs"]
         assert found.meeting_count == authorities
         assert found.warning_count == authorities * 4
+        assert response.context["authority_count"] == LocalAuthority.objects.count()
 
 
 def test_the_home_page_for_an_organiser_of_a_region(client_for):
