@@ -49,14 +49,15 @@ class TestHome:
             make_user(roles=[(Role.SENCO_LEAD, la)])
         client = client_for(organiser)
         # Session, user, regions, memberships, their open actions, their
-        # authorities with who covers them (3) and their count: 9; the early
+        # authorities with who covers them (3; counted as listed): 8; the early
         # warnings under "What needs you" and "See all N" (counted in one
         # query, and rising waits: 2; no kind to read, as there are none;
         # tests/test_home.py; an organiser is not asked about checklists or
         # meetings); the national timeline's next dates.
-        with django_assert_num_queries(9 + 2 + 1):
+        with django_assert_num_queries(8 + 2 + 1):
             response = client.get(reverse("home"))
         assert len(response.context["authorities"]) == 33
+        assert response.context["authority_count"] == 33
 
 
 class TestAuthorityList:
