@@ -6,6 +6,7 @@ Every object comes through a `for_user` queryset: out of scope is 404.
 """
 
 import re
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -49,6 +50,7 @@ from .charts import (
     official_charts,
 )
 from .exports import csv_lines, xlsx_bytes
+from .filters import Only
 from .forms import AuthorityFilterForm, NationalOfficeReportForm, SearchForm
 from .maps import MapForm, build_map
 from .models import DashboardExport
@@ -60,6 +62,7 @@ from .warnings import gravest_warnings
 AUTHORITIES_PER_PAGE = 50
 # Block transfers listed on a region page (the newest years first).
 REGION_TRANSFERS = 10
+REGION_UNCONSULTED = 10
 # Open warnings listed on an authority's page (the gravest first); the
 # warnings page lists them all.
 AUTHORITY_WARNINGS = 5
@@ -448,12 +451,9 @@ def _region_page(request, region):
         "overview": Overview(user, request.GET, region=region),
         # Feedback figures, small numbers suppressed (feedback/_summary.html).
         "feedback": region_feedback(region, user),
-        # Where the union was left out (consultations/_region_section.html).
-        "unconsulted_plans": list(
-            plans_agreed_without_consultation(
-                Plan.objects.for_user(user).filter(authority__region=region).current()
-            ).select_related("authority", "programme")
-        ),
+        # Where the union was left out (consultations/_region_section.html):
+        # the most recently agreed, each with how many there are in all.
+        **_unconsulted(user, region),
         "region_meetings": list(
             Meeting.objects.for_user(user).filter(authority__region=region).listed()[:10]
         ),
@@ -461,6 +461,26 @@ def _region_page(request, region):
         # hundreds of kilobytes; each authority's page lists all of its own.
         "block_transfers": list(transfers.listed()[:REGION_TRANSFERS]),
         "block_transfer_count": transfers.count(),
+    }
+
+
+def _unconsulted(user, region):
+    """The region's plans agreed without consultation that were agreed
+    last, and how many there are (in the same query, a window's count): at
+    10x London has hundreds, which made a list longer than the rest of the
+    page, where the authorities' table filters to them in one click."""
+    plans = plans_agreed_without_consultation(
+        Plan.objects.for_user(user).filter(authority__region=region).current()
+    )
+    newest = list(
+        plans.select_related("authority", "programme")
+        .annotate(total=Window(Count("pk")))
+        .order_by("-agreement_date", "authority__name", "pk")[:REGION_UNCONSULTED]
+    )
+    return {
+        "unconsulted_plans": newest,
+        "unconsulted_count": newest[0].total if newest else 0,
+        "only_unconsulted": f"?{urlencode({'only': Only.NOT_CONSULTED.value})}#authorities",
     }
 
 

@@ -473,6 +473,33 @@ class TestAgreedWithoutConsultation:
         response = london_organiser_client.get(reverse("dashboards:region", args=["london"]))
         assert plan not in response.context["unconsulted_plans"]
 
+    def test_the_region_page_lists_the_most_recently_agreed_and_counts_the_rest(
+        self, london_organiser_client, reference_data, django_assert_num_queries
+    ):
+        for n in range(12):
+            make_plan(CAMDEN, round_or_tranche=f"R{n}", agreement_date=TODAY - n * DAY)
+        consulted = make_plan(CAMDEN, round_or_tranche="Heard", agreement_date=TODAY)
+        make_meeting(plan=consulted, union_consulted="yes", held_on=TODAY - DAY)
+        page = reverse("dashboards:region", args=["london"])
+        london_organiser_client.get(page)  # the session's first request
+        # No query more than the page's pin with one kind of warning read
+        # (tests/test_authorities.py): the count comes with the rows.
+        with django_assert_num_queries(REGION_PAGE_QUERIES + 1):
+            response = london_organiser_client.get(page)
+        shown = response.context["unconsulted_plans"]
+        assert [plan.round_or_tranche for plan in shown] == [f"R{n}" for n in range(10)]
+        assert response.context["unconsulted_count"] == 12
+        content = text(response)
+        assert "The 10 agreed most recently of 12 in London" in content
+        filtered = london_organiser_client.get(page + response.context["only_unconsulted"])
+        assert [row.authority.name for row in filtered.context["overview"].rows] == ["Camden"]
+
+    def test_the_region_page_lists_a_few_without_a_count(self, london_organiser_client, plan):
+        response = london_organiser_client.get(reverse("dashboards:region", args=["london"]))
+        assert response.context["unconsulted_plans"] == [plan]
+        assert response.context["unconsulted_count"] == 1
+        assert "agreed most recently" not in text(response)
+
 
 class TestCheckListEvidence:
     @pytest.fixture
