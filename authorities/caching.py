@@ -43,6 +43,7 @@ from django.db.models.signals import (
     pre_delete,
     pre_save,
 )
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -59,8 +60,24 @@ APPS = frozenset({"authorities", "plans", "consultations", "feedback", "official
 # official statistics file waiting for its confirmation changes nothing yet
 # (loading it makes the data new: official/importing.py).
 IGNORED = frozenset(
-    {"dashboardexport", "feedbackexport", "auditevent", "feedbacktally", "pendingupload"}
+    {
+        "dashboardexport",
+        "feedbackexport",
+        "auditevent",
+        "feedbacktally",
+        "feedbacktotal",
+        "pendingupload",
+        # Kept in step with the records it indexes (dashboards/warnings.py).
+        "openwarning",
+    }
 )
+
+# Sent by data_changed(), inside the transaction of the change, for what
+# is kept in step with the data beside the cache (the index of open
+# warnings, dashboards/warnings.py): `sender`, the model of the record
+# changed (None: not known, as after a bulk write), and `authorities`, the
+# ids of the authorities it belongs to (None: any).
+changed = Signal()
 
 
 def _cache():
@@ -106,18 +123,23 @@ def data_version():
     return _versions(ENGLAND)
 
 
-def data_changed(places=None):
+def data_changed(places=None, *, model=None):
     """Make old what the change could show: with `places`, (authority id,
     region id) pairs, those authorities', regions' and England's cached
     values; without, every cached value. Now, and again when the current
     transaction commits (so that nothing computed from the data before the
-    commit outlives it)."""
+    commit outlives it). `model`: the changed record's, where known (the
+    `changed` signal's sender)."""
     if places:
         keys = {_key(ENGLAND)}
         for authority_id, region_id in places:
             keys |= {_key(f"authority:{authority_id}"), _key(f"region:{region_id}")}
     else:
         keys = {VERSION_KEY}
+    changed.send(
+        sender=model,
+        authorities={authority_id for authority_id, _ in places} if places else None,
+    )
     _new_versions(keys)
     transaction.on_commit(lambda: _new_versions(keys))
 
@@ -194,13 +216,13 @@ def _on_change(sender, **kwargs):
         return
     instance = kwargs.get("instance")
     if getattr(sender, "authority_path", None) is None or kwargs.get("raw"):
-        data_changed()  # the whole of England's, or not known where
+        data_changed(model=sender)  # the whole of England's, or not known where
         return
     places = getattr(instance, "_places_before", set())
     if kwargs.get("signal") is post_save:
         places = places | _places(sender, instance.pk)
     # Nowhere found (a record already gone with what it belonged to): all.
-    data_changed(places or None)
+    data_changed(places or None, model=sender)
 
 
 def connect():

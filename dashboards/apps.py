@@ -11,7 +11,11 @@ class DashboardsConfig(AppConfig):
         from authorities import audit
 
         from .models import DashboardExport
+        from .warnings import keep_the_index
 
         audit.register_export_log(
             "overview_export", "Overview downloaded", DashboardExport, lambda: F("description")
         )
+        # The open warnings indexed again with each write to what they are
+        # read from (dashboards/warnings.py).
+        keep_the_index(self)

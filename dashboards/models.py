@@ -5,10 +5,11 @@ office."""
 import datetime
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from authorities.access import in_scope
+from authorities.access import CONFIDENTIAL_ROLES, READER_ROLES, covering, in_scope
 from authorities.edits import Versioned
 from authorities.models import LocalAuthority, User
 from plans.models import Answer
@@ -209,3 +210,68 @@ class NationalOfficeReport(models.Model):
         if self.note:
             parts.append("a note")
         return ", ".join(parts)
+
+
+class OpenWarningQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The warnings `user` may see, as each kind's own rows' `for_user`
+        decides (dashboards/warnings.py): at the authorities in scope; about
+        a confidential meeting only for those who see those over its
+        authority; a report in feedback only for those who read the
+        authority's submissions, and its submitter."""
+        where = {"region": "authority__region_id", "authority": "authority_id"}
+        return self.filter(
+            in_scope(user, "authority"),
+            Q(readers=OpenWarning.Readers.IN_SCOPE)
+            | Q(readers=OpenWarning.Readers.CONFIDENTIAL)
+            & covering(user, CONFIDENTIAL_ROLES, **where)
+            | Q(readers=OpenWarning.Readers.FEEDBACK)
+            & (covering(user, READER_ROLES, **where) | Q(submitted_by_id=user.pk)),
+        )
+
+    def arisen_by(self, today):
+        """Those that are warnings on `today`: an action is overdue, or a
+        reform plan's deadline near, only from its day on."""
+        return self.filter(Q(from_day__isnull=True) | Q(from_day__lte=today))
+
+
+class OpenWarning(models.Model):
+    """One early warning no one has dealt with, kept in step with the
+    records it is about by dashboards.warnings.index_warnings, in the
+    transaction of every write to them: the pages count these (by
+    authority and kind, with the newest day) rather than count every kind's
+    rows afresh, which cost a tenth of a second on every page that shows
+    warnings, and more as the records grew.
+
+    A row is not any one person's: who may see it is decided when it is
+    read (`readers`, OpenWarningQuerySet.for_user), and a warning that is
+    one only from a day on says which day (`from_day`), so nothing needs
+    redoing when people's roles change or a day passes."""
+
+    class Readers(models.TextChoices):
+        IN_SCOPE = "in_scope", "Everyone with the authority in scope"
+        CONFIDENTIAL = "confidential", "Those who see its confidential meetings"
+        FEEDBACK = "feedback", "Those who read its feedback, and the submitter"
+
+    authority = models.ForeignKey(LocalAuthority, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)  # as WarningDealtWith.kind
+    subject_id = models.PositiveBigIntegerField()
+    day = models.DateField(null=True)  # the day it arose; None when the records do not say
+    from_day = models.DateField(null=True)
+    readers = models.CharField(max_length=12, choices=Readers.choices)
+    # The submitter of a report in feedback; the owner of an overdue action
+    # (Home leaves out the reader's own). Ids, not keys: a person deleted
+    # leaves a number that matches no one who signs in.
+    submitted_by_id = models.PositiveBigIntegerField(null=True)
+    owner_id = models.PositiveBigIntegerField(null=True)
+
+    objects = OpenWarningQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "subject_id"], name="open_warning_once")
+        ]
+        indexes = [models.Index(fields=["authority", "kind"], name="open_warning_authority_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.subject_id}"

@@ -19,7 +19,13 @@ show its reader:
 One query per kind, so twelve (and the feedback tallies for rising waits)
 whatever the number of authorities and rows.
 A page that shows only the newest few and counts the rest asks
-warning_summary(), which reads whole only the rows it may show.
+warning_summary(), which reads whole only the rows it may show, and counts
+them from the index of open warnings (OpenWarning): a row for each, kept in
+step with the records by index_warnings() in the transaction of every write
+to them (authorities.caching.changed says which records changed where), and
+read with the same rules as the kinds' own rows (OpenWarningQuerySet.
+for_user); a warning that arises on a day (an action overdue, a deadline
+near) is indexed with that day, so nothing needs doing as the days pass.
 """
 
 import datetime
@@ -27,21 +33,30 @@ from collections import Counter
 from collections.abc import Callable
 from typing import NamedTuple
 
-from django.db import models
+from django.db import connections, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import TruncDate, TruncDay
 from django.db.models.lookups import IsNull
+from django.db.models.signals import post_migrate
 from django.urls import reverse
 from django.utils import timezone
 
 from authorities.access import in_scope
+from authorities.caching import changed
 from authorities.models import LocalAuthority, financial_year_label, format_pounds
-from consultations.models import Action, BlockTransfer, plans_agreed_without_consultation
+from authorities.recounting import Recount
+from consultations.models import (
+    Action,
+    BlockTransfer,
+    Meeting,
+    plans_agreed_without_consultation,
+)
 from feedback.models import FeedbackSubmission, FeedbackTally, Practice, term_of
-from official.models import WORSE_WHEN, Figure
+from official.models import WORSE_WHEN, Figure, Release
 from official.presenters import TRENDS as OFFICIAL_TRENDS
 from plans.models import (
     Answer,
+    Assessment,
     FundingInstalment,
     HighNeedsStabilityGrant,
     Plan,
@@ -49,7 +64,7 @@ from plans.models import (
     TimelineEntry,
 )
 
-from .models import WarningDealtWith, cause_key
+from .models import OpenWarning, WarningDealtWith, cause_key
 
 # The briefing's line: an assessment should take at most 20 weeks.
 WAIT_WEEKS_ABOVE = 20
@@ -187,8 +202,8 @@ class WarningSummary(NamedTuple):
 def warning_summary(user, authorities=None, since=None, *, limit, today=None, mine_too=True):
     """What a page shows of early_warnings() (the open ones): how many there
     are, how many for each authority, and the newest `limit`, without
-    building the rest. The counts come in one query (each kind's rows
-    counted by authority, with the newest day of each, as one UNION ALL);
+    building the rest. The counts come in one query (the index of open
+    warnings counted by authority and kind, with the newest day of each);
     then the kinds are read, newest first, only their newest `limit` rows
     each, and only until `limit` have been found that are all newer than
     anything a kind still unread could hold (usually one or two kinds, not
@@ -229,16 +244,32 @@ def _already_newer(found, day, limit):
 def _open_counts(user, authorities, since, today, *, mine_too=True):
     """{authority id: its open warnings}; {kind: the newest day one of it
     arose (None: none of it has a date)} for the kinds with some; and the
-    rising waits (read whole)."""
-    counted = [kind.counts(user, authorities, since, today, mine_too=mine_too) for kind in KINDS]
-    first, *rest = counted
+    rising waits (read whole). Counted from the index of open warnings
+    (OpenWarning), in one query."""
+    rows = OpenWarning.objects.for_user(user).arisen_by(today)
+    if authorities is not None:
+        rows = rows.filter(authority__in=authorities)
+    shown = Q()
+    if since:
+        shown &= Q(day__gte=since)
+    if not mine_too:
+        shown &= ~Q(kind=Kind.ACTION_OVERDUE.value, owner_id=user.pk)
+    shown = shown or None
+    counted = (
+        rows.order_by()
+        .values_list("authority_id", "kind")
+        .annotate(
+            n=models.Count("pk", filter=shown),
+            newest=models.Max("day", filter=shown),
+            n_all=models.Count("pk"),
+        )
+    )
     per_authority, newest_day, every = Counter(), {}, 0
-    for authority, kind, n, newest, n_all in first.union(*rest, all=True).order_by():
+    for authority, kind, n, newest, n_all in counted:
         every += n_all
         if not n:
             continue
         per_authority[authority] += n
-        newest = READER[kind].arose_on(newest)
         if newest_day.get(kind) is None or (newest and newest > newest_day[kind]):
             newest_day[kind] = newest
     # Waiting times are worked out from the term's submissions, not counted
@@ -292,7 +323,7 @@ def gravest_warnings(user, authorities, *, limit, today=None):
     gravest first, then newest) and how many it would list, without
     building the rest: an authority can have hundreds (every serious concern
     and every report of a practice is one). Each kind is counted, in the
-    one query warning_summary's counts come from; then, gravest kind
+    one query of the index warning_summary's counts come from; then, gravest kind
     first, each kind with some is read newest first, at most `limit` of it,
     until `limit` are found: a kind less grave than those can never come
     before them. (As in
@@ -346,24 +377,48 @@ def find_warning(user, kind, subject_pk, *, today=None):
     return None
 
 
+# {kind: KindReader.all_open()'s query}, built at its first use.
+_ALL_OPEN = {}
+
+
 class KindReader(NamedTuple):
-    """How one kind of warning is read. `scoped(user, today)` gives the
-    records in the person's scope, with what `build` needs to make each a
-    warning; `authority` is the path to their authority, `on` to the date
-    or time (`moment`) the warning arose, from which `since` narrows them
-    (a day earlier with `day_before`: an action is overdue the day after it
-    was due). `wide`: its rows are many (or wide, with free text), so its
-    newest are first narrowed off an index of `on`, newest first
-    (from_day_of_the_last)."""
+    """How one kind of warning is read. `chosen(rows, today)` gives those of
+    `rows` (of `model`) that are warnings on `today`, with what `build`
+    needs to make each a warning; `authority` is the path to their
+    authority, `on` to the date or time (`moment`) the warning arose, from
+    which `since` narrows them (a day earlier with `day_before`: an action
+    is overdue the day after it was due). `wide`: its rows are many (or
+    wide, with free text), so its newest are first narrowed off an index of
+    `on`, newest first (from_day_of_the_last).
+
+    For the index of open warnings (OpenWarning, index_warnings): `readers`
+    says who may see one (a constant, or an expression of the row), as the
+    model's `for_user` decides; `submitted_by` and `owner`, the paths to
+    the person a report in feedback is by, or an action is owned by;
+    `from_its_day`: it is a warning only from the day it arose (an action
+    overdue, a deadline near), not before; `depends_on`, the models besides
+    `model` whose records, changed, may make or unmake one (those on the
+    path to its authority among them), so that a write to one indexes
+    this kind again at its authority."""
 
     kind: Kind
-    scoped: Callable
+    model: type
+    chosen: Callable
     authority: str
     on: str
     build: Callable
     moment: bool = False
     day_before: bool = False
     wide: bool = False
+    readers: object = OpenWarning.Readers.IN_SCOPE
+    submitted_by: str = ""
+    owner: str = ""
+    from_its_day: bool = False
+    depends_on: tuple = ()
+
+    def scoped(self, user, today):
+        """The warnings of this kind on `today` in `user`'s scope."""
+        return self.chosen(self.model.objects.for_user(user), today)
 
     def rows(self, user, authorities, since, today, *, mine_too=True, status=Status.OPEN):
         rows = _narrow(self.scoped(user, today), self.authority, authorities)
@@ -455,22 +510,64 @@ class KindReader(NamedTuple):
         last = models.functions.Coalesce(last, models.Value(earliest))
         return rows.filter(Q(**{f"{self.on}__gte": last}) | Q(**{f"{self.on}__isnull": True}))
 
-    def counts(self, user, authorities, since, today, *, mine_too=True):
-        """Rows of (authority id, this kind, how many `since` and
-        `mine_too` leave, the newest day one of those arose, how many open
-        in all), to be UNIONed with the other kinds' (warning_summary)."""
-        shown = self.narrowed(user, since, mine_too=mine_too) or None
-        return (
-            self.rows(user, authorities, None, today)
-            .order_by()
-            .annotate(warning_kind=models.Value(self.kind.value, output_field=models.CharField()))
-            .values_list(self.authority, "warning_kind")
-            .annotate(
-                n=models.Count("pk", filter=shown),
-                newest=models.Max(self.day(), filter=shown),
-                n_all=models.Count("pk"),
+    def open_rows(self, authority_ids):
+        """OpenWarning rows for this kind's open warnings at
+        `authority_ids` (None: everywhere), whoever may see them and
+        whenever they arise (one query)."""
+        rows = self.all_open()
+        if authority_ids is not None:
+            rows = rows.filter(**{f"{self.authority}__in": authority_ids})
+        found = []
+        for pk, authority_id, day, readers, submitted_by, owner in rows:
+            day = self.arose_on(_as_date(day))
+            found.append(
+                OpenWarning(
+                    authority_id=authority_id,
+                    kind=self.kind.value,
+                    subject_id=pk,
+                    day=day,
+                    from_day=day if self.from_its_day else None,
+                    readers=readers,
+                    submitted_by_id=submitted_by,
+                    owner_id=owner,
+                )
             )
-        )
+        return found
+
+    def all_open(self):
+        """Every open warning of this kind as (id, authority id, day, who may
+        read it, submitter, owner): a query built once a process and
+        narrowed for each write, as building it is most of what indexing
+        one authority's costs (it depends on no one and on no day: EVER)."""
+        built = _ALL_OPEN.get(self.kind)
+        if built is None:
+            rows = self.chosen(self.model.objects.all(), EVER).exclude(self.dealt_with())
+            rows = rows.filter(**{f"{self.authority}__isnull": False})  # England's figures
+            readers = self.readers
+            if isinstance(readers, str):
+                readers = models.Value(readers, output_field=models.CharField())
+            people = [
+                models.F(path) if path else models.Value(None, output_field=models.IntegerField())
+                for path in (self.submitted_by, self.owner)
+            ]
+            built = _ALL_OPEN[self.kind] = (
+                rows.order_by()
+                .annotate(
+                    warning_day=self.day(),
+                    warning_readers=readers,
+                    warning_submitted_by=people[0],
+                    warning_owner=people[1],
+                )
+                .values_list(
+                    "pk",
+                    self.authority,
+                    "warning_day",
+                    "warning_readers",
+                    "warning_submitted_by",
+                    "warning_owner",
+                )
+            )
+        return built.all()  # a copy: the one kept is never read
 
     def day(self):
         """The day a row's `on` falls on, as SQL (the local day of a moment).
@@ -761,33 +858,46 @@ def _fewer_places_warning(details):
     )
 
 
+def _confidential_if(path):
+    """Who may see a warning about a record that follows a meeting (at
+    `path`): those who see confidential meetings, if it is one."""
+    return models.Case(
+        models.When(
+            **{f"{path}__confidential": True},
+            then=models.Value(OpenWarning.Readers.CONFIDENTIAL),
+        ),
+        default=models.Value(OpenWarning.Readers.IN_SCOPE),
+        output_field=models.CharField(),
+    )
+
+
 # Every kind but waiting times (waits_rising), each read the same way.
 KINDS = (
     KindReader(
         Kind.MONEY_HELD_BACK,
-        lambda user, today: FundingInstalment.objects.for_user(user).held_back(),
+        FundingInstalment,
+        lambda rows, today: rows.held_back(),
         "plan__authority",
         "held_back_since",
         _held_back_warning,
         moment=True,
+        depends_on=(Plan,),
     ),
     KindReader(
         Kind.NOT_CONSULTED,
-        lambda user, today: plans_agreed_without_consultation(
-            Plan.objects.for_user(user).current()
-        ).select_related("authority", "programme"),
+        Plan,
+        lambda rows, today: plans_agreed_without_consultation(rows.current()).select_related(
+            "authority", "programme"
+        ),
         "authority",
         "agreement_date",
         _not_consulted_warning,
+        depends_on=(Meeting,),
     ),
     KindReader(
         Kind.NEGOTIATING,
-        lambda user, today: (
-            Plan.objects.for_user(user)
-            .current()
-            .negotiating()
-            .select_related("authority", "programme")
-        ),
+        Plan,
+        lambda rows, today: rows.current().negotiating().select_related("authority", "programme"),
         "authority",
         "negotiating_since",
         _negotiating_warning,
@@ -795,91 +905,213 @@ KINDS = (
     ),
     KindReader(
         Kind.BLOCK_TRANSFER,
-        lambda user, today: BlockTransfer.objects.for_user(user).proposed(),
+        BlockTransfer,
+        lambda rows, today: rows.proposed(),
         "meeting__authority",
         "meeting__held_on",
         _transfer_warning,
+        readers=_confidential_if("meeting"),
+        depends_on=(Meeting,),
     ),
     KindReader(
         Kind.SERIOUS_CONCERN,
-        lambda user, today: (
-            Answer.objects.for_user(user).serious().defer("private_notes", "evidence")
-        ),
+        Answer,
+        lambda rows, today: rows.serious().defer("private_notes", "evidence"),
         "assessment__plan__authority",
         "serious_since",
         _serious_warning,
         moment=True,
         wide=True,  # many: every serious answer on every plan
+        depends_on=(Assessment, Plan),
     ),
     KindReader(
         Kind.UNLAWFUL_PRACTICE,
-        lambda user, today: FeedbackSubmission.objects.for_user(user).reporting_practices(),
+        FeedbackSubmission,
+        lambda rows, today: rows.reporting_practices(),
         "authority",
         "submitted_at",
         _practice_warning,
         moment=True,
         wide=True,  # a submission holds its free text
+        readers=OpenWarning.Readers.FEEDBACK,
+        submitted_by="submitted_by",
     ),
     KindReader(
         Kind.ACTION_OVERDUE,
-        lambda user, today: (
-            Action.objects.for_user(user).overdue(today).select_related("authority", "owner")
-        ),
+        Action,
+        lambda rows, today: rows.overdue(today).select_related("authority", "owner"),
         "authority",
         "due_on",
         _overdue_warning,
         day_before=True,
+        readers=_confidential_if("meeting"),
+        owner="owner",
+        from_its_day=True,
+        depends_on=(Meeting,),
     ),
     # The latest official release shows the authority worse than England
     # and than its own previous year (official.models.WORSE_WHEN).
     KindReader(
         Kind.OFFICIAL_WORSE,
-        lambda user, today: (
-            Figure.objects.for_user(user)
-            .worse_than_england_and_last_year()
-            .select_related("authority", "release")
+        Figure,
+        lambda rows, today: rows.worse_than_england_and_last_year().select_related(
+            "authority", "release"
         ),
         "authority",
         "release__published",
         _official_warning,
+        depends_on=(Release,),
     ),
     # Local SEND reform plans and their grants (2026), on plans not since
     # revised.
     KindReader(
         Kind.GRANT_HELD_BACK,
-        lambda user, today: HighNeedsStabilityGrant.objects.for_user(user).held_back(),
+        HighNeedsStabilityGrant,
+        lambda rows, today: rows.held_back(),
         "plan__authority",
         "held_back_since",
         _grant_warning,
         moment=True,
+        depends_on=(Plan,),
     ),
     KindReader(
         Kind.REFORM_NOT_MET,
-        lambda user, today: (
-            ReformPlanDetails.objects.for_user(user).current().requirements_not_met()
-        ),
+        ReformPlanDetails,
+        lambda rows, today: rows.current().requirements_not_met(),
         "plan__authority",
         "not_met_on",
         _reform_not_met_warning,
+        depends_on=(Plan,),
     ),
     KindReader(
         Kind.REFORM_NOT_SUBMITTED,
-        lambda user, today: (
-            ReformPlanDetails.objects.for_user(user).current().not_submitted_by_deadline(today)
-        ),
+        ReformPlanDetails,
+        lambda rows, today: rows.current().not_submitted_by_deadline(today),
         "plan__authority",
         "warning_from",
         _reform_not_submitted_warning,
+        from_its_day=True,
+        depends_on=(Plan, TimelineEntry),
     ),
     KindReader(
         Kind.FEWER_PLACES,
-        lambda user, today: (
-            ReformPlanDetails.objects.for_user(user).current().fewer_places_unmatched()
-        ),
+        ReformPlanDetails,
+        lambda rows, today: rows.current().fewer_places_unmatched(),
         "plan__authority",
         "fewer_places_since",
         _fewer_places_warning,
         moment=True,
+        depends_on=(Plan,),
     ),
 )
 READER = {reader.kind.value: reader for reader in KINDS}
+
+
+# The index of open warnings --------------------------------------------------
+
+# A day after any a warning will arise on: each kind is read for the index
+# as if it were then, so that those that arise later are there already,
+# with the day they arise from (OpenWarning.from_day).
+EVER = datetime.date(9000, 1, 1)
+
+
+def _kinds_changed_by():
+    """{model: the kinds a change to one of its records may make or
+    unmake}; a record marked dealt with (or reopened) may any kind."""
+    found = {}
+    for reader in KINDS:
+        for model in (reader.model, *reader.depends_on, WarningDealtWith):
+            found.setdefault(model, set()).add(reader.kind.value)
+    return found
+
+
+KINDS_CHANGED_BY = _kinds_changed_by()
+
+EVERYWHERE = "everywhere"
+
+
+def index_warnings(keys=None):
+    """Index again the open warnings of each (authority id, kind) in
+    `keys` (authority EVERYWHERE: the kind at every authority; None: every
+    kind everywhere), in the current transaction: a query for each kind, its
+    rows at those authorities replaced. The authorities are locked first,
+    so two writes to one authority index it one after the other, the second
+    seeing the first's (as FeedbackTallyQuerySet.refresh does)."""
+    if keys is None:
+        keys = {(EVERYWHERE, reader.kind.value) for reader in KINDS}
+    by_kind = {}
+    for authority_id, kind in keys:
+        by_kind.setdefault(kind, set()).add(authority_id)
+    anywhere = any(EVERYWHERE in ids for ids in by_kind.values())
+    with transaction.atomic():
+        locked = LocalAuthority.objects.select_for_update().order_by("pk")
+        if not anywhere:
+            locked = locked.filter(pk__in=set().union(*by_kind.values()))
+        list(locked.values_list("pk"))
+        stored, found = OpenWarning.objects.none(), []
+        for kind, authority_ids in by_kind.items():
+            authority_ids = None if EVERYWHERE in authority_ids else sorted(authority_ids)
+            rows = OpenWarning.objects.filter(kind=kind)
+            if authority_ids is not None:
+                rows = rows.filter(authority_id__in=authority_ids)
+            stored |= rows
+            found.extend(READER[kind].open_rows(authority_ids))
+        # Only what changed is replaced: a row that stands keeps its id.
+        kept = {_as_stored(row): row.pk for row in stored.order_by()}
+        fresh = {_as_stored(row) for row in found}
+        new = [row for row in found if _as_stored(row) not in kept]
+        gone = [pk for row, pk in kept.items() if row not in fresh]
+        # And a new row's warning anywhere else (a record moved by a write
+        # that did not say where from) goes: a warning is indexed once.
+        moved = {}
+        for row in new:
+            moved.setdefault(row.kind, []).append(row.subject_id)
+        if gone or moved:
+            where = Q(pk__in=gone)
+            for kind, subject_ids in moved.items():
+                where |= Q(kind=kind, subject_id__in=subject_ids)
+            OpenWarning.objects.filter(where).delete()
+        OpenWarning.objects.bulk_create(new, batch_size=1000)
+
+
+def _as_stored(row):
+    """An OpenWarning's values, to tell whether it is stored already."""
+    return (
+        row.kind,
+        row.subject_id,
+        row.authority_id,
+        row.day,
+        row.from_day,
+        row.readers,
+        row.submitted_by_id,
+        row.owner_id,
+    )
+
+
+# The authorities and kinds written to, indexed again at each write, or
+# once at the end of indexing_later() (for many writes together).
+_index = Recount("open_warnings_touched", lambda keys: keys and index_warnings(keys))
+indexing_later = _index.later
+
+
+def _data_changed(sender, authorities, **kwargs):
+    """authorities.caching.changed: a record of `sender` (None: not known)
+    changed at `authorities` (None: anywhere)."""
+    kinds = READER.keys() if sender is None else KINDS_CHANGED_BY.get(sender, ())
+    places = (EVERYWHERE,) if authorities is None else authorities
+    _index.touched({(place, kind) for place in places for kind in kinds})
+
+
+def _index_after_migrate(sender, using, **kwargs):
+    """After `migrate`, every warning indexed afresh: the index is read
+    from the data, and a release that reads a kind another way must not
+    count what the last one indexed."""
+    if OpenWarning._meta.db_table in connections[using].introspection.table_names():
+        with transaction.atomic(using=using):
+            index_warnings()
+
+
+def keep_the_index(app_config):
+    """Called once, from DashboardsConfig.ready()."""
+    changed.connect(_data_changed, dispatch_uid="open-warnings")
+    post_migrate.connect(_index_after_migrate, sender=app_config, dispatch_uid="open-warnings")

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from authorities.caching import data_changed
 from authorities.models import LocalAuthority, Role
 from feedback import exports
 from feedback.aggregates import (
@@ -119,6 +120,7 @@ def many(la_code, n, **fields):
         )
         for i in range(n)
     )
+    data_changed()  # bulk writes say so, as seed_scale's do (authorities/caching.py)
 
 
 def text(response):

@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from authorities.caching import data_changed
 from feedback.models import FeedbackSubmission
 from official.models import Figure, Level, Period, Release, Status
 from plans.models import Answer, EvidenceLink
@@ -67,6 +68,7 @@ def figures(measure, period, *, la_code=None, region=None, england=None, values=
         place = authority(code)
         row(Level.LOCAL_AUTHORITY, code, place.name, value, authority=place)
     Figure.objects.bulk_create(rows)
+    data_changed()  # as official/importing.py says after its bulk insert
 
 
 def answer_url(plan, key=KEY):

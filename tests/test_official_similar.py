@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from authorities.caching import data_changed
 from authorities.models import LocalAuthority
 from official.models import Figure, Level, Period
 from official.presenters import similar_authorities
@@ -50,6 +51,7 @@ def place(la_code, *, mainstream=None, special=None, independent=None, dsg=None,
                 )
             )
     Figure.objects.bulk_create(rows)
+    data_changed()  # as official/importing.py says after its bulk insert
 
 
 @pytest.fixture

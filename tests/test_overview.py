@@ -14,6 +14,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from authorities.access import Role
+from authorities.caching import data_changed
 from authorities.models import AuthorityFinance, LocalAuthority
 from consultations.models import Action, Meeting
 from dashboards.filters import months_before
@@ -895,6 +896,7 @@ def populate(count):
         for la in places
         for year in (2023, 2024)
     )
+    data_changed()  # bulk writes say so, as seed_scale's do (authorities/caching.py)
 
 
 # session, user, regions in scope, programmes, authorities (with their latest
