@@ -25,7 +25,7 @@ from authorities.models import LocalAuthority, Region
 
 from .forms import DealtWithForm, ReopenForm, WarningFilterForm
 from .models import WarningDealtWith, cause_key
-from .warnings import Kind, Status, find_warning, warning_list
+from .warnings import GravestFirst, Kind, Status, find_warning, warning_list
 
 WARNINGS_PER_PAGE = 50
 
@@ -58,9 +58,13 @@ def _warnings_page(request):
         narrowed = authorities.filter(region=chosen["region"])
     if chosen["authority"]:
         narrowed = authorities.filter(pk=chosen["authority"].pk)
-    found = warning_list(
-        user, narrowed, chosen["since"], kinds=chosen["kinds"], status=chosen["status"]
-    )
+    if chosen["status"] == Status.OPEN:
+        # Counted, and only the page built, from the index of open warnings.
+        found = GravestFirst(user, narrowed, chosen["since"], kinds=chosen["kinds"])
+    else:
+        found = warning_list(
+            user, narrowed, chosen["since"], kinds=chosen["kinds"], status=chosen["status"]
+        )
     page = Paginator(found, WARNINGS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

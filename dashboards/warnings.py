@@ -26,6 +26,8 @@ to them (authorities.caching.changed says which records changed where), and
 read with the same rules as the kinds' own rows (OpenWarningQuerySet.
 for_user); a warning that arises on a day (an action overdue, a deadline
 near) is indexed with that day, so nothing needs doing as the days pass.
+The newest few, the gravest few and a page of the warnings page are found
+in the index too, and only their records read (_built, GravestFirst).
 """
 
 import datetime
@@ -35,7 +37,7 @@ from typing import NamedTuple
 
 from django.db import connections, models, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import TruncDate, TruncDay
+from django.db.models.functions import TruncDate
 from django.db.models.lookups import IsNull
 from django.db.models.signals import post_migrate
 from django.urls import reverse
@@ -122,6 +124,9 @@ def severity(kind):
     return SEVERITY.index(kind) if kind in SEVERITY else len(SEVERITY) + KIND_ORDER[kind]
 
 
+SEVERITY_ORDER = {kind: severity(kind) for kind in Kind}
+
+
 class Status(models.TextChoices):
     """Which warnings a list shows: those no one has dealt with (open), or
     those someone has, for as long as their cause stands."""
@@ -186,7 +191,8 @@ def _newest_first(found, since):
     if since is not None:
         # Most kinds are narrowed in the query already; this catches the rest.
         found = [warning for warning in found if warning.on and warning.on >= since]
-    found.sort(key=lambda w: (w.authority.name, KIND_ORDER[w.kind], w.reason))
+    # Of one day, by authority, kind and record (the index's order too).
+    found.sort(key=lambda w: (w.authority.name, KIND_ORDER[w.kind], w.subject_pk))
     found.sort(key=lambda w: w.on or datetime.date.min, reverse=True)
     return found
 
@@ -202,82 +208,91 @@ class WarningSummary(NamedTuple):
 def warning_summary(user, authorities=None, since=None, *, limit, today=None, mine_too=True):
     """What a page shows of early_warnings() (the open ones): how many there
     are, how many for each authority, and the newest `limit`, without
-    building the rest. The counts come in one query (the index of open
-    warnings counted by authority and kind, with the newest day of each);
-    then the kinds are read, newest first, only their newest `limit` rows
-    each, and only until `limit` have been found that are all newer than
-    anything a kind still unread could hold (usually one or two kinds, not
-    all twelve). `mine_too=False` leaves out `user`'s own overdue actions
-    (Home lists them already); `every` counts them all the same, as
-    warning_count() would, from the same query."""
+    building the rest: counted from the index of open warnings (one query,
+    by authority and kind), then the newest `limit` found in it (one query)
+    and only those built, a query for each kind among them, with the rising
+    waits (not indexed) put in their place. `mine_too=False` leaves out
+    `user`'s own overdue actions (Home lists them already); `every` counts
+    them all the same, as warning_count() would, from the same query."""
     today = today or timezone.localdate()
-    per_authority, newest_day, rising, every = _open_counts(
-        user, authorities, since, today, mine_too=mine_too
-    )
+    per_authority, rising, every = _open_counts(user, authorities, since, today, mine_too=mine_too)
     found = list(rising)
-    # Kinds with a dated warning first, the newest first; undated ones last.
-    unread = sorted(
-        (reader for reader in KINDS if reader.kind.value in newest_day),
-        key=lambda reader: newest_day[reader.kind.value] or datetime.date.min,
-        reverse=True,
-    )
-    for reader in unread:
-        if _already_newer(found, newest_day[reader.kind.value], limit):
-            break
-        found.extend(reader.warnings(user, authorities, since, today, limit, mine_too=mine_too))
+    if sum(per_authority.values()) > len(rising):  # some in the index
+        rows = _indexed(user, authorities, since, today)
+        if not mine_too:
+            rows = rows.exclude(kind=Kind.ACTION_OVERDUE.value, owner_id=user.pk)
+        newest = rows.order_by(
+            models.F("day").desc(nulls_last=True),
+            "authority__name",
+            _rank(KIND_ORDER),
+            "subject_id",
+        )
+        found += _built(user, today, newest.values_list("kind", "subject_id")[:limit])
     newest = _newest_first(found, since)
     return WarningSummary(sum(per_authority.values()), newest[:limit], dict(per_authority), every)
 
 
-def _already_newer(found, day, limit):
-    """Whether `limit` of the warnings `found` arose after `day` (None: a
-    kind whose warnings have no date, listed after every dated one), so that
-    none from a kind whose newest is `day` could be among the newest
-    `limit`. A tie is not enough: on one day the order goes on by
-    authority and kind."""
-    dates = sorted((w.on for w in found if w.on), reverse=True)
-    if len(dates) < limit:
-        return False
-    return day is None or dates[limit - 1] > day
-
-
-def _open_counts(user, authorities, since, today, *, mine_too=True):
-    """{authority id: its open warnings}; {kind: the newest day one of it
-    arose (None: none of it has a date)} for the kinds with some; and the
-    rising waits (read whole). Counted from the index of open warnings
-    (OpenWarning), in one query."""
+def _indexed(user, authorities, since, today):
+    """The index's open warnings `user` may see on `today` (at
+    `authorities`, arisen on or after `since`)."""
     rows = OpenWarning.objects.for_user(user).arisen_by(today)
     if authorities is not None:
         rows = rows.filter(authority__in=authorities)
+    if since:
+        rows = rows.filter(day__gte=since)
+    return rows
+
+
+def _rank(order):
+    """A kind's place in `order` ({kind: n}), as SQL on the index."""
+    return models.Case(
+        *(models.When(kind=kind.value, then=n) for kind, n in order.items()),
+        output_field=models.IntegerField(),
+    )
+
+
+def _built(user, today, keys):
+    """The warnings the index's `keys` ((kind, record id), in order) are
+    about, in the same order, each built from its record read through its
+    kind's own reader, scope and all (a query for each kind among them)."""
+    keys = list(keys)
+    by_kind = {}
+    for kind, subject_id in keys:
+        by_kind.setdefault(kind, []).append(subject_id)
+    built = {}
+    for kind, subject_ids in by_kind.items():
+        reader = READER[kind]
+        records = reader.scoped(user, today).filter(pk__in=subject_ids)
+        built |= {(kind, w.subject_pk): w for w in reader.build_all(records)}
+    return [built[key] for key in keys if key in built]
+
+
+def _open_counts(user, authorities, since, today, *, mine_too=True):
+    """{authority id: its open warnings}; the rising waits (read whole);
+    and how many open warnings there are, whatever `since` and `mine_too`.
+    Counted from the index of open warnings (OpenWarning), in one query."""
+    rows = _indexed(user, authorities, None, today)
     shown = Q()
     if since:
         shown &= Q(day__gte=since)
     if not mine_too:
         shown &= ~Q(kind=Kind.ACTION_OVERDUE.value, owner_id=user.pk)
-    shown = shown or None
     counted = (
         rows.order_by()
-        .values_list("authority_id", "kind")
-        .annotate(
-            n=models.Count("pk", filter=shown),
-            newest=models.Max("day", filter=shown),
-            n_all=models.Count("pk"),
-        )
+        .values_list("authority_id")
+        .annotate(n=models.Count("pk", filter=shown or None), n_all=models.Count("pk"))
     )
-    per_authority, newest_day, every = Counter(), {}, 0
-    for authority, kind, n, newest, n_all in counted:
+    per_authority, every = Counter(), 0
+    for authority, n, n_all in counted:
         every += n_all
-        if not n:
-            continue
-        per_authority[authority] += n
-        if newest_day.get(kind) is None or (newest and newest > newest_day[kind]):
-            newest_day[kind] = newest
+        if n:
+            per_authority[authority] += n
     # Waiting times are worked out from the term's submissions, not counted
     # in SQL: few authorities rise, and all of them are read.
     rising_all = waits_rising(user, authorities, None, today)
     rising = _newest_first(rising_all, since)
     per_authority.update(warning.authority.pk for warning in rising)
-    return per_authority, newest_day, rising, every + len(rising_all)
+    return per_authority, rising, every + len(rising_all)
 
 
 def warning_count(user, authorities=None, *, today=None):
@@ -318,31 +333,84 @@ def warning_list(
     return found
 
 
+class GravestFirst:
+    """warning_list()'s open warnings a page at a time, for Django's
+    Paginator (`count()` and slices): counted, and only a page's built, from
+    the index of open warnings (OpenWarning), where building every warning
+    took a second for a national officer, and twelve at 10x data. In
+    warning_list()'s order: gravest kind first, then newest (undated last),
+    then by authority and record; the rising waits, which are not indexed
+    (few, and worked out from the term's tallies), read whole and put in
+    their kind's place."""
+
+    def __init__(self, user, authorities=None, since=None, *, kinds=None, today=None):
+        self.user = user
+        self.today = today or timezone.localdate()
+        kinds = set(kinds or Kind)
+        rows = _indexed(user, authorities, since, self.today)
+        graver = severity(Kind.WAITS_RISING)
+        indexed = [reader.kind.value for reader in KINDS if reader.kind in kinds]
+        self.graver = [kind for kind in indexed if severity(Kind(kind)) < graver]
+        self.rows = rows.filter(kind__in=indexed)
+        self.before = rows.filter(kind__in=self.graver)
+        self.after = rows.filter(kind__in=[kind for kind in indexed if kind not in self.graver])
+        self.rising = []
+        if Kind.WAITS_RISING in kinds:
+            self.rising = _newest_first(waits_rising(user, authorities, since, self.today), since)
+        self._counted = None
+
+    def _counts(self):
+        """(how many come before the rising waits, how many after)."""
+        if self._counted is None:
+            counted = self.rows.aggregate(
+                before=models.Count("pk", filter=Q(kind__in=self.graver)),
+                every=models.Count("pk"),
+            )
+            self._counted = counted["before"], counted["every"] - counted["before"]
+        return self._counted
+
+    def count(self):
+        before, after = self._counts()
+        return before + len(self.rising) + after
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice) or key.step:
+            raise TypeError("GravestFirst is read a page (a slice) at a time")
+        stop = min(self.count(), self.count() if key.stop is None else key.stop)
+        start = key.start or 0
+        if not self.rising:  # the index alone, in one read
+            return self._read(self.rows, start, stop)
+        before, _ = self._counts()
+        rising_end = before + len(self.rising)
+        found = self._read(self.before, start, min(stop, before))
+        found += self.rising[max(start - before, 0) : max(min(stop, rising_end) - before, 0)]
+        found += self._read(self.after, max(start - rising_end, 0), stop - rising_end)
+        return found
+
+    def _read(self, rows, start, stop):
+        """The warnings at [start, stop) of the index's `rows`, in order,
+        built from their records (a query for each kind among them)."""
+        if stop <= start:
+            return []
+        ordered = rows.order_by(
+            _rank(SEVERITY_ORDER),
+            models.F("day").desc(nulls_last=True),
+            "authority__name",
+            "subject_id",
+        )
+        return _built(self.user, self.today, ordered.values_list("kind", "subject_id")[start:stop])
+
+
 def gravest_warnings(user, authorities, *, limit, today=None):
     """The first `limit` of warning_list() (open warnings at `authorities`,
     gravest first, then newest) and how many it would list, without
     building the rest: an authority can have hundreds (every serious concern
-    and every report of a practice is one). Each kind is counted, in the
-    one query of the index warning_summary's counts come from; then, gravest kind
-    first, each kind with some is read newest first, at most `limit` of it,
-    until `limit` are found: a kind less grave than those can never come
-    before them. (As in
-    warning_summary, of two of one kind on one day at the edge of `limit`,
-    which is kept may differ: KindReader.newest.)"""
-    today = today or timezone.localdate()
-    _, newest_day, rising, every = _open_counts(user, authorities, None, today)
-    found = []
-    # (severity, its reader; None for the rising waits, already read whole)
-    to_read = [(severity(r.kind), r) for r in KINDS if r.kind.value in newest_day]
-    if rising:
-        to_read.append((severity(Kind.WAITS_RISING), None))
-    for _, reader in sorted(to_read, key=lambda pair: pair[0]):
-        if len(found) >= limit:
-            break
-        found.extend(
-            rising if reader is None else reader.warnings(user, authorities, None, today, limit)
-        )
-    return _gravest_first(found, None)[:limit], every
+    and every report of a practice is one). GravestFirst's first page."""
+    found = GravestFirst(user, authorities, today=today)
+    return found[0:limit], found.count()
 
 
 def _gravest_first(found, since):
@@ -387,9 +455,7 @@ class KindReader(NamedTuple):
     needs to make each a warning; `authority` is the path to their
     authority, `on` to the date or time (`moment`) the warning arose, from
     which `since` narrows them (a day earlier with `day_before`: an action
-    is overdue the day after it was due). `wide`: its rows are many (or
-    wide, with free text), so its newest are first narrowed off an index of
-    `on`, newest first (from_day_of_the_last).
+    is overdue the day after it was due).
 
     For the index of open warnings (OpenWarning, index_warnings): `readers`
     says who may see one (a constant, or an expression of the row), as the
@@ -409,7 +475,6 @@ class KindReader(NamedTuple):
     build: Callable
     moment: bool = False
     day_before: bool = False
-    wide: bool = False
     readers: object = OpenWarning.Readers.IN_SCOPE
     submitted_by: str = ""
     owner: str = ""
@@ -420,37 +485,16 @@ class KindReader(NamedTuple):
         """The warnings of this kind on `today` in `user`'s scope."""
         return self.chosen(self.model.objects.for_user(user), today)
 
-    def rows(self, user, authorities, since, today, *, mine_too=True, status=Status.OPEN):
+    def rows(self, user, authorities, since, today, *, status=Status.OPEN):
         rows = _narrow(self.scoped(user, today), self.authority, authorities)
         if status == Status.OPEN:
             rows = rows.exclude(self.dealt_with())
         elif status == Status.DEALT_WITH:
             rows = rows.filter(self.dealt_with())
-        return rows.filter(self.narrowed(user, since, mine_too=mine_too))
-
-    def narrowed(self, user, since, *, mine_too=True):
-        """The condition `since` and `mine_too` put on the rows (rows())."""
-        condition = Q()
         if since:
             start = since - datetime.timedelta(days=1) if self.day_before else since
-            condition &= Q(**{f"{self.on}__gte": _start_of(start) if self.moment else start})
-        if not mine_too and self.kind == Kind.ACTION_OVERDUE:
-            condition &= ~Q(owner=user)
-        return condition
-
-    def newest(self):
-        """Newest first, those with no date last, then by authority, as
-        early_warnings() lists them: by the local day a moment falls on, as
-        the warning shows it, so that of two on one day the authority first
-        by name is kept. (Two of one kind for one authority on one day are
-        then listed by their reason, which SQL does not order by: at the
-        edge of a `limit`, which of them is shown may differ.)"""
-        day = (
-            TruncDate(self.on, tzinfo=timezone.get_current_timezone())
-            if self.moment
-            else models.F(self.on)
-        )
-        return (day.desc(nulls_last=True), f"{self.authority}__name", "pk")
+            rows = rows.filter(**{f"{self.on}__gte": _start_of(start) if self.moment else start})
+        return rows
 
     def dealt_with(self):
         """A condition on the rows: someone dealt with the warning about the
@@ -476,39 +520,8 @@ class KindReader(NamedTuple):
             for row in rows
         ]
 
-    def warnings(
-        self, user, authorities, since, today, limit=None, *, mine_too=True, status=Status.OPEN
-    ):
-        rows = self.rows(user, authorities, since, today, mine_too=mine_too, status=status)
-        if limit is not None:
-            if self.wide:
-                rows = self.from_day_of_the_last(rows, limit)
-            rows = rows.order_by(*self.newest())[:limit]
-        return self.build_all(rows)
-
-    def from_day_of_the_last(self, rows, limit):
-        """`rows` less those before the day the `limit`-th newest of them
-        arose, which cannot be among the newest `limit` (newest()): found
-        first, in the same query, from the date column alone (off an index
-        where the kind has one), so that only the few left are read whole
-        and sorted by day and authority. At 10x data the newest 20 reports
-        of practices read all 50,000 of them whole: 227 → 23 ms, and with
-        an index of `submitted_at` alone (DESC, as here) 0.5 ms nationally.
-        (Kinds with few rows gain nothing: the second look at their rows
-        costs more than it saves.) Nothing is left out where there are
-        fewer than `limit` dated rows, or where the `limit`-th is undated."""
-        # DESC as an index on the column is (PostgreSQL puts nulls first
-        # then, so an undated `limit`-th leaves every row in, as it should).
-        last = rows.order_by(models.F(self.on).desc()).values(self.on)
-        last = models.Subquery(last[limit - 1 : limit])
-        if self.moment:  # from the first moment of its local day
-            last = TruncDay(last, tzinfo=timezone.get_current_timezone())
-            earliest = datetime.datetime.min.replace(tzinfo=datetime.UTC)
-        else:
-            earliest = datetime.date.min
-        # No `limit`-th (or an undated one): every row may be among them.
-        last = models.functions.Coalesce(last, models.Value(earliest))
-        return rows.filter(Q(**{f"{self.on}__gte": last}) | Q(**{f"{self.on}__isnull": True}))
+    def warnings(self, user, authorities, since, today, *, status=Status.OPEN):
+        return self.build_all(self.rows(user, authorities, since, today, status=status))
 
     def open_rows(self, authority_ids):
         """OpenWarning rows for this kind's open warnings at
@@ -921,7 +934,6 @@ KINDS = (
         "serious_since",
         _serious_warning,
         moment=True,
-        wide=True,  # many: every serious answer on every plan
         depends_on=(Assessment, Plan),
     ),
     KindReader(
@@ -932,7 +944,6 @@ KINDS = (
         "submitted_at",
         _practice_warning,
         moment=True,
-        wide=True,  # a submission holds its free text
         readers=OpenWarning.Readers.FEEDBACK,
         submitted_by="submitted_by",
     ),

@@ -250,11 +250,11 @@ class TestAuthorityDetail:
 
 
 # The region page, cold: session, user, region, its people; the early
-# warnings (counted, with each kind's newest day, in one query, and the
-# feedback tallies for rising waits; then the newest of each kind, newest
-# kind first, until twenty are found newer than any kind unread could give:
-# one query a kind read, none with no warnings, never more than one a kind,
-# dashboards/warnings.warning_summary); the overview table's rows
+# warnings (counted from the index of open warnings in one query, and the
+# feedback tallies for rising waits; then, where there are some, the twenty
+# newest from the index and the records of each kind among them, never more
+# than one query a kind, dashboards/warnings.warning_summary); the overview
+# table's rows
 # (programmes, authorities with their last meeting, who covers them (2), the
 # checklist bank (2), plans, instalments, actions, feedback, official figures:
 # tests/test_overview.py); plans agreed without consultation, the feedback
@@ -262,7 +262,7 @@ class TestAuthorityDetail:
 # adding up a total an authority takes a tenth of adding up every term's,
 # feedback.aggregates.region_feedback), meetings and block transfers (the
 # newest and their count).
-REGION_PAGE_QUERIES = 21  # and one for each kind of warning read
+REGION_PAGE_QUERIES = 21  # and, with warnings, the newest (1) and a query a kind among them
 
 
 class TestRegion:

@@ -482,9 +482,10 @@ class TestAgreedWithoutConsultation:
         make_meeting(plan=consulted, union_consulted="yes", held_on=TODAY - DAY)
         page = reverse("dashboards:region", args=["london"])
         london_organiser_client.get(page)  # the session's first request
-        # No query more than the page's pin with one kind of warning read
-        # (tests/test_authorities.py): the count comes with the rows.
-        with django_assert_num_queries(REGION_PAGE_QUERIES + 1):
+        # No query more than the page's pin with the newest warnings and one
+        # kind among them (tests/test_authorities.py): the count comes with
+        # the rows.
+        with django_assert_num_queries(REGION_PAGE_QUERIES + 1 + 1):
             response = london_organiser_client.get(page)
         shown = response.context["unconsulted_plans"]
         assert [plan.round_or_tranche for plan in shown] == [f"R{n}" for n in range(10)]
@@ -960,8 +961,9 @@ class TestPagesWithSections:
     def test_authority_page(self, camden_lns_client, camden_lns, django_assert_num_queries, rows):
         self.fill(rows, camden_lns)
         # tests/test_finance.py's pin for an LNS, which includes these
-        # sections, and the overdue actions among its open warnings (1).
-        with django_assert_num_queries(22):
+        # sections, and its open warnings, the first from the index (1) and
+        # the overdue actions among them (1).
+        with django_assert_num_queries(23):
             response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         # The first ten, overdue first; the rest on the authority's list.
         assert len(response.context["open_actions"]) == min(rows, 10)
@@ -975,9 +977,9 @@ class TestPagesWithSections:
         self.fill(rows, london_organiser)
         # tests/test_authorities.py's region pin (the overview table there
         # reads meetings and actions in one query each, however many, and
-        # the early warnings one query for each kind read: here the proposed
-        # block transfers alone).
-        with django_assert_num_queries(REGION_PAGE_QUERIES + 1):
+        # the early warnings the newest and one query for each kind among
+        # them: here the proposed block transfers alone).
+        with django_assert_num_queries(REGION_PAGE_QUERIES + 1 + 1):
             response = london_organiser_client.get(reverse("dashboards:region", args=["london"]))
         # The newest ten, and how many there are.
         transfers = response.context["block_transfers"]
@@ -992,9 +994,9 @@ class TestPagesWithSections:
         # tests/test_home.py's pin for an LNS (7, with the actions; the
         # warnings counted, 2; the national timeline, 1), plus what "What
         # needs you" asks an LNS (tests/test_home.py): plans to answer (1
-        # with none to answer), meetings with no outcome (2) and the one
-        # kind of warning these make, read.
-        with django_assert_num_queries(7 + 2 + 1 + 1 + 2 + 1):
+        # with none to answer), meetings with no outcome (2), and the newest
+        # warnings from the index and the one kind these make (2).
+        with django_assert_num_queries(7 + 2 + 1 + 1 + 2 + 2):
             response = camden_lns_client.get(reverse("home"))
         assert len(response.context["my_actions"]) == rows
 

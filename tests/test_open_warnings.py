@@ -19,6 +19,7 @@ from consultations.models import BlockTransfer
 from dashboards.models import OpenWarning, WarningDealtWith
 from dashboards.warnings import (
     KINDS,
+    GravestFirst,
     Kind,
     _index_after_migrate,
     early_warnings,
@@ -26,6 +27,7 @@ from dashboards.warnings import (
     index_warnings,
     indexing_later,
     warning_count,
+    warning_list,
     warning_summary,
 )
 from plans.models import FundingInstalment, Plan, ReformPlanDetails
@@ -36,6 +38,7 @@ from .test_official_warnings import official_worse_at
 from .test_warnings import (
     action,
     answer,
+    every_kind_at,
     grant_deadline,
     instalment,
     meeting,
@@ -315,3 +318,39 @@ def test_writes_side_by_side_lose_no_warning(transactional_db, reference_data):
         list(pool.map(racer, range(racers)))
     assert OpenWarning.objects.filter(kind=Kind.NEGOTIATING).count() == racers * each
     assert_in_step()
+
+
+class TestThePageOfTheWarningsPage:
+    """GravestFirst: any slice of the open warnings is the whole list's,
+    built afresh, the rising waits in their kind's place."""
+
+    @pytest.fixture
+    def many(self):
+        every_kind_at(list(LocalAuthority.objects.order_by("name")[:5]))
+        # Of one kind, one authority and one day: listed by record.
+        for _ in range(3):
+            submission(practices=["refusing"])
+
+    @pytest.mark.parametrize("size", [1, 7, 13, 50])
+    def test_every_slice(self, many, national_officer, size):
+        whole = warning_list(national_officer)
+        paged = GravestFirst(national_officer)
+        assert paged.count() == len(whole) == 68
+        for start in range(0, len(whole) + size, size):
+            assert paged[start : start + size] == whole[start : start + size]
+
+    @pytest.mark.parametrize(
+        "options",
+        [
+            {"kinds": [Kind.WAITS_RISING, Kind.UNLAWFUL_PRACTICE, Kind.ACTION_OVERDUE]},
+            {"kinds": [Kind.WAITS_RISING]},
+            {"since": TODAY - 2 * DAY},
+            {"authorities": LocalAuthority.objects.order_by("name")[1:3]},
+        ],
+    )
+    def test_narrowed(self, many, london_organiser, options):
+        whole = warning_list(london_organiser, **options)
+        paged = GravestFirst(london_organiser, **options)
+        assert paged.count() == len(whole)
+        assert paged[0 : len(whole) + 5] == whole
+        assert paged[3:9] == whole[3:9]

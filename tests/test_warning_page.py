@@ -170,24 +170,33 @@ def test_pages_of_fifty(national_officer, client_for):
     assert 'aria-label="Pages of warnings"' in first.content.decode()
 
 
-@pytest.mark.parametrize("count", [2, 20])
+# With two authorities the first page holds every kind; with twenty, the
+# fifty gravest are of three kinds, all graver than rising waits.
+@pytest.mark.parametrize(("count", "kinds_shown", "blocks"), [(2, len(KINDS), 2), (20, 3, 1)])
 def test_the_page_makes_a_fixed_number_of_queries(
-    national_officer, client_for, django_assert_num_queries, count
+    national_officer, client_for, django_assert_num_queries, count, kinds_shown, blocks
 ):
     every_kind_at(list(LocalAuthority.objects.order_by("name")[:count]))
     client = client_for(national_officer)
     client.get(PAGE)  # the session's first read
     # The session and the person (2), the regions and the authorities for
-    # the filters (2), one query for each kind read in SQL (KINDS: other
-    # kinds are added there), one for rising waits (the tallies), and which
-    # of the authorities shown the person may act in (1).
-    with django_assert_num_queries(2 + 2 + len(KINDS) + 1 + 1):
+    # the filters (2); from the index of open warnings, the count (1), then
+    # the page's rows graver than rising waits and those less grave (one
+    # query each of the two that the page reaches into), rising waits (the
+    # tallies, 1), and the records of each kind on the page (one query a
+    # kind, never more than there are kinds: GravestFirst); and which of
+    # the authorities shown the person may act in (1).
+    with django_assert_num_queries(2 + 2 + 1 + blocks + 1 + kinds_shown + 1):
         page = client.get(PAGE)
     assert page.context["page"].paginator.count == len(early_warnings(national_officer))
     assert page.context["page"].paginator.count >= 8 * count
+    # The page as the whole list, built afresh, has it.
+    assert page.context["page"].object_list == warning_list(national_officer)[:50]
+    assert len({w.kind for w in page.context["page"].object_list}) == kinds_shown + (count == 2)
     # Those dealt with: one more, their records.
     for warning in warning_list(national_officer)[:3]:
         mark(client, warning)
+    # Those dealt with are read afresh, every kind, and their records.
     with django_assert_num_queries(2 + 2 + len(KINDS) + 1 + 1 + 1):
         page = client.get(PAGE, {"status": "dealt_with"})
     assert page.context["page"].paginator.count == 3
@@ -448,10 +457,8 @@ def test_the_gravest_few_are_the_first_of_the_whole_list(
     national_officer, django_assert_num_queries
 ):
     """gravest_warnings() gives the first `limit` of warning_list() and its
-    length, reading only the kinds it must: with every kind present and the
-    gravest alone enough, one kind is read after the counts. (Two of one
-    kind on one day at the edge of `limit` may come in either order:
-    KindReader.newest.)"""
+    length, building only the warnings it gives: with every kind present,
+    the gravest alone is read after the count."""
     camden = LocalAuthority.objects.filter(la_code=CAMDEN)
     every_kind_at(camden)
     plan = make_plan(CAMDEN, round_or_tranche="Round 2")
@@ -465,8 +472,9 @@ def test_the_gravest_few_are_the_first_of_the_whole_list(
             whole[:limit],
             len(whole),
         ), limit
-    # The counts (one UNION), the tallies for rising waits, the gravest kind.
-    with django_assert_num_queries(3):
+    # From the index of open warnings the count and the first in order,
+    # the tallies for rising waits, then the gravest kind's record.
+    with django_assert_num_queries(4):
         gravest_warnings(national_officer, camden, limit=1)
 
 
