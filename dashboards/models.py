@@ -275,3 +275,17 @@ class OpenWarning(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.subject_id}"
+
+    def as_stored(self):
+        """Its values but its id: two rows with the same are one warning,
+        indexed alike (index_warnings keeps a row that stands)."""
+        return (
+            self.kind,
+            self.subject_id,
+            self.authority_id,
+            self.day,
+            self.from_day,
+            self.readers,
+            self.submitted_by_id,
+            self.owner_id,
+        )

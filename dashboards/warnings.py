@@ -1068,9 +1068,9 @@ def index_warnings(keys=None):
             stored |= rows
             found.extend(READER[kind].open_rows(authority_ids))
         # Only what changed is replaced: a row that stands keeps its id.
-        kept = {_as_stored(row): row.pk for row in stored.order_by()}
-        fresh = {_as_stored(row) for row in found}
-        new = [row for row in found if _as_stored(row) not in kept]
+        kept = {row.as_stored(): row.pk for row in stored.order_by()}
+        fresh = {row.as_stored() for row in found}
+        new = [row for row in found if row.as_stored() not in kept]
         gone = [pk for row, pk in kept.items() if row not in fresh]
         # And a new row's warning anywhere else (a record moved by a write
         # that did not say where from) goes: a warning is indexed once.
@@ -1083,20 +1083,6 @@ def index_warnings(keys=None):
                 where |= Q(kind=kind, subject_id__in=subject_ids)
             OpenWarning.objects.filter(where).delete()
         OpenWarning.objects.bulk_create(new, batch_size=1000)
-
-
-def _as_stored(row):
-    """An OpenWarning's values, to tell whether it is stored already."""
-    return (
-        row.kind,
-        row.subject_id,
-        row.authority_id,
-        row.day,
-        row.from_day,
-        row.readers,
-        row.submitted_by_id,
-        row.owner_id,
-    )
 
 
 # The authorities and kinds written to, indexed again at each write, or
