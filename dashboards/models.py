@@ -220,14 +220,14 @@ class OpenWarningQuerySet(models.QuerySet):
         authority; a report in feedback only for those who read the
         authority's submissions, and its submitter."""
         where = {"region": "authority__region_id", "authority": "authority_id"}
-        return self.filter(
-            in_scope(user, "authority"),
-            Q(readers=OpenWarning.Readers.IN_SCOPE)
-            | Q(readers=OpenWarning.Readers.CONFIDENTIAL)
-            & covering(user, CONFIDENTIAL_ROLES, **where)
-            | Q(readers=OpenWarning.Readers.FEEDBACK)
-            & (covering(user, READER_ROLES, **where) | Q(submitted_by_id=user.pk)),
+        everyone = Q(readers=OpenWarning.Readers.IN_SCOPE)
+        confidential = Q(readers=OpenWarning.Readers.CONFIDENTIAL) & covering(
+            user, CONFIDENTIAL_ROLES, **where
         )
+        feedback = Q(readers=OpenWarning.Readers.FEEDBACK) & (
+            covering(user, READER_ROLES, **where) | Q(submitted_by_id=user.pk)
+        )
+        return self.filter(in_scope(user, "authority"), everyone | confidential | feedback)
 
     def arisen_by(self, today):
         """Those that are warnings on `today`: an action is overdue, or a

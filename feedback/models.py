@@ -374,16 +374,6 @@ class FeedbackSubmission(Versioned):
                 condition=Q(withdrawn_at__isnull=True) & ~Q(practices=[]),
                 name="feedback_la_practices_id_idx",
             ),
-            # The same newest first across authorities: where the newest
-            # twenty reports in a wide scope begin (KindReader.
-            # from_day_of_the_last) is read off the first twenty entries,
-            # not found by sorting every report. Nationally at 10x data
-            # 125 → 0.5 ms, London 50 → 15 ms.
-            models.Index(
-                fields=["-submitted_at"],
-                condition=Q(withdrawn_at__isnull=True) & ~Q(practices=[]),
-                name="feedback_practices_newest_idx",
-            ),
         ]
         constraints = [
             models.CheckConstraint(

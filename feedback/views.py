@@ -190,7 +190,8 @@ def evidence_link(request, pk, key):
         Question.objects.filter(question_set=question_set).for_programme(plan.programme_id),
         key=key,
     )
-    if not AuthorityAccess.of(request.user, plan.authority).can_contribute:
+    access = AuthorityAccess.of(request.user, plan.authority)
+    if not access.can_contribute:
         raise PermissionDenied
     submissions = (
         FeedbackSubmission.objects.for_user(request.user).active().filter(authority=plan.authority)
@@ -213,7 +214,14 @@ def evidence_link(request, pk, key):
     return render(
         request,
         "feedback/evidence_form.html",
-        {"form": form, "plan": plan, "question": question, "answer_url": answer_url},
+        {
+            "form": form,
+            "plan": plan,
+            "question": question,
+            "answer_url": answer_url,
+            # With none to link, a way to give some, for those who may.
+            "can_give_feedback": access.can_submit_feedback,
+        },
     )
 
 

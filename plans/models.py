@@ -923,17 +923,6 @@ class Answer(Versioned):
         constraints = [
             models.UniqueConstraint(fields=["assessment", "question"], name="answer_unique"),
         ]
-        indexes = [
-            # The serious concerns newest first: where the newest twenty in
-            # a wide scope begin (dashboards.warnings.KindReader.
-            # from_day_of_the_last) is read off the first twenty entries.
-            # At 10x data, the overview's newest serious concerns 40 → 20 ms.
-            models.Index(
-                fields=["-serious_since"],
-                condition=Q(concern="serious"),
-                name="answer_serious_newest_idx",
-            ),
-        ]
 
     def save(self, *args, **kwargs):
         keep_since(self, "serious_since", self.concern == self.Concern.SERIOUS, kwargs)

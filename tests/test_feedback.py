@@ -44,7 +44,7 @@ from feedback.models import (
     term_of,
 )
 
-from .factories import CAMDEN, KENT, authority, make_plan, make_user
+from .factories import CAMDEN, KENT, MANCHESTER, authority, make_plan, make_user
 from .test_authorities import REGION_PAGE_QUERIES
 
 ADD = reverse("feedback:add", args=["camden"])
@@ -747,6 +747,24 @@ class TestEvidence:
 
         given.withdraw()
         assert "Member feedback" not in text(client.get(plan.get_absolute_url()))
+
+    def test_with_none_to_link_only_those_who_may_give_feedback_are_asked_to(
+        self, client_for, camden_lns, northwest_nem, plan
+    ):
+        """An LNS may give feedback; a national executive member, who may
+        link it over their region, may not (AuthorityAccess): no link that
+        would answer 403 (found by the crawl)."""
+        add = reverse("feedback:add", args=["camden"])
+        page = client_for(camden_lns).get(self.link_url(plan))
+        assert "There is no feedback from Camden you can link yet" in text(page)
+        assert f'href="{add}"' in page.content.decode()
+        elsewhere = make_plan(MANCHESTER)
+        page = client_for(northwest_nem).get(self.link_url(elsewhere))
+        assert page.status_code == 200
+        assert "There is no feedback from Manchester you can link yet" in text(page)
+        assert "Give feedback" not in text(page)
+        add = reverse("feedback:add", args=[elsewhere.authority.slug])
+        assert client_for(northwest_nem).get(add).status_code == 403
 
     def test_network_lead_may_not_link(self, client_for, camden_senco_lead, plan):
         given = submission(by=camden_senco_lead)
