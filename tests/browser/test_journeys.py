@@ -72,3 +72,34 @@ def test_sign_out(page, sign_in, submit, camden_lns):
     sign_in(camden_lns)
     submit("Sign out")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+
+
+def test_the_accessibility_check_finds_what_is_wrong(
+    page, browser, live_server, assert_accessible
+):
+    """`visit` and `submit` check each page with axe-core, put in each page
+    by the context (or, in a context of a test's own, when first asked):
+    a page with an unnamed image and a low-contrast line fails it."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert_accessible(page)
+    # (Styled by script: the app's CSP refuses a style attribute.)
+    page.evaluate("""() => {
+        const main = document.querySelector("main");
+        main.insertAdjacentHTML("beforeend", '<img src="/static/x.png"><p>Faint</p>');
+        Object.assign(main.lastElementChild.style, {color: "#ccc", background: "#fff"});
+    }""")
+    with pytest.raises(AssertionError, match="image-alt") as found:
+        assert_accessible(page)
+    assert "color-contrast" in str(found.value)
+
+    own = browser.new_context()
+    try:
+        other = own.new_page()
+        other.goto(f"{live_server.url}/accounts/login/")
+        assert_accessible(other)
+        other.evaluate("""() => document.querySelector("main").insertAdjacentHTML(
+            "beforeend", '<img src="/static/x.png">')""")
+        with pytest.raises(AssertionError, match="image-alt"):
+            assert_accessible(other)
+    finally:
+        own.close()

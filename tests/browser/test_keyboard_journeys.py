@@ -27,7 +27,7 @@ from playwright.sync_api import expect
 from plans.models import QuestionSet
 from tests.factories import CAMDEN, PASSWORD, make_plan, totp_code
 
-from .conftest import CODE_SECONDS_NEEDED, WCAG_22_AA
+from .conftest import AXE_OPTIONS, CODE_SECONDS_NEEDED, NO_CONTRAST, axe_violations
 
 # The focused element: what it is, whether its focus can be seen (an
 # outline that is not transparent, GOV.UK's shadow, or the map's and the
@@ -170,16 +170,12 @@ class Keyboard:
 
 
 @pytest.fixture
-def keyboard(page, live_server, axe):
+def keyboard(page, live_server):
     def assert_accessible(page):
         # Colour contrast, axe's slowest rule (seconds on the overview's
         # 153 rows), is checked on every kind of page by the crawl.
-        options = {
-            "runOnly": {"type": "tag", "values": WCAG_22_AA},
-            "rules": {"color-contrast": {"enabled": False}},
-        }
-        results = axe.run(page, options=options)
-        assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+        violations = axe_violations(page, {**AXE_OPTIONS, "rules": NO_CONTRAST})
+        assert not violations, f"{page.url}\n" + "\n".join(violations)
 
     return Keyboard(page, live_server, assert_accessible)
 
