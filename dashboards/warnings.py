@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import NamedTuple
 
-from django.db import connections, models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import IsNull
@@ -445,7 +445,7 @@ def find_warning(user, kind, subject_pk, *, today=None):
     return None
 
 
-# {kind: KindReader.all_open()'s query}, built at its first use.
+# {kind: KindReader.open_sql()'s SQL and parameters}, built at its first use.
 _ALL_OPEN = {}
 
 
@@ -527,9 +527,16 @@ class KindReader(NamedTuple):
         """OpenWarning rows for this kind's open warnings at
         `authority_ids` (None: everywhere), whoever may see them and
         whenever they arise (one query)."""
-        rows = self.all_open()
+        sql, params = self.open_sql()
         if authority_ids is not None:
-            rows = rows.filter(**{f"{self.authority}__in": authority_ids})
+            # Narrowed outside: the query's own SQL is never built again.
+            authority = connection.ops.quote_name("warning_authority")
+            places = ", ".join(["%s"] * len(authority_ids))
+            sql = f"SELECT * FROM ({sql}) open_rows WHERE open_rows.{authority} IN ({places})"
+            params = (*params, *authority_ids)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
         found = []
         for pk, authority_id, day, readers, submitted_by, owner in rows:
             day = self.arose_on(_as_date(day))
@@ -547,11 +554,12 @@ class KindReader(NamedTuple):
             )
         return found
 
-    def all_open(self):
-        """Every open warning of this kind as (id, authority id, day, who may
-        read it, submitter, owner): a query built once a process and
-        narrowed for each write, as building it is most of what indexing
-        one authority's costs (it depends on no one and on no day: EVER)."""
+    def open_sql(self):
+        """The SQL and parameters of a query for every open warning of this
+        kind as (id, authority id, day, who may read it, submitter, owner),
+        built once a process: building and compiling a kind's query is most
+        of what indexing one authority's warnings costs (that query depends
+        on no one and on no day: EVER)."""
         built = _ALL_OPEN.get(self.kind)
         if built is None:
             rows = self.chosen(self.model.objects.all(), EVER).exclude(self.dealt_with())
@@ -563,9 +571,10 @@ class KindReader(NamedTuple):
                 models.F(path) if path else models.Value(None, output_field=models.IntegerField())
                 for path in (self.submitted_by, self.owner)
             ]
-            built = _ALL_OPEN[self.kind] = (
+            rows = (
                 rows.order_by()
                 .annotate(
+                    warning_authority=models.F(self.authority),
                     warning_day=self.day(),
                     warning_readers=readers,
                     warning_submitted_by=people[0],
@@ -573,14 +582,15 @@ class KindReader(NamedTuple):
                 )
                 .values_list(
                     "pk",
-                    self.authority,
+                    "warning_authority",
                     "warning_day",
                     "warning_readers",
                     "warning_submitted_by",
                     "warning_owner",
                 )
             )
-        return built.all()  # a copy: the one kept is never read
+            built = _ALL_OPEN[self.kind] = rows.query.sql_with_params()
+        return built
 
     def day(self):
         """The day a row's `on` falls on, as SQL (the local day of a moment).
@@ -829,7 +839,10 @@ def _reform_not_met_warning(details):
 
 
 def _as_date(value):
-    # PostgreSQL gives a date less an interval as a timestamp.
+    # PostgreSQL gives a date less an interval as a timestamp; SQLite, read
+    # without the ORM's converters (KindReader.open_rows), a date as text.
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value[:10])
     return value.date() if isinstance(value, datetime.datetime) else value
 
 
