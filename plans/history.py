@@ -5,6 +5,7 @@ with the record before it for the same object, so a page of history costs a
 fixed number of queries however long it is.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -41,6 +42,29 @@ class Entry:
     what: str
     reason: str = ""  # why, where the change said (a deletion, a move to a revision)
     changes: list = field(default_factory=list)
+
+
+class ReadWhenAsked(Mapping):
+    """{key: label} read by `read()` only when a label is first asked for:
+    most histories never show the field these name."""
+
+    def __init__(self, read):
+        self._read = read
+        self._labels = None
+
+    def _all(self):
+        if self._labels is None:
+            self._labels = self._read()
+        return self._labels
+
+    def __getitem__(self, key):
+        return self._all()[key]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self):
+        return len(self._all())
 
 
 def entries(history, *, describe, hidden=(), labels=None):
@@ -87,10 +111,12 @@ def entries(history, *, describe, hidden=(), labels=None):
     return result
 
 
-def plan_changes(plans, *, show_private_notes, name_plans=False):
+def plan_changes(plans, *, show_private_notes, name_plans=False, question_texts=None):
     """Every change to `plans`, their instalments, targets and answers (and a
     reform plan's details and grant), newest first, in at most eight queries
-    however many plans and changes (six when none is a reform plan).
+    however many plans and changes (four when none is a reform plan, no
+    programme changed and `question_texts`, {question id: text}, names every
+    question answered).
 
     `plans` need their programme and assessment selected. Private notes'
     changes are left out unless `show_private_notes`. With `name_plans`
@@ -118,7 +144,7 @@ def plan_changes(plans, *, show_private_notes, name_plans=False):
     def named(plan_id, what):
         return f"{by_id[plan_id].short_name}: {what}" if name_plans else what
 
-    programmes = dict(Programme.objects.values_list("pk", "short_name"))
+    programmes = ReadWhenAsked(lambda: dict(Programme.objects.values_list("pk", "short_name")))
     found = entries(
         Plan.history.filter(id__in=ids),
         describe=lambda r: named(r.id, "Plan"),
@@ -151,11 +177,18 @@ def plan_changes(plans, *, show_private_notes, name_plans=False):
     plan_of = {a.pk: a.plan_id for a in assessments if a is not None}
     if plan_of:
         banks = {a.question_set_id for a in assessments if a is not None}
-        questions = dict(Question.objects.filter(question_set__in=banks).values_list("pk", "text"))
+        every_question = ReadWhenAsked(
+            lambda: dict(Question.objects.filter(question_set__in=banks).values_list("pk", "text"))
+        )
+        known = question_texts or {}
+
+        def question(pk):
+            return known.get(pk) or every_question.get(pk, "a question")
+
         found += entries(
             Answer.history.filter(assessment_id__in=list(plan_of)),
             describe=lambda r: named(
-                plan_of[r.assessment_id], f"Answer: {questions.get(r.question_id, 'a question')}"
+                plan_of[r.assessment_id], f"Answer: {question(r.question_id)}"
             ),
             hidden={"assessment", "question"}
             | (set() if show_private_notes else {"private_notes"}),

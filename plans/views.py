@@ -142,7 +142,9 @@ def _plan_page(user, plan, access):
         "serious": [q for q in questions if q.answer and q.answer.concern == "serious"],
         "revisions": plan.revisions.all(),
         "revision_changes": RevisionChanges(plan),
-        "recent_changes": plan_history_entries(plan, access)[:RECENT_CHANGES],
+        "recent_changes": plan_history_entries(
+            plan, access, question_texts={question.pk: question.text for question in questions}
+        )[:RECENT_CHANGES],
         # "What comes next" nationally.
         "coming_up": TimelineEntry.objects.coming_up(timezone.localdate()),
         # The meetings and feedback panels (consultations' and feedback's).
@@ -354,6 +356,9 @@ def plan_history(request, pk):
     return render(request, "plans/plan_history.html", {"plan": plan, "page": page})
 
 
-def plan_history_entries(plan, access):
-    """Every change to the plan, its instalments, targets and answers, newest first."""
-    return plan_changes([plan], show_private_notes=access.can_see_private_notes)
+def plan_history_entries(plan, access, *, question_texts=None):
+    """Every change to the plan, its instalments, targets and answers,
+    newest first (`question_texts`: those known already, plan_changes)."""
+    return plan_changes(
+        [plan], show_private_notes=access.can_see_private_notes, question_texts=question_texts
+    )

@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils.html import escape
 
 from authorities import caching
 from authorities.access import AuthorityAccess, Role
@@ -356,8 +357,10 @@ class TestPlanPage:
         # timeline's next dates among them; the person's roles come with
         # them, User.held), plus the plan's meetings
         # (tests/test_consultations.py) and the feedback linked to its
-        # checklist (tests/test_feedback.py).
-        with django_assert_num_queries(20):
+        # checklist (tests/test_feedback.py). The history names the
+        # questions from the checklist's (here some answers are to
+        # questions not asked of the plan's programme: their texts are read).
+        with django_assert_num_queries(19):
             client.get(camden_plan.get_absolute_url())
 
 
@@ -742,6 +745,23 @@ class TestHistory:
         assert "Under review, payments withheld" in content
         assert "Agreed" in content
 
+    def test_names_the_programmes_and_the_question_answered(self, camden_lns_client, camden_plan):
+        """Programmes and question texts are read only when an entry names
+        them (plans/history.py ReadWhenAsked); the plan page names the
+        questions from its checklist, the history page reads them."""
+        camden_plan.programme = Programme.objects.get(code="dbv")
+        camden_plan.save()
+        note = answer(camden_plan, "cuts-not-efficiency")
+        note.evidence = "The cuts are in the budget paper."
+        note.save()
+        named = f"Answer: {escape(note.question.text)}</strong> changed"
+        history = camden_lns_client.get(reverse("plans:history", args=[camden_plan.pk]))
+        content = history.content.decode()
+        changed = re.search(r"Programme</th><td[^>]*>(\w+)</td><td[^>]*>(\w+)<", content)
+        assert changed.groups() == ("SV", "DBV")
+        assert named in content
+        assert named in camden_lns_client.get(camden_plan.get_absolute_url()).content.decode()
+
     def test_private_notes_are_hidden_from_organisers(
         self, client_for, camden_plan, london_organiser, camden_lns
     ):
@@ -764,8 +784,8 @@ class TestHistory:
             a.evidence = f"E{n}"
             a.save()
         client = client_for(camden_lns)
-        # the history's own reads (plans/history.py)
-        with django_assert_num_queries(10):
+        # the history's own reads (plans/history.py: no programme changed)
+        with django_assert_num_queries(9):
             client.get(reverse("plans:history", args=[camden_plan.pk]))
 
 
