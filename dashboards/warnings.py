@@ -528,6 +528,8 @@ class KindReader(NamedTuple):
         `authority_ids` (None: everywhere), whoever may see them and
         whenever they arise (one query)."""
         sql, params = self.open_sql()
+        if authority_ids is not None and not authority_ids:
+            return []  # (as the ORM would: "IN ()" is no SQL)
         if authority_ids is not None:
             # Narrowed outside: the query's own SQL is never built again.
             authority = connection.ops.quote_name("warning_authority")

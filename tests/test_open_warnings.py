@@ -341,3 +341,11 @@ class TestThePageOfTheWarningsPage:
         assert paged.count() == len(whole)
         assert paged[0 : len(whole) + 5] == whole
         assert paged[3:9] == whole[3:9]
+
+
+def test_no_authorities_reads_no_rows(reference_data):
+    """Asked for the warnings at no authority, a kind answers none (and
+    sends no "IN ()", which is not SQL)."""
+    make_plan(CAMDEN, status=Plan.Status.NEGOTIATING)
+    assert all(reader.open_rows([]) == [] for reader in KINDS)
+    assert any(reader.open_rows(None) for reader in KINDS)

@@ -401,8 +401,8 @@ class Crawl:
 
 
 # The personas in two crawls of about 200 pages each, which pytest-xdist
-# runs side by side: one crawl of all took ten minutes alone on CI's
-# machine while the other worker waited for it.
+# can run side by side: one crawl of all took up to ten minutes on a slow
+# machine, and at the end of a run the other worker could only wait for it.
 CRAWLS = (
     (ANONYMOUS, "national_officer", "camden_lns", "camden_senco_lead", "manchester_head_rep"),
     ("london_organiser", "camden_forum_rep", "kent_lns", "northwest_nem", "no_role_user"),
