@@ -19,7 +19,7 @@ from consultations.models import (
 from consultations.presenters import latest_forum_answers, meeting_questions
 from feedback.aggregates import authority_feedback
 from plans.history import plan_changes
-from plans.models import Answer, FundingInstalment, Plan, still_to_ask
+from plans.models import Answer, FundingInstalment, Plan, instalment_totals, still_to_ask
 
 from .charts import dsg_deficit_chart, high_needs_chart
 
@@ -85,7 +85,6 @@ def plans_in_brief(plans, *, briefing=False):
         return []
     ids = [plan.pk for plan in plans]
     instalments = FundingInstalment.objects.filter(plan__in=ids)
-    money = instalments.totals_by_plan()
     answers = Answer.objects.filter(assessment__plan__in=ids).for_briefing()
     if not briefing:
         answers = answers.exclude(concern=Answer.Concern.NONE)
@@ -96,13 +95,14 @@ def plans_in_brief(plans, *, briefing=False):
     if briefing:
         for instalment in instalments:
             instalments_of.setdefault(instalment.plan_id, []).append(instalment)
+        # The pack lists them, so their totals are added up from the list.
+        money = {pk: instalment_totals(listed) for pk, listed in instalments_of.items()}
         to_ask = still_to_ask(plans)
+    else:
+        money = instalments.totals_by_plan()
     result = []
     for plan in plans:
         targets = list(plan.targets.all())
-        for target in targets:
-            updates = target.updates.all()
-            target.latest_update = updates[0] if updates else None
         result.append(
             PlanInBrief(
                 plan=plan,

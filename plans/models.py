@@ -20,6 +20,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from authorities.access import in_scope
@@ -92,6 +93,17 @@ class PlanQuerySet(models.QuerySet):
         `plan.stability_grant` then ask nothing)."""
         return self.select_related("reform", "stability_grant")
 
+    def with_later_revision(self):
+        """Each plan with the revision that replaced it, if any, in the same
+        query: its pk and number (`later_revision_pk`, `later_revision_number`;
+        a plan is revised once, services.revise_plan), enough to link to it
+        (Plan.later_revisions)."""
+        later = Plan.objects.filter(revision_of=OuterRef("pk")).order_by("pk")
+        return self.annotate(
+            later_revision_pk=models.Subquery(later.values("pk")[:1]),
+            later_revision_number=models.Subquery(later.values("revision")[:1]),
+        )
+
     def current(self):
         """Plans not replaced by a later revision."""
         return self.exclude(Exists(Plan.objects.filter(revision_of=OuterRef("pk"))))
@@ -151,18 +163,11 @@ class PlanQuerySet(models.QuerySet):
         )
 
     def with_targets(self):
-        """Each plan's targets, each with its progress updates newest first
-        (`target.updates.all()[0]` is the latest), in two more queries
-        however many plans, targets and updates."""
+        """Each plan's targets, each with its newest progress
+        (`target.latest_update`), in one more query however many plans,
+        targets and updates."""
         return self.prefetch_related(
-            models.Prefetch(
-                "targets",
-                queryset=Target.objects.prefetch_related(
-                    models.Prefetch(
-                        "updates", queryset=TargetUpdate.objects.order_by("-recorded_on", "-pk")
-                    )
-                ),
-            )
+            models.Prefetch("targets", queryset=Target.objects.with_latest_update())
         )
 
     def negotiating(self):
@@ -342,6 +347,16 @@ class Plan(Versioned):
     def get_absolute_url(self):
         return reverse("plans:detail", kwargs={"pk": self.pk})
 
+    def later_revisions(self):
+        """[the revision that replaced it] or []: as read by
+        PlanQuerySet.with_later_revision(), a link's worth of it (its pk and
+        number), not the whole plan; else read now."""
+        if not hasattr(self, "later_revision_pk"):
+            return list(self.revisions.all())
+        if self.later_revision_pk is None:
+            return []
+        return [Plan(pk=self.later_revision_pk, revision=self.later_revision_number)]
+
     def clean(self):
         if self.first_year and self.last_year and self.last_year < self.first_year:
             raise ValidationError(
@@ -385,9 +400,12 @@ class Plan(Versioned):
         assessment = getattr(self, "assessment", None)
         return assessment.question_set if assessment else QuestionSet.objects.latest_version()
 
-    def money(self):
-        """Promised, paid and withheld totals from the instalments."""
-        return self.instalments.totals()
+    def money(self, instalments=None):
+        """Promised, paid and withheld totals from the instalments: added up
+        in Python from `instalments`, if the caller has read them already."""
+        if instalments is None:
+            return self.instalments.totals()
+        return instalment_totals(instalments)
 
     @property
     def is_reform_plan(self):
@@ -517,11 +535,42 @@ class FundingInstalment(Versioned):
             )
 
 
+def instalment_totals(instalments):
+    """InstalmentQuerySet.totals() of instalments already read, worked out
+    as its SQL does (tests/test_plans.py holds the two together)."""
+    promised, paid, withheld = ZERO, ZERO, ZERO
+    for instalment in instalments:
+        promised += instalment.amount
+        paid += instalment.amount_paid or ZERO
+        if instalment.status == FundingInstalment.Status.WITHHELD:
+            withheld += instalment.amount
+        elif instalment.status == FundingInstalment.Status.REDUCED:
+            withheld += instalment.amount - (instalment.amount_paid or ZERO)
+    return {"promised": promised, "paid": paid, "withheld": withheld}
+
+
 class Goal(models.TextChoices):
     """The DfE's two goals for the SV and DBV programmes."""
 
     EHCP_DEMAND = "ehcp_demand", "Managing demand for EHCPs, with fit-for-purpose assessment"
     PROVISION = "provision", "Appropriate, cost-effective provision and mainstream inclusion"
+
+
+class TargetQuerySet(models.QuerySet):
+    def with_latest_update(self):
+        """Each target with its newest progress (`latest_update`, or None),
+        in the same query: what pages show of its updates."""
+        latest = TargetUpdate.objects.filter(target=OuterRef("pk")).order_by("-recorded_on", "-pk")
+        return self.annotate(
+            **{
+                f"latest_{name}": models.Subquery(latest.values(name)[:1])
+                for name in LATEST_UPDATE_FIELDS
+            }
+        )
+
+
+# What with_latest_update() reads of a target's newest progress.
+LATEST_UPDATE_FIELDS = ("pk", "recorded_on", "value", "status", "reason")
 
 
 class Target(Versioned):
@@ -555,11 +604,25 @@ class Target(Versioned):
     )
     history = HistoricalRecords(m2m_fields=[recommendations])
 
+    objects = TargetQuerySet.as_manager()
+
     class Meta:
         ordering = ["goal", "pk"]
 
     def __str__(self):
         return self.description
+
+    @cached_property
+    def latest_update(self):
+        """Its newest progress, or None: from TargetQuerySet.with_latest_update()'s
+        columns, else read now (a template would show a missing column as
+        no progress at all)."""
+        if not hasattr(self, "latest_pk"):
+            return self.updates.first()
+        if self.latest_pk is None:
+            return None
+        fields = {name: getattr(self, f"latest_{name}") for name in LATEST_UPDATE_FIELDS}
+        return TargetUpdate(target=self, **fields)
 
     def get_absolute_url(self):
         return self.plan.get_absolute_url() + "#targets"

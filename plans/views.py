@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -36,7 +35,6 @@ from .models import (
     Plan,
     ReformPlanDetails,
     Target,
-    TargetUpdate,
     TimelineEntry,
 )
 from .presenters import PLAN_PAGE, RevisionChanges
@@ -91,7 +89,8 @@ def plan_detail(request, pk):
         Plan.objects.for_user(request.user)
         # Its checklist and question bank too, or that there is none yet.
         .select_related("authority__region", "programme", "assessment__question_set")
-        .with_reform(),
+        .with_reform()
+        .with_later_revision(),
         pk=pk,
     )
     # Rendered once per person until the authority's data next changes
@@ -127,20 +126,18 @@ def _plan_page(user, plan, access):
     )
     for question in questions:
         question.answer = answers.get(question.id)
-    targets = plan.targets.prefetch_related(
-        "recommendations",
-        Prefetch("updates", queryset=TargetUpdate.objects.order_by("-recorded_on", "-pk")),
-    )
+    targets = plan.targets.with_latest_update().prefetch_related("recommendations")
+    instalments = list(plan.instalments.all())
     return {
         "plan": plan,
         "access": access,
-        "money": plan.money(),
-        "instalments": plan.instalments.all(),
+        "money": plan.money(instalments),
+        "instalments": instalments,
         "targets": targets,
         "questions": questions,
         "answered": sum(1 for q in questions if q.answer and not q.answer.carried_forward),
         "serious": [q for q in questions if q.answer and q.answer.concern == "serious"],
-        "revisions": plan.revisions.all(),
+        "revisions": plan.later_revisions(),
         "revision_changes": RevisionChanges(plan),
         "recent_changes": plan_history_entries(
             plan, access, question_texts={question.pk: question.text for question in questions}

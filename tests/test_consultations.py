@@ -1008,7 +1008,7 @@ class TestPagesWithSections:
         # The plan page with nothing else on it (the national timeline's
         # next dates among it; no checklist yet, so the latest question
         # bank), its meetings and the flag's check.
-        with django_assert_num_queries(16):
+        with django_assert_num_queries(14):
             response = camden_lns_client.get(plan.get_absolute_url())
         assert len(response.context["consultation_timeline"].meetings) == rows
 

@@ -2,6 +2,7 @@
 revisions and history, as each persona sees them."""
 
 import csv
+import random
 import re
 from decimal import Decimal
 from io import StringIO
@@ -24,6 +25,7 @@ from plans.models import (
     Recommendation,
     Target,
     TargetUpdate,
+    instalment_totals,
 )
 from plans.services import assessment_for, revise_plan
 
@@ -353,14 +355,17 @@ class TestPlanPage:
             target.recommendations.set(Recommendation.objects.all()[:3])
             TargetUpdate.objects.create(target=target, status="on_track")
         client = client_for(camden_lns)
-        # 18 (the plan with its checklist and question bank; the national
-        # timeline's next dates among them; the person's roles come with
-        # them, User.held), plus the plan's meetings
+        # 15 (the plan with its checklist and question bank and the
+        # revision that replaced it, if any; its instalments, their totals
+        # added up from them; its targets with their latest progress, and
+        # their recommendations; the national timeline's next dates among
+        # them; the person's roles come with them, User.held), plus the
+        # plan's meetings
         # (tests/test_consultations.py) and the feedback linked to its
         # checklist (tests/test_feedback.py). The history names the
         # questions from the checklist's (here some answers are to
         # questions not asked of the plan's programme: their texts are read).
-        with django_assert_num_queries(19):
+        with django_assert_num_queries(16):
             client.get(camden_plan.get_absolute_url())
 
 
@@ -603,6 +608,32 @@ class TestInstalments:
     def url(self, plan):
         return reverse("plans:instalment_add", args=[plan.pk])
 
+    @pytest.mark.parametrize("seed", range(5))
+    def test_totals_added_up_from_the_list_are_the_sql_s(self, camden_plan, seed):
+        """The plan page and the briefing pack add up the instalments they
+        list (plans.models.instalment_totals); lists elsewhere sum them in
+        SQL (InstalmentQuerySet.totals). The two agree."""
+        rng = random.Random(seed)
+        other = make_plan(CAMDEN, round_or_tranche="2025-26")
+        statuses = FundingInstalment.Status.values
+        for n in range(rng.randrange(len(statuses), 16)):
+            amount = Decimal(rng.randrange(0, 10**9)) / 100
+            # Every status at least once, then any.
+            status = statuses[n] if n < len(statuses) else rng.choice(statuses)
+            paid = rng.choice([None, Decimal(rng.randrange(0, 10**9)) / 100])
+            if status == FundingInstalment.Status.REDUCED or paid is not None:
+                paid = min(paid or (amount / 2).quantize(Decimal("0.01")), amount)
+            plan = rng.choice([camden_plan, other])
+            FundingInstalment.objects.create(
+                plan=plan, financial_year=2024, amount=amount, status=status, amount_paid=paid
+            )
+        for plan in (camden_plan, other):
+            listed = list(plan.instalments.all())
+            assert plan.money(listed) == plan.money() == plan.instalments.totals()
+        by_plan = FundingInstalment.objects.filter(plan__in=[camden_plan, other]).totals_by_plan()
+        for pk, totals in by_plan.items():
+            assert instalment_totals(FundingInstalment.objects.filter(plan=pk)) == totals
+
     def test_lns_adds_a_reduced_payment(self, camden_lns_client, camden_plan):
         data = {"financial_year": "2024", "amount": "3000000", "status": "reduced"}
         response = camden_lns_client.post(self.url(camden_plan), data | {"amount_paid": "2000000"})
@@ -697,6 +728,42 @@ class TestTargets:
         assert response.status_code == 302
         assert target.updates.get().recorded_by.email == "camden.lns@example.org"
 
+    def test_the_latest_progress_is_the_newest_recorded_day_then_the_last_entered(
+        self, camden_lns_client, camden_plan
+    ):
+        """Pages read each target's latest progress with the target
+        (TargetQuerySet.with_latest_update): the newest day it was recorded
+        for, and of two on one day the one entered last, as
+        `target.updates.first()` orders them."""
+        quiet = Target.objects.create(plan=camden_plan, description="Quiet", goal="provision")
+        target = Target.objects.create(plan=camden_plan, description="T", goal="provision")
+        for day, status, reason in [
+            ("2026-10-01", "off_track", "Old news."),
+            ("2026-11-01", "at_risk", "First that day."),
+            ("2026-11-01", "off_track", "Second that day."),
+            ("2026-09-01", "on_track", ""),  # entered last, about an earlier day
+        ]:
+            TargetUpdate.objects.create(
+                target=target, recorded_on=day, status=status, reason=reason, value=7
+            )
+        read = {t.pk: t for t in Target.objects.with_latest_update()}
+        assert read[quiet.pk].latest_update is None
+        latest = read[target.pk].latest_update
+        expected = target.updates.first()
+        assert (latest.pk, latest.recorded_on, latest.status, latest.reason, latest.value) == (
+            expected.pk,
+            expected.recorded_on,
+            "off_track",
+            "Second that day.",
+            Decimal("7.00"),
+        )
+        # A target read without them reads its latest progress when asked.
+        assert Target.objects.get(pk=target.pk).latest_update == expected
+        content = camden_lns_client.get(camden_plan.get_absolute_url()).content.decode()
+        assert "Second that day." in content
+        assert "First that day." not in content
+        assert "No progress recorded" in content  # the quiet one
+
     def test_organiser_may_not_record_progress(self, london_organiser_client, camden_plan):
         target = Target.objects.create(plan=camden_plan, description="T", goal="provision")
         url = reverse("plans:target_update_add", args=[camden_plan.pk, target.pk])
@@ -718,6 +785,16 @@ class TestRevisions:
         assert "0 of 37" in content
         old = camden_lns_client.get(camden_plan.get_absolute_url()).content.decode()
         assert "This plan has been revised" in old
+        # The link to the revision, read with the plan (with_later_revision).
+        link = f'<a class="govuk-link" href="{revision.get_absolute_url()}">revision 2</a>'
+        assert link in old
+        assert reverse("plans:revise", args=[camden_plan.pk]) not in old
+        assert link not in content
+        assert reverse("plans:revise", args=[revision.pk]) in content
+        read = Plan.objects.with_later_revision().get(pk=camden_plan.pk).later_revisions()
+        assert [(r.pk, r.revision) for r in read] == [(revision.pk, 2)]
+        assert Plan.objects.get(pk=camden_plan.pk).later_revisions() == [revision]
+        assert Plan.objects.with_later_revision().get(pk=revision.pk).later_revisions() == []
 
     def test_an_old_revision_cannot_be_revised_again(
         self, camden_lns_client, camden_plan, camden_lns

@@ -472,7 +472,7 @@ def test_demo_reform_plans_are_never_made_in_production(settings, reference_data
 # (with no checklist yet, the latest question bank is read instead),
 # with the reform plan's details and grant read with the plan, and their
 # history one query each.
-REFORM_PLAN_PAGE_QUERIES = 17
+REFORM_PLAN_PAGE_QUERIES = 15
 
 
 @pytest.mark.parametrize("changes", [1, 12])

@@ -258,13 +258,13 @@ def test_the_revision_page_s_query_count_is_pinned_with_many_rows(
     for target in revision.targets.all()[:3]:
         TargetUpdate.objects.create(target=target, status="at_risk", reason="Late.")
     client = client_for(camden_lns)
-    # The plan page's own 19 (tests/test_plans.py's pin less the cache's 7,
+    # The plan page's own 16 (tests/test_plans.py's pin less the cache's 7,
     # and the previous revision it links to) and five for what changed
     # (plans.presenters.RevisionChanges: the instalments' and targets' move
     # records, the instalment totals, the targets, the answers), and the
     # national timeline's next dates ("What comes next"). Its history names
     # the questions from its checklist, and no programme changed
     # (plans/history.py).
-    with django_assert_num_queries(25):
+    with django_assert_num_queries(22):
         response = client.get(revision.get_absolute_url())
     assert "What changed from revision 1" in text(response)
