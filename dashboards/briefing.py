@@ -97,7 +97,7 @@ def plans_in_brief(plans, *, briefing=False):
             instalments_of.setdefault(instalment.plan_id, []).append(instalment)
         # The pack lists them, so their totals are added up from the list.
         money = {pk: instalment_totals(listed) for pk, listed in instalments_of.items()}
-        to_ask = still_to_ask(plans)
+        to_ask = still_to_ask(plans, answers=answers)
     else:
         money = instalments.totals_by_plan()
     result = []

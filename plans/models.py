@@ -1062,43 +1062,46 @@ def needs_asking(answer):
     )
 
 
-def still_to_ask(plans):
+def still_to_ask(plans, *, answers=None):
     """What the union still needs each plan's authority to answer, for the
     next Schools Forum or JCNC meeting: {plan id: {section: [(question,
     answer or None)]}}, sections and questions in checklist order.
 
-    `plans` need their assessment selected (select_related("assessment")). A
-    plan with no question bank to answer (none loaded) is left out; only the
-    questions asked of each plan's programme are listed. At most three
-    queries however many plans: the latest bank (only when a plan has no
-    assessment yet), the questions, the answers (private notes unread).
+    `plans` need their assessment selected (select_related("assessment")).
+    `answers`, if the caller has read them, are every answer on their
+    checklists. A plan with no question bank to answer (none loaded) is
+    left out; only the questions asked of each plan's programme are listed.
+    At most two queries however many plans: the questions (of the latest
+    bank too, found in the same query, when a plan has no assessment yet)
+    and the answers (private notes unread), unless given.
     """
     plans = list(plans)
-    latest = None
-    bank_of, assessment_of = {}, {}
+    bank_of, assessment_of, unassessed = {}, {}, []
     for plan in plans:
         assessment = getattr(plan, "assessment", None)
         if assessment is not None:
             bank_of[plan.pk] = assessment.question_set_id
             assessment_of[plan.pk] = assessment.pk
-            continue
-        if latest is None:
-            latest = QuestionSet.objects.latest_version() or False
-        if latest:
-            bank_of[plan.pk] = latest.pk
+        else:
+            unassessed.append(plan.pk)
     questions = {}
-    if bank_of:
-        for question in (
-            Question.objects.filter(question_set__in=set(bank_of.values()))
-            .select_related("section")
-            .with_asked_of({plan.programme_id for plan in plans})
-        ):
+    if plans:
+        banks = Q(question_set__in=set(bank_of.values()))
+        found = Question.objects.select_related("section")
+        if unassessed:
+            latest = models.Subquery(QuestionSet.objects.order_by("-version").values("pk")[:1])
+            found = found.annotate(latest_bank=latest)
+            banks |= Q(question_set=latest)
+        for question in found.filter(banks).with_asked_of({plan.programme_id for plan in plans}):
             questions.setdefault(question.question_set_id, []).append(question)
-    answers = {}
-    if assessment_of:
-        found = Answer.objects.filter(assessment__in=assessment_of.values())
-        for answer in found.defer("private_notes"):
-            answers[answer.assessment_id, answer.question_id] = answer
+            if unassessed:
+                # Every row names the latest bank: its questions are among them.
+                bank_of.update(dict.fromkeys(unassessed, question.latest_bank))
+    if answers is None and assessment_of:
+        answers = Answer.objects.filter(assessment__in=assessment_of.values()).defer(
+            "private_notes"
+        )
+    answers = {(answer.assessment_id, answer.question_id): answer for answer in answers or ()}
     result = {}
     for plan in plans:
         if plan.pk not in bank_of:

@@ -12,7 +12,15 @@ from django.test import Client
 from django.urls import reverse
 
 from plans import services
-from plans.models import Answer, Comment, EvidenceLink, Question, QuestionSet
+from plans.models import (
+    Answer,
+    Comment,
+    EvidenceLink,
+    Plan,
+    Question,
+    QuestionSet,
+    still_to_ask,
+)
 
 from .browsing import form_fields, resubmit
 from .factories import CAMDEN, KENT, checklist_questions, make_plan
@@ -741,6 +749,30 @@ def test_questions_to_ask_when_nothing_is_left(camden_lns_client, camden_lns, pl
     page = text(camden_lns_client.get(reverse("plans:questions_to_ask", kwargs={"pk": plan.pk})))
     assert "Nothing left to ask" in page
     assert "questions to ask" not in page
+
+
+def test_questions_to_ask_of_plans_with_and_without_a_checklist(
+    camden_lns, plan, django_assert_num_queries
+):
+    """The briefing pack asks for several plans at once, passing the answers
+    it has read (plans.models.still_to_ask): a plan with no checklist yet
+    is asked the latest bank's questions, found in the same query as the
+    others'; the answers given are the ones it would read itself."""
+    answer_directly(plan, camden_lns, "cuts-not-efficiency", response="yes", concern="none")
+    fresh = make_plan(KENT)
+    plans = list(Plan.objects.filter(pk__in=[plan.pk, fresh.pk]).select_related("assessment"))
+    assert not Plan.objects.filter(pk=fresh.pk, assessment__isnull=False).exists()
+    read = still_to_ask(plans)
+    answers = list(Answer.objects.filter(assessment__plan=plan))
+    with django_assert_num_queries(1):  # the questions
+        given = still_to_ask(plans, answers=answers)
+    assert given == read
+
+    def count(sections):
+        return sum(len(rows) for rows in sections.values())
+
+    total = checklist_questions().count()
+    assert (count(read[plan.pk]), count(read[fresh.pk])) == (total - 1, total)
 
 
 # Query counts ------------------------------------------------------------------
