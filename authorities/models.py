@@ -284,17 +284,37 @@ def words_of(field):
     return Concat(models.Value(" "), expression, models.Value(" "))
 
 
+def _covering_people():
+    return Membership.objects.select_related("user", "region").order_by(
+        "role", "user__first_name", "user__last_name"
+    )
+
+
 def coverage_lookups():
     """Who covers an authority, directly or through its region (two
     queries): for LocalAuthorityQuerySet.with_coverage, or for
     prefetch_related_objects on an authority already read (its region with it)."""
-    people = Membership.objects.select_related("user", "region").order_by(
-        "role", "user__first_name", "user__last_name"
-    )
     return [
-        models.Prefetch("memberships", queryset=people, to_attr="authority_memberships"),
-        models.Prefetch("region__memberships", queryset=people, to_attr="region_memberships"),
+        models.Prefetch(
+            "memberships", queryset=_covering_people(), to_attr="authority_memberships"
+        ),
+        models.Prefetch(
+            "region__memberships", queryset=_covering_people(), to_attr="region_memberships"
+        ),
     ]
+
+
+def read_coverage(authority):
+    """What coverage_lookups() gives one authority already read (its region
+    with it), in one query: `authority.authority_memberships` and
+    `authority.region.region_memberships`."""
+    people = list(
+        _covering_people().filter(Q(authority=authority) | Q(region=authority.region_id))
+    )
+    authority.authority_memberships = [m for m in people if m.authority_id == authority.pk]
+    for membership in authority.authority_memberships:
+        membership.authority = authority  # as the prefetch leaves it: no query to name it
+    authority.region.region_memberships = [m for m in people if m.region_id == authority.region_id]
 
 
 class LocalAuthorityQuerySet(models.QuerySet):

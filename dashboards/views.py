@@ -28,7 +28,7 @@ from authorities.models import (
     MultiAcademyTrust,
     Region,
     Watch,
-    coverage_lookups,
+    read_coverage,
 )
 from consultations.models import (
     Action,
@@ -191,7 +191,8 @@ def _authority_page(user, authority):
     """The authority page's context: lists and charts, read here, so the
     page makes no query while it renders. `authority` comes with its region
     (the view's scoped read); who covers it and its aliases are added."""
-    prefetch_related_objects([authority], *coverage_lookups(), "aliases")
+    read_coverage(authority)
+    prefetch_related_objects([authority], "aliases")
     region_visible = Region.objects.for_user(user).filter(pk=authority.region_id).exists()
     # One look at this person's roles decides what they may record here.
     roles = authority.roles_of(user)

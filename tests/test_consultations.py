@@ -963,7 +963,7 @@ class TestPagesWithSections:
         # tests/test_finance.py's pin for an LNS, which includes these
         # sections, and its open warnings, the first from the index (1) and
         # the overdue actions among them (1).
-        with django_assert_num_queries(23):
+        with django_assert_num_queries(22):
             response = camden_lns_client.get(reverse("dashboards:authority", args=["camden"]))
         # The first ten, overdue first; the rest on the authority's list.
         assert len(response.context["open_actions"]) == min(rows, 10)

@@ -6,7 +6,13 @@ from django.db import IntegrityError, transaction
 
 from authorities.access import CONFIDENTIAL_ROLES, READER_ROLES, Role
 from authorities.backends import AuthenticationBackend
-from authorities.models import AuthorityFinance, LocalAuthority, Membership, Region
+from authorities.models import (
+    AuthorityFinance,
+    LocalAuthority,
+    Membership,
+    Region,
+    read_coverage,
+)
 from consultations.models import Action, BlockTransfer, Meeting
 from feedback.models import FeedbackSubmission
 from official.models import Figure
@@ -85,6 +91,23 @@ def test_memberships_visible_are_those_in_scope(camden_lns, kent_lns, london_org
 def test_coverage_lists_authority_then_region_people(camden_lns, london_organiser, camden):
     roles = [m.role for m in LocalAuthority.objects.with_coverage().get(pk=camden.pk).coverage()]
     assert roles == [Role.REGIONAL_ORGANISER, Role.LNS]
+
+
+def test_coverage_read_for_one_authority_is_the_lists(
+    camden_lns, camden_forum_rep, london_organiser, kent_lns, camden, django_assert_num_queries
+):
+    """The authority page reads who covers it in one query (read_coverage),
+    the lists with_coverage() prefetches in two."""
+    listed = LocalAuthority.objects.with_coverage().get(pk=camden.pk)
+    one = LocalAuthority.objects.select_related("region").get(pk=camden.pk)
+    with django_assert_num_queries(1):
+        read_coverage(one)
+    assert one.authority_memberships == listed.authority_memberships
+    assert one.region.region_memberships == listed.region.region_memberships
+    assert (len(one.authority_memberships), len(one.region.region_memberships)) == (2, 1)
+    assert one.coverage() == listed.coverage()
+    with django_assert_num_queries(0):  # each names its authority, as the prefetch's do
+        assert {m.authority.name for m in one.authority_memberships} == {"Camden"}
 
 
 def test_get_by_name_uses_aliases(reference_data):
