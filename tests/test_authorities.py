@@ -236,7 +236,8 @@ class TestAuthorityDetail:
             make_user(roles=[(role, camden)])
             make_user(roles=[(role, camden)])
         client = client_for(national_officer)
-        # 7, plus the finance years (tests/test_finance.py),
+        # 6 (who covers it, however many, one: read_coverage), plus the
+        # finance years (tests/test_finance.py),
         # plus meetings, block transfers and open actions (tests/test_consultations.py),
         # plus the feedback figures (tests/test_feedback.py), plus the Schools
         # Forum's answers (tests/test_authority_dashboard.py, which pins the
@@ -245,7 +246,7 @@ class TestAuthorityDetail:
         # watch it, plus the reports to the national office, plus its open
         # warnings and similar authorities (tests/test_finance.py), plus its
         # trusts and branches (tests/test_trusts_and_branches.py).
-        with django_assert_num_queries(22):
+        with django_assert_num_queries(21):
             client.get(reverse("dashboards:authority", args=["camden"]))
 
 
