@@ -1092,11 +1092,12 @@ def still_to_ask(plans, *, answers=None):
             latest = models.Subquery(QuestionSet.objects.order_by("-version").values("pk")[:1])
             found = found.annotate(latest_bank=latest)
             banks |= Q(question_set=latest)
-        for question in found.filter(banks).with_asked_of({plan.programme_id for plan in plans}):
+        found = list(found.filter(banks).with_asked_of({plan.programme_id for plan in plans}))
+        for question in found:
             questions.setdefault(question.question_set_id, []).append(question)
-            if unassessed:
-                # Every row names the latest bank: its questions are among them.
-                bank_of.update(dict.fromkeys(unassessed, question.latest_bank))
+        if unassessed and found:
+            # Every row names the latest bank: its questions are among them.
+            bank_of.update(dict.fromkeys(unassessed, found[0].latest_bank))
     if answers is None and assessment_of:
         answers = Answer.objects.filter(assessment__in=assessment_of.values()).defer(
             "private_notes"

@@ -219,10 +219,10 @@ class TestOnePlan:
 # (the latest question bank and its size, then the plans), targets with
 # their latest progress; answers and instalments (their totals added up
 # from them); the questions still to ask (with the answers above); the
-# finance years; the Schools Forum's answers; the feedback; the actions; the official figures
-# and the area SEND inspections; the audit trail's record of the opening;
-# the meetings and the block transfers with their votes (issue 17: the pack
-# left them out).
+# finance years; the Schools Forum's answers; the feedback; the actions;
+# the official figures and the area SEND inspections; the audit trail's
+# record of the opening; the meetings and the block transfers with their
+# votes (issue 17: the pack left them out).
 BRIEFING_QUERIES = 17
 
 
